@@ -1,0 +1,374 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"osr/internal/onnxgraph"
+)
+
+// Provider names as ONNX Runtime reports them.
+const (
+	ProviderCPU      = "CPUExecutionProvider"
+	ProviderCUDA     = "CUDAExecutionProvider"
+	ProviderTensorRT = "TensorrtExecutionProvider"
+)
+
+// Engine runs one model package on frames. It is safe for concurrent use,
+// but runs one frame at a time.
+type Engine struct {
+	mu       sync.Mutex
+	spec     Spec
+	scoring  Scoring
+	opts     Options
+	provider string
+
+	session *ort.AdvancedSession
+	input   *ort.Tensor[float32]
+	labels  *ort.Tensor[uint8]
+	score   *ort.Tensor[float32]
+	mask    *ort.Tensor[uint8]
+
+	norm    *normalizer
+	painter *overlayPainter
+	geom    geometry
+	xIdx    []int // frame x -> model x, for frames of another size
+	yIdx    []int
+}
+
+// NewEngine checks the package's ONNX graph against its model.yaml, appends
+// the post-processing, and opens an ONNX Runtime session on the configured
+// execution provider (falling back to CPU when allowed).
+func NewEngine(pkg *Package, opts Options) (*Engine, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	sc, err := resolveScoring(pkg.Spec, opts.Overrides)
+	if err != nil {
+		return nil, err
+	}
+	if err := acquireRuntime(opts.Library); err != nil {
+		return nil, err
+	}
+	e := &Engine{spec: pkg.Spec, scoring: sc, opts: opts}
+	if err := e.open(pkg); err != nil {
+		e.destroy()
+		releaseRuntime()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) open(pkg *Package) error {
+	s := pkg.Spec
+	onnxPath := filepath.Join(pkg.Dir, ONNXFile)
+	logitsH, logitsW, err := checkGraph(pkg.ONNX, s)
+	if err != nil {
+		return fmt.Errorf("%s does not match %s: %w", onnxPath, filepath.Join(pkg.Dir, SpecFile), err)
+	}
+	post, err := postprocessGraph(s.Output.Name, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, e.scoring)
+	if err != nil {
+		return err
+	}
+	graph, err := onnxgraph.Extend(pkg.ONNX, post, s.Output.Name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", onnxPath, err)
+	}
+	w, h := int64(s.Input.Width), int64(s.Input.Height)
+	if e.input, err = ort.NewEmptyTensor[float32](ort.NewShape(1, 3, h, w)); err != nil {
+		return err
+	}
+	if e.labels, err = ort.NewEmptyTensor[uint8](ort.NewShape(1, h, w)); err != nil {
+		return err
+	}
+	if e.score, err = ort.NewEmptyTensor[float32](ort.NewShape(1, h, w)); err != nil {
+		return err
+	}
+	if e.mask, err = ort.NewEmptyTensor[uint8](ort.NewShape(1, h, w)); err != nil {
+		return err
+	}
+	if err := e.openSession(graph); err != nil {
+		return fmt.Errorf("%s: %w", onnxPath, err)
+	}
+	e.norm = newNormalizer(s.Input)
+	e.painter = newOverlayPainter(s.Palette, e.opts.OverlayAlpha, e.opts.OutlierColor, e.scoring.UnknownID)
+	return nil
+}
+
+// openSession tries the configured device, then CPU if fallback allows.
+func (e *Engine) openSession(graph []byte) error {
+	device := e.opts.Device
+	if device == "" {
+		device = "cpu"
+	}
+	err := e.sessionOn(graph, device)
+	if err == nil || device == "cpu" {
+		return err
+	}
+	if e.opts.Fallback == "fail" {
+		return fmt.Errorf("device %s unavailable (runtime.fallback is fail): %w", device, err)
+	}
+	e.opts.Logger.Warn("execution provider unavailable, falling back to CPU",
+		"device", device, "reason", err.Error())
+	return e.sessionOn(graph, "cpu")
+}
+
+func (e *Engine) sessionOn(graph []byte, device string) error {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return err
+	}
+	defer so.Destroy()
+	if n := e.opts.IntraOpThreads; n > 0 {
+		if err := so.SetIntraOpNumThreads(n); err != nil {
+			return err
+		}
+	}
+	if n := e.opts.InterOpThreads; n > 0 {
+		if err := so.SetInterOpNumThreads(n); err != nil {
+			return err
+		}
+	}
+	provider := ProviderCPU
+	switch device {
+	case "cuda":
+		if err := appendCUDA(so, e.opts.GPUID); err != nil {
+			return err
+		}
+		provider = ProviderCUDA
+	case "tensorrt":
+		if err := appendTensorRT(so, e.opts.GPUID); err != nil {
+			return err
+		}
+		provider = ProviderTensorRT
+	}
+	sess, err := ort.NewAdvancedSessionWithONNXData(graph,
+		[]string{e.spec.Input.Name}, []string{OutLabels, OutScore, OutMask},
+		[]ort.Value{e.input}, []ort.Value{e.labels, e.score, e.mask}, so)
+	if err != nil {
+		return fmt.Errorf("create session on %s: %w", provider, err)
+	}
+	e.session, e.provider = sess, provider
+	return nil
+}
+
+func appendCUDA(so *ort.SessionOptions, gpu int) error {
+	o, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return fmt.Errorf("CUDA provider options: %w", err)
+	}
+	defer o.Destroy()
+	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
+		return fmt.Errorf("CUDA provider options: %w", err)
+	}
+	if err := so.AppendExecutionProviderCUDA(o); err != nil {
+		return fmt.Errorf("CUDA execution provider: %w", err)
+	}
+	return nil
+}
+
+func appendTensorRT(so *ort.SessionOptions, gpu int) error {
+	o, err := ort.NewTensorRTProviderOptions()
+	if err != nil {
+		return fmt.Errorf("TensorRT provider options: %w", err)
+	}
+	defer o.Destroy()
+	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
+		return fmt.Errorf("TensorRT provider options: %w", err)
+	}
+	if err := so.AppendExecutionProviderTensorRT(o); err != nil {
+		return fmt.Errorf("TensorRT execution provider: %w", err)
+	}
+	return nil
+}
+
+// checkGraph compares the ONNX graph's input and logits output with the
+// spec, and returns the logits' spatial size.
+func checkGraph(onnx []byte, s Spec) (h, w int, err error) {
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(onnx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("not a loadable ONNX model: %w", err)
+	}
+	in, ok := findInfo(ins, s.Input.Name)
+	if !ok {
+		return 0, 0, fmt.Errorf("input.name %q is not a graph input (inputs: %s)", s.Input.Name, infoNames(ins))
+	}
+	if len(ins) != 1 {
+		return 0, 0, fmt.Errorf("graph has %d inputs (%s); osr feeds exactly one image input", len(ins), infoNames(ins))
+	}
+	if in.DataType != ort.TensorElementDataTypeFloat {
+		return 0, 0, fmt.Errorf("input %q is %v, want float32", in.Name, in.DataType)
+	}
+	want := []int64{1, 3, int64(s.Input.Height), int64(s.Input.Width)}
+	if err := matchDims("input "+strconv.Quote(in.Name), in.Dimensions, want); err != nil {
+		return 0, 0, err
+	}
+	out, ok := findInfo(outs, s.Output.Name)
+	if !ok {
+		return 0, 0, fmt.Errorf("output.name %q is not a graph output (outputs: %s)", s.Output.Name, infoNames(outs))
+	}
+	if out.DataType != ort.TensorElementDataTypeFloat {
+		return 0, 0, fmt.Errorf("output %q is %v, want float32 logits", out.Name, out.DataType)
+	}
+	d := out.Dimensions
+	if len(d) != 4 || d[2] <= 0 || d[3] <= 0 {
+		return 0, 0, fmt.Errorf("output %q has shape %v, want [1, %d, H, W] with fixed H and W", out.Name, d, len(s.Classes))
+	}
+	if err := matchDims("output "+strconv.Quote(out.Name), d[:2], []int64{1, int64(len(s.Classes))}); err != nil {
+		return 0, 0, fmt.Errorf("%w (model.yaml lists %d classes)", err, len(s.Classes))
+	}
+	return int(d[2]), int(d[3]), nil
+}
+
+func matchDims(what string, got ort.Shape, want []int64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("%s has rank %d (shape %v), want shape %v", what, len(got), got, want)
+	}
+	for i := range want {
+		if got[i] > 0 && got[i] != want[i] {
+			return fmt.Errorf("%s has shape %v, want %v", what, got, want)
+		}
+	}
+	return nil
+}
+
+func findInfo(infos []ort.InputOutputInfo, name string) (ort.InputOutputInfo, bool) {
+	for _, i := range infos {
+		if i.Name == name {
+			return i, true
+		}
+	}
+	return ort.InputOutputInfo{}, false
+}
+
+func infoNames(infos []ort.InputOutputInfo) string {
+	s := ""
+	for i, in := range infos {
+		if i > 0 {
+			s += ", "
+		}
+		s += strconv.Quote(in.Name)
+	}
+	return s
+}
+
+// Spec is the model's model.yaml.
+func (e *Engine) Spec() Spec { return e.spec }
+
+// Scoring is the scoring in effect (model.yaml with config overrides).
+func (e *Engine) Scoring() Scoring { return e.scoring }
+
+// Provider is the execution provider the session runs on.
+func (e *Engine) Provider() string { return e.provider }
+
+// Run processes one RGB frame into out, at the frame's resolution.
+func (e *Engine) Run(im Image, out *Result) error {
+	if err := im.Check(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.session == nil {
+		return errors.New("engine is closed")
+	}
+	e.preprocess(im)
+	if err := e.session.Run(); err != nil {
+		return fmt.Errorf("onnxruntime run: %w", err)
+	}
+	e.postprocess(im, out)
+	return nil
+}
+
+// RunRaw runs the ONNX Runtime session alone on the last input, for
+// benchmarks that separate the runtime from osr's own work.
+func (e *Engine) RunRaw() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.session == nil {
+		return errors.New("engine is closed")
+	}
+	return e.session.Run()
+}
+
+func (e *Engine) preprocess(im Image) {
+	if e.geom.frameW != im.Width || e.geom.frameH != im.Height {
+		e.geom = newGeometry(im.Width, im.Height, e.spec.Input.Width, e.spec.Input.Height, e.opts.Letterbox)
+		e.xIdx = nearestIndex(im.Width, e.geom.cw, e.geom.ox)
+		e.yIdx = nearestIndex(im.Height, e.geom.ch, e.geom.oy)
+	}
+	if e.geom.identity() {
+		e.norm.planes(e.input.GetData(), im.Pix)
+		return
+	}
+	e.norm.resampled(e.input.GetData(), im, e.geom)
+}
+
+// postprocess maps model-resolution outputs back to the frame. Frames of
+// another size take the nearest model pixel for labels, mask and score
+// alike, so that the mask is always the thresholded score.
+func (e *Engine) postprocess(im Image, out *Result) {
+	out.resize(im.Width, im.Height)
+	labels, score, mask := e.labels.GetData(), e.score.GetData(), e.mask.GetData()
+	if e.geom.identity() {
+		copy(out.Labels, labels)
+		copy(out.Score, score)
+		copy(out.Mask, mask)
+	} else {
+		mw := e.spec.Input.Width
+		for y, my := range e.yIdx {
+			row := y * im.Width
+			for x, mx := range e.xIdx {
+				j := my*mw + mx
+				out.Labels[row+x] = labels[j]
+				out.Score[row+x] = score[j]
+				out.Mask[row+x] = mask[j]
+			}
+		}
+	}
+	n := 0
+	for _, m := range out.Mask {
+		if m != 0 {
+			n++
+		}
+	}
+	out.OutlierPixels = n
+	e.painter.paint(out.Overlay, im.Pix, out.Labels, out.Mask, e.opts.OutlierColor)
+}
+
+// Close releases the session and the runtime reference.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.session == nil {
+		return nil
+	}
+	err := e.destroy()
+	return errors.Join(err, releaseRuntime())
+}
+
+func (e *Engine) destroy() error {
+	var errs []error
+	if e.session != nil {
+		errs = append(errs, e.session.Destroy())
+	}
+	if e.input != nil {
+		errs = append(errs, e.input.Destroy())
+	}
+	if e.score != nil {
+		errs = append(errs, e.score.Destroy())
+	}
+	if e.labels != nil {
+		errs = append(errs, e.labels.Destroy())
+	}
+	if e.mask != nil {
+		errs = append(errs, e.mask.Destroy())
+	}
+	e.session, e.input, e.score, e.labels, e.mask = nil, nil, nil, nil, nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,87 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"osr/internal/onnxgraph"
+)
+
+// Names of the outputs the engine adds to every model graph.
+const (
+	OutLabels = "osr_labels"
+	OutScore  = "osr_score"
+	OutMask   = "osr_mask"
+)
+
+// Scoring is the resolved outlier scoring the engine bakes into the graph.
+type Scoring struct {
+	Kind        string // msp or entropy
+	Temperature float32
+	Threshold   float32
+	// UnknownID, when >= 0, replaces the label of outlier pixels.
+	UnknownID int
+}
+
+// postprocessGraph builds the nodes appended after the network's logits
+// [1,C,h,w]: bilinear upsampling to [1,C,H,W] when the sizes differ, the
+// temperature-scaled softmax, the outlier score in [0,1] (MSP: 1-max p;
+// entropy: H(p)/log C), argmax labels and the thresholded mask. Running it
+// inside ONNX Runtime keeps it on the model's execution provider.
+func postprocessGraph(logits string, classes, logitsH, logitsW, height, width int, sc Scoring) (*onnxgraph.Graph, error) {
+	if sc.Kind != "msp" && sc.Kind != "entropy" {
+		return nil, fmt.Errorf("score kind %q: want msp or entropy", sc.Kind)
+	}
+	g := &onnxgraph.Graph{Name: "osr_postprocess", Prefix: "osr_"}
+	x := logits
+	if logitsH != height || logitsW != width {
+		sizes := g.Int64Tensor("osr_sizes", []int64{4}, []int64{1, int64(classes), int64(height), int64(width)})
+		x = g.Op("Resize", []string{x, "", "", sizes},
+			onnxgraph.String("mode", "linear"),
+			onnxgraph.String("coordinate_transformation_mode", "half_pixel"))
+	}
+	invT := g.FloatTensor("osr_inv_temperature", nil, []float32{1 / sc.Temperature})
+	scaled := g.Op("Mul", []string{x, invT})
+	var score string
+	switch sc.Kind {
+	case "msp":
+		p := g.Op("Softmax", []string{scaled}, onnxgraph.Int("axis", 1))
+		maxP := g.Op("ReduceMax", []string{p}, onnxgraph.Ints("axes", 1), onnxgraph.Int("keepdims", 0))
+		one := g.FloatTensor("osr_one", nil, []float32{1})
+		score = g.Op("Sub", []string{one, maxP})
+	case "entropy":
+		p := g.Op("Softmax", []string{scaled}, onnxgraph.Int("axis", 1))
+		logP := g.Op("LogSoftmax", []string{scaled}, onnxgraph.Int("axis", 1))
+		plogp := g.Op("Mul", []string{p, logP})
+		axes := g.Int64Tensor("osr_axes", []int64{1}, []int64{1})
+		sum := g.Op("ReduceSum", []string{plogp, axes}, onnxgraph.Int("keepdims", 0))
+		norm := float32(1)
+		if classes > 1 {
+			norm = float32(-1 / math.Log(float64(classes)))
+		}
+		k := g.FloatTensor("osr_neg_inv_log_classes", nil, []float32{norm})
+		score = g.Op("Mul", []string{sum, k})
+	}
+	// Clip guards against tiny negative or >1 values from rounding.
+	lo := g.FloatTensor("osr_zero", nil, []float32{0})
+	hi := g.FloatTensor("osr_one_clip", nil, []float32{1})
+	g.Node("Clip", []string{score, lo, hi}, []string{OutScore})
+	thr := g.FloatTensor("osr_threshold", nil, []float32{sc.Threshold})
+	outlier := g.Op("Greater", []string{OutScore, thr})
+	u255 := g.Uint8Tensor("osr_u255", nil, []uint8{255})
+	u0 := g.Uint8Tensor("osr_u0", nil, []uint8{0})
+	g.Node("Where", []string{outlier, u255, u0}, []string{OutMask})
+	arg := g.Op("ArgMax", []string{scaled}, onnxgraph.Int("axis", 1), onnxgraph.Int("keepdims", 0))
+	if sc.UnknownID >= 0 {
+		labels := g.Op("Cast", []string{arg}, onnxgraph.Int("to", int64(onnxgraph.Uint8)))
+		unknown := g.Uint8Tensor("osr_unknown", nil, []uint8{uint8(sc.UnknownID)})
+		g.Node("Where", []string{outlier, unknown, labels}, []string{OutLabels})
+	} else {
+		g.Node("Cast", []string{arg}, []string{OutLabels}, onnxgraph.Int("to", int64(onnxgraph.Uint8)))
+	}
+	shape := []int64{1, int64(height), int64(width)}
+	g.Output(onnxgraph.Value{Name: OutLabels, Type: onnxgraph.Uint8, Shape: shape})
+	g.Output(onnxgraph.Value{Name: OutScore, Type: onnxgraph.Float32, Shape: shape})
+	g.Output(onnxgraph.Value{Name: OutMask, Type: onnxgraph.Uint8, Shape: shape})
+	return g, nil
+}

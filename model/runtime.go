@@ -1,0 +1,126 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// NPMLibrary is where `npm install --ignore-scripts` puts the ONNX Runtime
+// shared library, relative to the directory holding package.json.
+const NPMLibrary = "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+
+// LibraryEnv overrides the library path when the config names none.
+const LibraryEnv = "ONNXRUNTIME_LIB"
+
+// InstallHint tells a user how to get the runtime library.
+const InstallHint = "install it with `npm install --ignore-scripts` in the osr checkout, " +
+	"or point runtime.library (or " + LibraryEnv + ") at a libonnxruntime.so of version 1.24 or newer"
+
+// ONNX Runtime keeps one environment per process, so the runtime is shared
+// and reference-counted here rather than owned by each engine.
+var runtime struct {
+	sync.Mutex
+	refs int
+	lib  string
+}
+
+// FindLibrary resolves the ONNX Runtime library: configured path, then
+// $ONNXRUNTIME_LIB, then NPMLibrary under the working directory or any of
+// its parents, then beside the executable.
+func FindLibrary(configured string) (string, error) {
+	if configured != "" {
+		return checkLibrary(configured, "runtime.library")
+	}
+	if env := os.Getenv(LibraryEnv); env != "" {
+		return checkLibrary(env, LibraryEnv)
+	}
+	var tried []string
+	var dirs []string
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			dirs = append(dirs, d)
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(exe), filepath.Dir(filepath.Dir(exe)))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, NPMLibrary)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	if len(tried) > 3 {
+		tried = append(tried[:3], "...")
+	}
+	return "", fmt.Errorf("ONNX Runtime library not found (tried %s); %s", strings.Join(tried, ", "), InstallHint)
+}
+
+func checkLibrary(path, from string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("ONNX Runtime library %s (from %s): %w; %s", path, from, err, InstallHint)
+	}
+	if st.IsDir() {
+		return "", fmt.Errorf("ONNX Runtime library %s (from %s) is a directory; %s", path, from, InstallHint)
+	}
+	return path, nil
+}
+
+// acquireRuntime initialises the ONNX Runtime environment on first use.
+// Every successful call must be paired with releaseRuntime.
+func acquireRuntime(configured string) error {
+	runtime.Lock()
+	defer runtime.Unlock()
+	lib, err := FindLibrary(configured)
+	if err != nil {
+		return err
+	}
+	if runtime.refs > 0 {
+		if lib != runtime.lib {
+			return fmt.Errorf("ONNX Runtime is already loaded from %s; cannot also load %s in one process", runtime.lib, lib)
+		}
+		runtime.refs++
+		return nil
+	}
+	ort.SetSharedLibraryPath(lib)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return fmt.Errorf("ONNX Runtime library %s could not be initialised (wrong version or not a runtime library?): %w; %s", lib, err, InstallHint)
+	}
+	runtime.refs = 1
+	runtime.lib = lib
+	return nil
+}
+
+func releaseRuntime() error {
+	runtime.Lock()
+	defer runtime.Unlock()
+	if runtime.refs == 0 {
+		return errors.New("ONNX Runtime released more often than acquired")
+	}
+	runtime.refs--
+	if runtime.refs > 0 {
+		return nil
+	}
+	return ort.DestroyEnvironment()
+}
+
+// RuntimeVersion is the loaded ONNX Runtime's version, or "" when none is loaded.
+func RuntimeVersion() string {
+	runtime.Lock()
+	defer runtime.Unlock()
+	if runtime.refs == 0 {
+		return ""
+	}
+	return ort.GetVersion()
+}
