@@ -52,10 +52,10 @@ func (n testNet) onnx() []byte {
 
 func (n testNet) spec() Spec {
 	s := Spec{
-		Name:   "test",
-		Input:  Input{Name: "image", Layout: "NCHW", Width: n.w, Height: n.h, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.25, 0.25}},
-		Output: Output{Name: "logits"},
-		Scoring: ScoreSpec{Kind: "msp", Temperature: 1, Threshold: 0.5},
+		Name:       "test",
+		Input:      Input{Name: "image", Layout: "NCHW", Width: n.w, Height: n.h, Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.25, 0.25, 0.25}},
+		Output:     Output{Name: "logits"},
+		Scoring:    ScoreSpec{Kind: "msp", Temperature: 1, Threshold: 0.5},
 		Provenance: Provenance{Method: "random test network", Data: "none"},
 	}
 	for i := range n.classes {

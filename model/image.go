@@ -1,23 +1,9 @@
 package model
 
-import "fmt"
+import "osr/internal/imageio"
 
-// Image is a packed 8-bit RGB frame, 3*Width bytes per row.
-type Image struct {
-	Width, Height int
-	Pix           []uint8
-}
-
-// Check reports a frame whose buffer does not match its size.
-func (im Image) Check() error {
-	if im.Width <= 0 || im.Height <= 0 {
-		return fmt.Errorf("image size %dx%d: must be positive", im.Width, im.Height)
-	}
-	if want := 3 * im.Width * im.Height; len(im.Pix) != want {
-		return fmt.Errorf("image %dx%d rgb8: want %d bytes, got %d", im.Width, im.Height, want, len(im.Pix))
-	}
-	return nil
-}
+// Image is a packed 8-bit RGB frame, the engine's input.
+type Image = imageio.RGB
 
 // Result holds one frame's outputs at the frame's resolution. Buffers are
 // reused across Engine.Run calls; copy what must outlive the next call.

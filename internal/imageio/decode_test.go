@@ -1,0 +1,169 @@
+package imageio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func encodePNG(t *testing.T, im image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, im); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// pngHeader is a PNG with only a valid IHDR chunk claiming w x h.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+func TestDecodeConvertsOddFormats(t *testing.T) {
+	gray := image.NewGray(image.Rect(0, 0, 4, 3))
+	gray.SetGray(1, 1, color.Gray{200})
+	g16 := image.NewGray16(image.Rect(0, 0, 4, 3))
+	g16.SetGray16(1, 1, color.Gray16{0xC800})
+	rgba := image.NewNRGBA(image.Rect(0, 0, 4, 3))
+	rgba.SetNRGBA(1, 1, color.NRGBA{10, 20, 30, 0})
+	cases := []struct {
+		name string
+		im   image.Image
+		note string
+		want [3]uint8
+	}{
+		{"grayscale", gray, "8-bit grayscale", [3]uint8{200, 200, 200}},
+		{"16-bit", g16, "16-bit grayscale", [3]uint8{200, 200, 200}},
+		{"rgba", rgba, "alpha", [3]uint8{10, 20, 30}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Decode(encodePNG(t, c.im))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Check(); err != nil || d.Width != 4 || d.Height != 3 {
+				t.Fatalf("decoded %dx%d: %v", d.Width, d.Height, err)
+			}
+			if !strings.Contains(d.Note, c.note) {
+				t.Errorf("note %q does not say %q", d.Note, c.note)
+			}
+			o := 3 * (1*4 + 1)
+			if got := [3]uint8(d.Pix[o : o+3]); got != c.want {
+				t.Errorf("pixel = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDecodeJPEGColour(t *testing.T) {
+	im := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range 16 * 16 {
+		im.Pix[4*i], im.Pix[4*i+1], im.Pix[4*i+2], im.Pix[4*i+3] = 200, 40, 90, 255
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, im, &jpeg.Options{Quality: 100}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Note != "" || d.Format != "jpeg" {
+		t.Errorf("plain JPEG got note %q, format %q", d.Note, d.Format)
+	}
+	for c, want := range []int{200, 40, 90} {
+		if got := int(d.Pix[c]); got < want-3 || got > want+3 {
+			t.Errorf("channel %d = %d, want about %d", c, got, want)
+		}
+	}
+}
+
+func TestDecodeRejectsBadInput(t *testing.T) {
+	var jb bytes.Buffer
+	jpeg.Encode(&jb, image.NewGray(image.Rect(0, 0, 64, 64)), nil)
+	full := jb.Bytes()
+	pb := encodePNG(t, image.NewGray(image.Rect(0, 0, 64, 64)))
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "empty image"},
+		{"text", []byte("hello, not an image"), "not a readable image"},
+		{"truncated jpeg", full[:len(full)/2], "truncated jpeg"},
+		{"truncated png", pb[:len(pb)-20], "png"},
+		{"huge", pngHeader(20000, 20000), "over the 64 megapixel limit"},
+		{"zero size", pngHeader(0, 10), "png"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode(c.data)
+			if err == nil {
+				t.Fatal("Decode accepted bad input")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not say %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestReadFileErrorsNameThePath(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.jpg")
+	os.WriteFile(empty, nil, 0o644)
+	for _, p := range []string{empty, filepath.Join(dir, "missing.png"), dir} {
+		_, err := ReadFile(p)
+		if err == nil || !strings.HasPrefix(err.Error(), p+": ") {
+			t.Errorf("ReadFile(%s) error %v does not start with the path", p, err)
+		}
+	}
+	if _, err := ReadFile(empty); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestWriteRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	score := []float32{0, 0.25, 1, 0.5}
+	if err := WriteGray16(filepath.Join(dir, "s.png"), 2, 2, score); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(filepath.Join(dir, "s.png"))
+	defer f.Close()
+	im, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := im.(*image.Gray16)
+	if !ok {
+		t.Fatalf("score PNG is %T, want 16-bit gray", im)
+	}
+	if v := g.Gray16At(1, 0).Y; v != 16384 {
+		t.Errorf("0.25 stored as %d, want 16384", v)
+	}
+	if v := g.Gray16At(0, 1).Y; v != 65535 {
+		t.Errorf("1 stored as %d", v)
+	}
+}

@@ -1,0 +1,148 @@
+package data
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"osr/internal/imageio"
+)
+
+// Dataset is a parsed dataset.yaml and the directory holding it.
+type Dataset struct {
+	Dir       string
+	Name      string     `yaml:"name"`
+	ImageSize [2]int     `yaml:"image_size"` // width, height
+	Classes   []string   `yaml:"classes"`
+	Palette   [][3]uint8 `yaml:"palette"`
+	IgnoreIDs []int      `yaml:"ignore_ids"`
+	Splits    map[string]string `yaml:"splits"`
+	Protocol  *Protocol  `yaml:"ood_protocol"`
+}
+
+// Protocol is a dense open-set protocol: which class ids are outliers.
+type Protocol struct {
+	Name        string   `yaml:"name"`
+	OutlierIDs  []int    `yaml:"outlier_ids"`
+	TrainFilter string   `yaml:"train_filter"`
+	EvalSplits  []string `yaml:"eval_splits"`
+}
+
+// Sample is one image and its label map.
+type Sample struct {
+	Name, Image, Label string
+}
+
+// Open reads dir/dataset.yaml.
+func Open(dir string) (*Dataset, error) {
+	path := filepath.Join(dir, "dataset.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	d := &Dataset{Dir: dir}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(d); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(d.Classes) == 0 || len(d.Palette) != len(d.Classes) {
+		return nil, fmt.Errorf("%s: need classes and one palette colour per class (got %d classes, %d colours)", path, len(d.Classes), len(d.Palette))
+	}
+	return d, nil
+}
+
+// Samples lists a split's image/label pairs, sorted by name. Images without
+// a label are an error: a split must be fully labelled.
+func (d *Dataset) Samples(split string) ([]Sample, error) {
+	sub, ok := d.Splits[split]
+	if !ok {
+		return nil, fmt.Errorf("dataset %s: no split %q", d.Name, split)
+	}
+	imgDir := filepath.Join(d.Dir, sub, "images")
+	entries, err := os.ReadDir(imgDir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", d.Name, err)
+	}
+	var out []Sample
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.IsDir() || (ext != ".jpg" && ext != ".jpeg" && ext != ".png") {
+			continue
+		}
+		name := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
+		label := filepath.Join(d.Dir, sub, "labels", name+".png")
+		if _, err := os.Stat(label); err != nil {
+			return nil, fmt.Errorf("dataset %s: image %s has no label: %w", d.Name, e.Name(), err)
+		}
+		out = append(out, Sample{Name: name, Image: filepath.Join(imgDir, e.Name()), Label: label})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dataset %s: split %q has no images in %s", d.Name, split, imgDir)
+	}
+	return out, nil
+}
+
+// ReadLabel reads an 8-bit class-id PNG.
+func ReadLabel(path string) (*image.Gray, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	im, err := png.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("label %s: %w", path, err)
+	}
+	g, ok := im.(*image.Gray)
+	if !ok {
+		return nil, fmt.Errorf("label %s: want 8-bit gray class ids, got %T", path, im)
+	}
+	return g, nil
+}
+
+// Load reads a sample's image as packed RGB and its label map, checking
+// that their sizes agree.
+func Load(s Sample) (imageio.RGB, *image.Gray, error) {
+	im, err := imageio.ReadFile(s.Image)
+	if err != nil {
+		return imageio.RGB{}, nil, err
+	}
+	lab, err := ReadLabel(s.Label)
+	if err != nil {
+		return imageio.RGB{}, nil, err
+	}
+	if b := lab.Bounds(); b.Dx() != im.Width || b.Dy() != im.Height {
+		return imageio.RGB{}, nil, fmt.Errorf("sample %s: image %dx%d but label %dx%d", s.Name, im.Width, im.Height, b.Dx(), b.Dy())
+	}
+	return im, lab, nil
+}
+
+// HasAny reports whether a label map contains any of ids.
+func HasAny(lab *image.Gray, ids []int) bool {
+	var set [256]bool
+	for _, id := range ids {
+		if id >= 0 && id < 256 {
+			set[id] = true
+		}
+	}
+	for _, v := range lab.Pix {
+		if set[v] {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNoProtocol is returned when an open-set protocol is asked of a
+// dataset that defines none.
+var ErrNoProtocol = errors.New("dataset defines no ood_protocol")

@@ -1,0 +1,159 @@
+package nn
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// Conv2D is a square-kernel 2-D convolution on one CHW image, computed as
+// GEMM over an im2col buffer. Weights are [Out, In, K, K], as in ONNX.
+type Conv2D struct {
+	In, Out, K, Stride, Pad int
+	Weight, Bias            *Param
+}
+
+// NewConv2D creates a convolution with zeroed weights.
+func NewConv2D(name string, in, out, k, stride, pad int) *Conv2D {
+	return &Conv2D{
+		In: in, Out: out, K: k, Stride: stride, Pad: pad,
+		Weight: NewParam(name+".weight", out, in, k, k),
+		Bias:   NewParam(name+".bias", out),
+	}
+}
+
+// OutSize is the output height or width for an input of size n.
+func (c *Conv2D) OutSize(n int) int { return (n+2*c.Pad-c.K)/c.Stride + 1 }
+
+// ConvState is one worker's buffers for a convolution: the im2col matrix
+// kept from forward for backward, and its gradient.
+type ConvState struct {
+	col, dcol []float32
+}
+
+// Forward computes out [Out, oh*ow] from x [In, h*w]. out is overwritten.
+func (c *Conv2D) Forward(st *ConvState, x []float32, h, w int, out []float32) {
+	oh, ow := c.OutSize(h), c.OutSize(w)
+	kk := c.In * c.K * c.K
+	st.col = grow(st.col, kk*oh*ow)
+	im2col(x, c.In, h, w, c.K, c.Stride, c.Pad, oh, ow, st.col)
+	for o := 0; o < c.Out; o++ {
+		b := c.Bias.W[o]
+		row := out[o*oh*ow : (o+1)*oh*ow]
+		for i := range row {
+			row[i] = b
+		}
+	}
+	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+		blas32.General{Rows: c.Out, Cols: kk, Stride: kk, Data: c.Weight.W},
+		blas32.General{Rows: kk, Cols: oh * ow, Stride: oh * ow, Data: st.col},
+		1, blas32.General{Rows: c.Out, Cols: oh * ow, Stride: oh * ow, Data: out})
+}
+
+// Backward accumulates weight and bias gradients from dout [Out, oh*ow]
+// and, when dx is not nil, writes the input gradient into dx [In, h*w].
+func (c *Conv2D) Backward(st *ConvState, dout []float32, h, w int, dx []float32) {
+	oh, ow := c.OutSize(h), c.OutSize(w)
+	p := oh * ow
+	kk := c.In * c.K * c.K
+	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+		blas32.General{Rows: c.Out, Cols: p, Stride: p, Data: dout},
+		blas32.General{Rows: kk, Cols: p, Stride: p, Data: st.col},
+		1, blas32.General{Rows: c.Out, Cols: kk, Stride: kk, Data: c.Weight.G})
+	for o := 0; o < c.Out; o++ {
+		s := float32(0)
+		for _, v := range dout[o*p : (o+1)*p] {
+			s += v
+		}
+		c.Bias.G[o] += s
+	}
+	if dx == nil {
+		return
+	}
+	st.dcol = grow(st.dcol, kk*p)
+	blas32.Gemm(blas.Trans, blas.NoTrans, 1,
+		blas32.General{Rows: c.Out, Cols: kk, Stride: kk, Data: c.Weight.W},
+		blas32.General{Rows: c.Out, Cols: p, Stride: p, Data: dout},
+		0, blas32.General{Rows: kk, Cols: p, Stride: p, Data: st.dcol})
+	col2im(st.dcol, c.In, h, w, c.K, c.Stride, c.Pad, oh, ow, dx)
+}
+
+// im2col lays out every kernel tap as a row: col[(c*k+ky)*k+kx][oy*ow+ox].
+func im2col(x []float32, ch, h, w, k, stride, pad, oh, ow int, col []float32) {
+	for c := 0; c < ch; c++ {
+		plane := x[c*h*w : (c+1)*h*w]
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*stride - pad + ky
+					dst := row[oy*ow : (oy+1)*ow]
+					if iy < 0 || iy >= h {
+						clear(dst)
+						continue
+					}
+					src := plane[iy*w : (iy+1)*w]
+					for ox := range dst {
+						ix := ox*stride - pad + kx
+						if ix < 0 || ix >= w {
+							dst[ox] = 0
+						} else {
+							dst[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it sums the taps back into dx.
+func col2im(col []float32, ch, h, w, k, stride, pad, oh, ow int, dx []float32) {
+	clear(dx[:ch*h*w])
+	for c := 0; c < ch; c++ {
+		plane := dx[c*h*w : (c+1)*h*w]
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
+				for oy := 0; oy < oh; oy++ {
+					iy := oy*stride - pad + ky
+					if iy < 0 || iy >= h {
+						continue
+					}
+					dst := plane[iy*w : (iy+1)*w]
+					src := row[oy*ow : (oy+1)*ow]
+					for ox, v := range src {
+						ix := ox*stride - pad + kx
+						if ix >= 0 && ix < w {
+							dst[ix] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// ReLU applies max(0, x) in place.
+func ReLU(x []float32) {
+	for i, v := range x {
+		if v < 0 {
+			x[i] = 0
+		}
+	}
+}
+
+// ReLUBackward zeroes the gradient where the ReLU output was zero.
+func ReLUBackward(dy, y []float32) {
+	for i, v := range y {
+		if v <= 0 {
+			dy[i] = 0
+		}
+	}
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
