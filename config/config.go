@@ -8,6 +8,43 @@ type Config struct {
 	Scoring    Scoring    `mapstructure:"scoring"`
 	Preprocess Preprocess `mapstructure:"preprocess"`
 	Overlay    Overlay    `mapstructure:"overlay"`
+	Node       Node       `mapstructure:"node"`
+	ROS1       ROS1       `mapstructure:"ros1"`
+}
+
+// Node configures the perception node's topics and behaviour. Topic names
+// follow ROS rules: "~x" is private to the node, "x" is relative to the
+// namespace, "/x" is absolute. name:=value arguments remap them.
+type Node struct {
+	Name      string `mapstructure:"name"`
+	Namespace string `mapstructure:"namespace"`
+	Transport string `mapstructure:"transport"` // ros1 (ros2 to come)
+	// ImageTopic is the camera topic; Input says whether it carries raw
+	// sensor_msgs/Image or CompressedImage (auto: by the publisher's type,
+	// or a name ending in /compressed).
+	ImageTopic        string  `mapstructure:"image_topic"`
+	Input             string  `mapstructure:"input"`
+	LabelsTopic       string  `mapstructure:"labels_topic"`
+	ScoreTopic        string  `mapstructure:"score_topic"`
+	MaskTopic         string  `mapstructure:"mask_topic"`
+	OverlayTopic      string  `mapstructure:"overlay_topic"`
+	LabelInfoTopic    string  `mapstructure:"label_info_topic"`
+	DiagnosticsTopic  string  `mapstructure:"diagnostics_topic"`
+	DiagnosticsPeriod float64 `mapstructure:"diagnostics_period"` // seconds
+	// Lazy skips inference while no output has a subscriber.
+	Lazy bool `mapstructure:"lazy"`
+}
+
+// ROS1 configures the ROS 1 (TCPROS) transport.
+type ROS1 struct {
+	// MasterURI defaults to $ROS_MASTER_URI, then http://127.0.0.1:11311.
+	MasterURI string `mapstructure:"master_uri"`
+	// Host is the address other nodes reach this one at; defaults to
+	// $ROS_IP, then $ROS_HOSTNAME, then an automatic address.
+	Host string `mapstructure:"host"`
+	// Watchdog is how often (seconds) the master is checked, to re-register
+	// after it restarts.
+	Watchdog float64 `mapstructure:"watchdog"`
 }
 
 // Runtime selects and tunes ONNX Runtime.
@@ -63,5 +100,13 @@ func Default() Config {
 		Scoring:    Scoring{Threshold: -1, OpenSet: true},
 		Preprocess: Preprocess{Resize: "stretch"},
 		Overlay:    Overlay{Alpha: 0.5, OutlierColor: []int{255, 0, 255}},
+		Node: Node{
+			Name: "osr", Namespace: "/", Transport: "ros1",
+			ImageTopic: "image", Input: "auto",
+			LabelsTopic: "~labels", ScoreTopic: "~outlier_score", MaskTopic: "~outlier_mask",
+			OverlayTopic: "~overlay", LabelInfoTopic: "~label_info", DiagnosticsTopic: "/diagnostics",
+			DiagnosticsPeriod: 1,
+		},
+		ROS1: ROS1{Watchdog: 1},
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Validate checks ranges and enumerations, returning every problem found.
@@ -47,7 +48,55 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	n := c.Node
+	if !validROSName(n.Name, false) || strings.ContainsAny(n.Name, "/~") {
+		bad("node.name", "must be a plain ROS name (letters, digits, _), got %q", n.Name)
+	}
+	if !strings.HasPrefix(n.Namespace, "/") || !validROSName(strings.Trim(n.Namespace, "/"), true) {
+		bad("node.namespace", "must be an absolute ROS namespace such as / or /robot, got %q", n.Namespace)
+	}
+	oneOf(bad, "node.transport", n.Transport, "ros1")
+	oneOf(bad, "node.input", n.Input, "auto", "raw", "compressed")
+	for key, topic := range map[string]string{
+		"node.image_topic": n.ImageTopic, "node.labels_topic": n.LabelsTopic, "node.score_topic": n.ScoreTopic,
+		"node.mask_topic": n.MaskTopic, "node.overlay_topic": n.OverlayTopic, "node.label_info_topic": n.LabelInfoTopic,
+		"node.diagnostics_topic": n.DiagnosticsTopic,
+	} {
+		if !validROSName(strings.TrimPrefix(strings.TrimPrefix(topic, "~"), "/"), true) || topic == "" {
+			bad(key, "is not a valid ROS topic name: %q", topic)
+		}
+	}
+	if n.DiagnosticsPeriod < 0.05 || n.DiagnosticsPeriod > 60 {
+		bad("node.diagnostics_period", "must be in [0.05, 60] seconds, got %g", n.DiagnosticsPeriod)
+	}
+	if c.ROS1.Watchdog < 0.1 || c.ROS1.Watchdog > 60 {
+		bad("ros1.watchdog", "must be in [0.1, 60] seconds, got %g", c.ROS1.Watchdog)
+	}
+	if u := c.ROS1.MasterURI; u != "" && !strings.HasPrefix(u, "http://") {
+		bad("ros1.master_uri", "must look like http://host:11311, got %q", u)
+	}
 	return errors.Join(errs...)
+}
+
+// validROSName checks a ROS graph resource name (segments of letters,
+// digits and underscores, not starting with a digit), slashes allowed
+// between segments when nested is true.
+func validROSName(s string, nested bool) bool {
+	if s == "" {
+		return nested
+	}
+	for _, seg := range strings.Split(s, "/") {
+		if seg == "" || !nested && strings.Contains(s, "/") {
+			return false
+		}
+		for i, r := range seg {
+			ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9'
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func oneOf(bad func(string, string, ...any), key, v string, allowed ...string) {

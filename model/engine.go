@@ -303,23 +303,28 @@ func (e *Engine) preprocess(im Image) {
 		e.yIdx = nearestIndex(im.Height, e.geom.ch, e.geom.oy)
 	}
 	if e.geom.identity() {
-		e.norm.planes(e.input.GetData(), im.Pix)
+		dst := e.input.GetData()
+		parallel(im.Width*im.Height, func(lo, hi int) { e.norm.planes(dst, im.Pix, lo, hi) })
 		return
 	}
 	e.norm.resampled(e.input.GetData(), im, e.geom)
 }
 
-// postprocess maps model-resolution outputs back to the frame. Frames of
-// another size take the nearest model pixel for labels, mask and score
-// alike, so that the mask is always the thresholded score.
+// postprocess maps model-resolution outputs back to the frame. At the
+// model's size the result shares the engine's output tensors (no copy);
+// frames of another size take the nearest model pixel for labels, mask and
+// score alike, so that the mask is always the thresholded score.
 func (e *Engine) postprocess(im Image, out *Result) {
-	out.resize(im.Width, im.Height)
 	labels, score, mask := e.labels.GetData(), e.score.GetData(), e.mask.GetData()
 	if e.geom.identity() {
-		copy(out.Labels, labels)
-		copy(out.Score, score)
-		copy(out.Mask, mask)
+		out.Width, out.Height = im.Width, im.Height
+		out.Labels, out.Score, out.Mask = labels, score, mask
+		out.Overlay = grow(out.Overlay, 3*len(labels))
 	} else {
+		if len(out.Labels) > 0 && &out.Labels[0] == &labels[0] {
+			out.Labels, out.Score, out.Mask = nil, nil, nil // stop sharing the tensors
+		}
+		out.resize(im.Width, im.Height)
 		mw := e.spec.Input.Width
 		for y, my := range e.yIdx {
 			row := y * im.Width
@@ -331,14 +336,7 @@ func (e *Engine) postprocess(im Image, out *Result) {
 			}
 		}
 	}
-	n := 0
-	for _, m := range out.Mask {
-		if m != 0 {
-			n++
-		}
-	}
-	out.OutlierPixels = n
-	e.painter.paint(out.Overlay, im.Pix, out.Labels, out.Mask, e.opts.OutlierColor)
+	out.OutlierPixels = e.painter.paint(out.Overlay, im.Pix, out.Labels, out.Mask)
 }
 
 // Close releases the session and the runtime reference.

@@ -1,12 +1,23 @@
 package model
 
+import "sync"
+
 // overlayPainter blends the palette over the frame in integer arithmetic:
 // out = (img*(256-a) + colour*a) >> 8, with a stronger alpha on outliers so
 // that they stand out in RViz.
 type overlayPainter struct {
-	// colour[id] premultiplied by alpha, and the image weight for that id.
-	premul [256][3]uint16
-	keep   [256]uint16
+	// blend[label | outlier<<8]: the image weight and the colour
+	// premultiplied by its alpha. Entries 256..511 are the outlier colour,
+	// so the mask picks them without a branch.
+	blend [512]blendEntry
+}
+
+// blendEntry holds the three channels in 16-bit lanes of one word, so that
+// a pixel blends with one multiply and one add: every lane stays below
+// 255*256 and never carries into the next.
+type blendEntry struct {
+	keep uint64
+	pre  uint64
 }
 
 // outlierWeight is the outlier colour's alpha in 1/256ths (0.8).
@@ -15,44 +26,44 @@ const outlierWeight = 205
 func newOverlayPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID int) *overlayPainter {
 	p := &overlayPainter{}
 	a := uint16(alpha*256 + 0.5)
-	for id := range 256 {
-		col, w := outlier, a
-		if id < len(palette) && id != unknownID {
-			col = palette[id]
+	for id := range 512 {
+		col, w := outlier, uint16(outlierWeight)
+		if id < 256 && id != unknownID {
+			w = a
+			if id < len(palette) {
+				col = palette[id]
+			}
 		}
-		if id == unknownID {
-			w = outlierWeight
+		p.blend[id] = blendEntry{
+			keep: uint64(256 - w),
+			pre:  uint64(col[0])*uint64(w) | uint64(col[1])*uint64(w)<<16 | uint64(col[2])*uint64(w)<<32,
 		}
-		p.set(id, col, w)
 	}
 	return p
 }
 
-func (p *overlayPainter) set(id int, col [3]uint8, a uint16) {
-	p.keep[id] = 256 - a
-	for c := range 3 {
-		p.premul[id][c] = uint16(col[c]) * a
-	}
-}
-
-// paint writes the overlay for one frame. Outlier pixels (mask 255) use
-// the outlier colour whatever their label.
-func (p *overlayPainter) paint(dst, img, labels, mask []uint8, outlier [3]uint8) {
-	oa := uint16(outlierWeight)
-	var opre [3]uint16
-	for c := range 3 {
-		opre[c] = uint16(outlier[c]) * oa
-	}
-	okeep := 256 - oa
-	for i, l := range labels {
-		pre, keep := &p.premul[l], p.keep[l]
-		if mask[i] != 0 {
-			pre, keep = &opre, okeep
+// paint writes the overlay for one frame and returns the number of
+// outlier pixels (mask 255), which get the outlier colour whatever their
+// label.
+func (p *overlayPainter) paint(dst, img, labels, mask []uint8) int {
+	var mu sync.Mutex
+	total := 0
+	parallel(len(labels), func(lo, hi int) {
+		n := 0
+		ls, ms := labels[lo:hi], mask[lo:hi:hi]
+		src, out := img[3*lo:3*hi], dst[3*lo:3*hi]
+		for i, l := range ls {
+			o := int(ms[i] & 1)
+			n += o
+			e := p.blend[int(l)|o<<8]
+			s := src[3*i : 3*i+3 : 3*i+3]
+			v := (uint64(s[0])|uint64(s[1])<<16|uint64(s[2])<<32)*e.keep + e.pre
+			d := out[3*i : 3*i+3 : 3*i+3]
+			d[0], d[1], d[2] = uint8(v>>8), uint8(v>>24), uint8(v>>40)
 		}
-		s := img[3*i : 3*i+3 : 3*i+3]
-		d := dst[3*i : 3*i+3 : 3*i+3]
-		d[0] = uint8((uint16(s[0])*keep + pre[0]) >> 8)
-		d[1] = uint8((uint16(s[1])*keep + pre[1]) >> 8)
-		d[2] = uint8((uint16(s[2])*keep + pre[2]) >> 8)
-	}
+		mu.Lock()
+		total += n
+		mu.Unlock()
+	})
+	return total
 }

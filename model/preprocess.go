@@ -1,6 +1,30 @@
 package model
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// parallel splits [0, n) into one contiguous chunk per CPU. Frames are
+// large enough that the split pays for itself.
+func parallel(n int, fn func(lo, hi int)) {
+	k := min(runtime.GOMAXPROCS(0), 8)
+	if k <= 1 || n < 4096 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for c := range k {
+		lo, hi := c*n/k, (c+1)*n/k
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
 
 // geometry maps a frame onto the model's input: the content rectangle
 // (ox, oy, cw, ch) in model pixels that the frame fills. Stretch fills the
@@ -45,12 +69,13 @@ func newNormalizer(in Input) *normalizer {
 	return n
 }
 
-// planes writes an RGB image of exactly the model size into dst (NCHW).
-func (n *normalizer) planes(dst []float32, pix []uint8) {
+// planes writes pixels [lo, hi) of an RGB image of exactly the model size
+// into dst (NCHW).
+func (n *normalizer) planes(dst []float32, pix []uint8, lo, hi int) {
 	hw := len(pix) / 3
 	r, g, b := dst[:hw], dst[hw:2*hw], dst[2*hw:3*hw]
 	lr, lg, lb := &n.lut[0], &n.lut[1], &n.lut[2]
-	for i := range hw {
+	for i := lo; i < hi; i++ {
 		p := pix[3*i : 3*i+3 : 3*i+3]
 		r[i] = lr[p[0]]
 		g[i] = lg[p[1]]

@@ -24,7 +24,7 @@ const InstallHint = "install it with `npm install --ignore-scripts` in the osr c
 
 // ONNX Runtime keeps one environment per process, so the runtime is shared
 // and reference-counted here rather than owned by each engine.
-var runtime struct {
+var ortEnv struct {
 	sync.Mutex
 	refs int
 	lib  string
@@ -35,7 +35,7 @@ var runtime struct {
 // its parents, then beside the executable.
 func FindLibrary(configured string) (string, error) {
 	if configured != "" {
-		return checkLibrary(configured, "runtime.library")
+		return checkLibrary(configured, "ortEnv.library")
 	}
 	if env := os.Getenv(LibraryEnv); env != "" {
 		return checkLibrary(env, LibraryEnv)
@@ -80,36 +80,36 @@ func checkLibrary(path, from string) (string, error) {
 // acquireRuntime initialises the ONNX Runtime environment on first use.
 // Every successful call must be paired with releaseRuntime.
 func acquireRuntime(configured string) error {
-	runtime.Lock()
-	defer runtime.Unlock()
+	ortEnv.Lock()
+	defer ortEnv.Unlock()
 	lib, err := FindLibrary(configured)
 	if err != nil {
 		return err
 	}
-	if runtime.refs > 0 {
-		if lib != runtime.lib {
-			return fmt.Errorf("ONNX Runtime is already loaded from %s; cannot also load %s in one process", runtime.lib, lib)
+	if ortEnv.refs > 0 {
+		if lib != ortEnv.lib {
+			return fmt.Errorf("ONNX Runtime is already loaded from %s; cannot also load %s in one process", ortEnv.lib, lib)
 		}
-		runtime.refs++
+		ortEnv.refs++
 		return nil
 	}
 	ort.SetSharedLibraryPath(lib)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 		return fmt.Errorf("ONNX Runtime library %s could not be initialised (wrong version or not a runtime library?): %w; %s", lib, err, InstallHint)
 	}
-	runtime.refs = 1
-	runtime.lib = lib
+	ortEnv.refs = 1
+	ortEnv.lib = lib
 	return nil
 }
 
 func releaseRuntime() error {
-	runtime.Lock()
-	defer runtime.Unlock()
-	if runtime.refs == 0 {
+	ortEnv.Lock()
+	defer ortEnv.Unlock()
+	if ortEnv.refs == 0 {
 		return errors.New("ONNX Runtime released more often than acquired")
 	}
-	runtime.refs--
-	if runtime.refs > 0 {
+	ortEnv.refs--
+	if ortEnv.refs > 0 {
 		return nil
 	}
 	return ort.DestroyEnvironment()
@@ -117,9 +117,9 @@ func releaseRuntime() error {
 
 // RuntimeVersion is the loaded ONNX Runtime's version, or "" when none is loaded.
 func RuntimeVersion() string {
-	runtime.Lock()
-	defer runtime.Unlock()
-	if runtime.refs == 0 {
+	ortEnv.Lock()
+	defer ortEnv.Unlock()
+	if ortEnv.refs == 0 {
 		return ""
 	}
 	return ort.GetVersion()

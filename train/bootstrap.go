@@ -32,6 +32,9 @@ type SmallNetOptions struct {
 	Seed     uint64
 	Workers  int
 	Limit    int // use at most this many training images (0 = all), for tests
+	Command  string // the command line, recorded in model.yaml
+	Widths   []int // conv widths (default DefaultSmallNet's)
+	Strides  []int
 	Progress io.Writer
 }
 
@@ -74,6 +77,9 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 	}
 	classes, lut := inlierClasses(ds, outliers)
 	cfg := DefaultSmallNet(len(classes))
+	if len(opts.Widths) > 0 {
+		cfg.Widths, cfg.Strides = opts.Widths, opts.Strides
+	}
 	if ds.ImageSize[0] > 0 {
 		cfg.Width, cfg.Height = ds.ImageSize[0], ds.ImageSize[1]
 	}
@@ -273,6 +279,7 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *data.Dataset, classe
 				", strides " + fmt.Sprint(net.Cfg.Strides) + ") trained from scratch in Go with class-weighted cross-entropy " +
 				"and Adam (cosine schedule); no synthetic outliers yet, so the outlier score is the plain softmax entropy",
 			Data:    fmt.Sprintf("%s train split, %d images", ds.Name, rep.TrainImages),
+			Command: opts.Command,
 			Created: time.Now().UTC().Format(time.RFC3339),
 			Config: map[string]any{
 				"epochs": opts.Epochs, "batch": opts.Batch, "lr": opts.LR, "seed": opts.Seed,

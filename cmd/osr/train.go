@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,7 @@ func newTrainSmallNetCmd(a *app) *cobra.Command {
 				return fmt.Errorf("--epochs and --batch must be >= 1 and --lr > 0")
 			}
 			o.Progress = os.Stderr
+			o.Command = strings.Join(os.Args, " ")
 			rep, err := train.TrainSmallNet(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -53,5 +55,8 @@ func newTrainSmallNetCmd(a *app) *cobra.Command {
 	f.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	f.IntVar(&o.Workers, "workers", runtime.GOMAXPROCS(0), "parallel workers")
 	f.IntVar(&o.Limit, "limit", 0, "use at most this many train and val images (0 = all)")
+	d := train.DefaultSmallNet(10)
+	f.IntSliceVar(&o.Widths, "widths", d.Widths, "channels of each 3x3 convolution")
+	f.IntSliceVar(&o.Strides, "strides", d.Strides, "stride of each 3x3 convolution")
 	return cmd
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"osr/node"
+	"osr/node/ros1"
+)
+
+var nodeFlagKeys = func() map[string]string {
+	m := map[string]string{
+		"name":      "node.name",
+		"namespace": "node.namespace",
+		"image":     "node.image_topic",
+		"input":     "node.input",
+		"lazy":      "node.lazy",
+		"master":    "ros1.master_uri",
+	}
+	for k, v := range engineFlagKeys {
+		m[k] = v
+	}
+	return m
+}()
+
+func newNodeCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "node [flags] [from:=to ...]",
+		Short: "Run the perception node on ROS 1",
+		Long: `Subscribes to camera images and publishes, per frame, with the input header:
+~labels (mono8 class ids), ~outlier_score (32FC1), ~outlier_mask (mono8 0/255),
+~overlay (rgb8, for RViz), the latched ~label_info, and /diagnostics once per
+period. ROS remapping arguments work as for any node: image:=/camera/image_raw,
+__name:=segmenter, __ns:=/robot. Stops cleanly on SIGINT or SIGTERM.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			remaps, rest, err := node.SplitRemaps(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 {
+				return fmt.Errorf("unexpected arguments %q (remappings look like from:=to)", rest)
+			}
+			cfg, err := a.loadConfig(cmd.Flags(), nodeFlagKeys)
+			if err != nil {
+				return err
+			}
+			eng, err := openEngine(cfg, a)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			tr, err := ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: remaps, Logger: a.log})
+			if err != nil {
+				return err
+			}
+			p := node.NewPipeline(eng, tr.Sinks(), node.Options{
+				Name:              tr.NodePath(),
+				DiagnosticsPeriod: time.Duration(cfg.Node.DiagnosticsPeriod * float64(time.Second)),
+				Lazy:              cfg.Node.Lazy,
+				Logger:            a.log,
+				Now:               tr.Now,
+			})
+			ctx := cmd.Context()
+			done := make(chan error, 1)
+			go func() { done <- p.Run(ctx) }()
+			err = tr.Run(ctx, p)
+			if perr := <-done; err == nil {
+				err = perr
+			}
+			a.log.Info("node stopped")
+			return err
+		},
+	}
+	addEngineFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.String("name", "osr", "node name")
+	f.String("namespace", "/", "node namespace")
+	f.String("image", "image", "camera topic")
+	f.String("input", "auto", "camera message type: auto, raw or compressed")
+	f.Bool("lazy", false, "skip inference while no output has a subscriber")
+	f.String("master", "", "ROS master URI (default $ROS_MASTER_URI)")
+	return cmd
+}

@@ -1,0 +1,262 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"osr/internal/imageio"
+	"osr/model"
+	"osr/msgs"
+)
+
+// Engine is what the pipeline needs of model.Engine.
+type Engine interface {
+	Run(im model.Image, out *model.Result) error
+	Provider() string
+	Spec() model.Spec
+	Scoring() model.Scoring
+}
+
+// Sink publishes one output. Publish must not block; HasSubscribers lets
+// the pipeline skip building messages nobody reads (transports that cannot
+// tell return true).
+type Sink interface {
+	Publish(msg any)
+	HasSubscribers() bool
+}
+
+// Sinks are the pipeline's outputs. Any may be nil.
+type Sinks struct {
+	Labels, Score, Mask, Overlay, Diagnostics Sink
+}
+
+// Frame is one camera message as a transport received it: Raw or
+// Compressed is set.
+type Frame struct {
+	Raw        *msgs.Image
+	Compressed *msgs.CompressedImage
+	Received   time.Time
+}
+
+func (f Frame) header() msgs.Header {
+	if f.Raw != nil {
+		return f.Raw.Header
+	}
+	if f.Compressed != nil {
+		return f.Compressed.Header
+	}
+	return msgs.Header{}
+}
+
+// Options tune the pipeline.
+type Options struct {
+	Name              string        // node name, for diagnostics
+	DiagnosticsPeriod time.Duration // default 1 s
+	Lazy              bool          // skip inference while no output has subscribers
+	DropWarnInterval  time.Duration // rate limit of the "falling behind" warning; default 10 s
+	Logger            *slog.Logger
+	Now               func() time.Time // clock for diagnostics stamps (sim time); default time.Now
+}
+
+// Pipeline runs frames from a transport through the engine to the sinks.
+type Pipeline struct {
+	eng   Engine
+	sinks Sinks
+	opts  Options
+	slot  *Slot[Frame]
+	stats Stats
+
+	rgb      imageio.RGB
+	res      model.Result
+	lastWarn time.Time
+	warnDrop uint64
+	lastSnap Snapshot
+}
+
+// NewPipeline wires an engine to sinks.
+func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
+	if opts.DiagnosticsPeriod <= 0 {
+		opts.DiagnosticsPeriod = time.Second
+	}
+	if opts.DropWarnInterval <= 0 {
+		opts.DropWarnInterval = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
+}
+
+// Offer hands the pipeline a frame. It never blocks: if inference is busy,
+// the frame waiting in the slot is dropped and counted.
+func (p *Pipeline) Offer(f Frame) {
+	if f.Received.IsZero() {
+		f.Received = time.Now()
+	}
+	p.stats.received()
+	p.slot.Offer(f)
+}
+
+// LabelInfo describes the labels this pipeline publishes.
+func (p *Pipeline) LabelInfo() msgs.LabelInfo {
+	s, sc := p.eng.Spec(), p.eng.Scoring()
+	li := msgs.LabelInfo{Model: s.Name, Classes: s.Classes, Palette: s.Palette, Score: sc.Kind, Threshold: sc.Threshold, Temperature: sc.Temperature}
+	if sc.UnknownID >= 0 {
+		u := sc.UnknownID
+		li.UnknownID = &u
+	}
+	return li
+}
+
+// Run processes frames and publishes diagnostics until ctx ends.
+func (p *Pipeline) Run(ctx context.Context) error {
+	tick := time.NewTicker(p.opts.DiagnosticsPeriod)
+	defer tick.Stop()
+	go func() {
+		last := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				p.publishDiagnostics(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	for {
+		f, err := p.slot.Take(ctx)
+		if err != nil {
+			return nil // context ended: clean shutdown
+		}
+		p.process(f)
+	}
+}
+
+// process handles one frame. Nothing in it may panic the node: bad frames
+// are counted and skipped, engine errors counted and logged.
+func (p *Pipeline) process(f Frame) {
+	if p.opts.Lazy && !p.anySubscribers() {
+		return
+	}
+	var err error
+	switch {
+	case f.Raw != nil:
+		err = msgs.ToRGB(f.Raw, &p.rgb)
+	case f.Compressed != nil:
+		err = msgs.CompressedToRGB(f.Compressed, &p.rgb)
+	default:
+		err = &msgs.BadFrameError{Reason: "empty frame"}
+	}
+	if err != nil {
+		p.reject(err)
+		return
+	}
+	if err := p.eng.Run(p.rgb, &p.res); err != nil {
+		var bf *msgs.BadFrameError
+		if errors.As(err, &bf) {
+			p.reject(err)
+			return
+		}
+		p.stats.failed()
+		p.opts.Logger.Error("inference failed", "err", err)
+		return
+	}
+	h := f.header()
+	r := &p.res
+	if s := p.sinks.Labels; s != nil && s.HasSubscribers() {
+		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Labels))
+	}
+	if s := p.sinks.Score; s != nil && s.HasSubscribers() {
+		s.Publish(msgs.Float32Image(h, r.Width, r.Height, r.Score))
+	}
+	if s := p.sinks.Mask; s != nil && s.HasSubscribers() {
+		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Mask))
+	}
+	if s := p.sinks.Overlay; s != nil && s.HasSubscribers() {
+		s.Publish(msgs.RGB8Image(h, r.Width, r.Height, r.Overlay))
+	}
+	p.stats.published(time.Since(f.Received), float64(r.OutlierPixels)/float64(r.Width*r.Height))
+}
+
+func (p *Pipeline) reject(err error) {
+	reason := err.Error()
+	p.stats.badFrame(reason)
+	p.opts.Logger.Warn("frame skipped", "reason", reason)
+}
+
+func (p *Pipeline) anySubscribers() bool {
+	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay} {
+		if s != nil && s.HasSubscribers() {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot is the figures of the last diagnostics period.
+func (p *Pipeline) Snapshot() Snapshot {
+	p.stats.mu.Lock()
+	defer p.stats.mu.Unlock()
+	return p.lastSnap
+}
+
+func (p *Pipeline) publishDiagnostics(period time.Duration) {
+	dropped := p.slot.Dropped()
+	snap := p.stats.take(period, dropped)
+	p.stats.mu.Lock()
+	prevDropped := p.lastSnap.Dropped
+	p.lastSnap = snap
+	p.stats.mu.Unlock()
+	if dropped > p.warnDrop && time.Since(p.lastWarn) >= p.opts.DropWarnInterval {
+		p.opts.Logger.Warn("falling behind: dropping stale frames",
+			"dropped", dropped-p.warnDrop, "since", p.opts.DropWarnInterval, "input_hz", fmt.Sprintf("%.1f", snap.InRate),
+			"output_hz", fmt.Sprintf("%.1f", snap.OutRate))
+		p.lastWarn, p.warnDrop = time.Now(), dropped
+	}
+	if s := p.sinks.Diagnostics; s != nil {
+		s.Publish(p.diagnosticArray(snap, dropped-prevDropped))
+	}
+}
+
+func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.DiagnosticArray {
+	level, message := msgs.DiagOK, "running"
+	switch {
+	case s.Errors > 0 && s.OutRate == 0 && s.InRate > 0:
+		level, message = msgs.DiagError, "inference failing"
+	case droppedNow > 0:
+		level, message = msgs.DiagWarn, fmt.Sprintf("falling behind: %d frames dropped", droppedNow)
+	case s.InRate == 0:
+		level, message = msgs.DiagWarn, "no input frames"
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+	kv := []msgs.KeyValue{
+		{Key: "input_rate_hz", Value: fmt.Sprintf("%.2f", s.InRate)},
+		{Key: "output_rate_hz", Value: fmt.Sprintf("%.2f", s.OutRate)},
+		{Key: "latency_mean_ms", Value: ms(s.LatencyMean)},
+		{Key: "latency_p95_ms", Value: ms(s.Latency95)},
+		{Key: "frames_in", Value: fmt.Sprint(s.TotalIn)},
+		{Key: "frames_out", Value: fmt.Sprint(s.TotalOut)},
+		{Key: "frames_dropped", Value: fmt.Sprint(s.Dropped)},
+		{Key: "bad_frames", Value: fmt.Sprint(s.Bad)},
+		{Key: "last_bad_frame", Value: s.LastBad},
+		{Key: "inference_errors", Value: fmt.Sprint(s.Errors)},
+		{Key: "outlier_share", Value: fmt.Sprintf("%.4f", s.OutlierShare)},
+		{Key: "execution_provider", Value: p.eng.Provider()},
+		{Key: "model", Value: p.eng.Spec().Name},
+	}
+	now := p.opts.Now()
+	return &msgs.DiagnosticArray{
+		Header: msgs.Header{Stamp: now},
+		Status: []msgs.DiagnosticStatus{{
+			Level: level, Name: p.opts.Name + ": open-set segmentation", Message: message,
+			HardwareId: p.eng.Spec().Name, Values: kv,
+		}},
+	}
+}

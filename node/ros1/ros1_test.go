@@ -1,0 +1,286 @@
+package ros1_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"osr/internal/imageio"
+	"osr/internal/rostest"
+)
+
+// These tests run the real osr binary against real ROS 1 tools from Debian:
+// roscore, rostopic, roslaunch, and rospy publishers.
+
+var osrBin string
+
+func TestMain(m *testing.M) {
+	root, _ := filepath.Abs("../..")
+	osrBin = filepath.Join(root, "bin", "osr")
+	build := exec.Command("go", "build", "-o", osrBin, "./cmd/osr")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build osr: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	model = "../../models/camvid-ood-small"
+	frame = "../../demo/camvid/0001TP_008640.jpg"
+)
+
+// frameFile writes the demo frame's raw RGB bytes for the rospy publisher.
+func frameFile(t *testing.T) string {
+	t.Helper()
+	im, err := imageio.ReadFile(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "frame.rgb")
+	if err := os.WriteFile(p, im.Pix, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func startNode(t *testing.T, m *rostest.Master, args ...string) *rostest.Proc {
+	t.Helper()
+	base := []string{"node", "--model", model, "--threads", "1"}
+	p := m.Start(osrBin, append(base, args...)...)
+	if !p.WaitOutput("registered with the ROS master", 30*time.Second) {
+		t.Fatalf("node did not register:\n%s", p.Output())
+	}
+	return p
+}
+
+func publishRaw(m *rostest.Master, topic, file string, rate float64, count int, encoding string, step int) *rostest.Proc {
+	return m.Start("/usr/bin/python3", "../../testdata/ros1/pub_image.py", topic, "raw", file,
+		"480", "360", encoding, strconv.Itoa(step), fmt.Sprint(rate), strconv.Itoa(count), "camvid_cam")
+}
+
+var fieldRe = regexp.MustCompile(`(?m)^\s*(secs|nsecs|frame_id|height|width|encoding|step|data): (.*)$`)
+
+func fields(s string) map[string]string {
+	out := map[string]string{}
+	for _, m := range fieldRe.FindAllStringSubmatch(s, -1) {
+		if _, ok := out[m[1]]; !ok {
+			out[m[1]] = strings.Trim(strings.TrimSpace(m[2]), `"`)
+		}
+	}
+	return out
+}
+
+func TestNodePublishesOutputsWithInputHeader(t *testing.T) {
+	rostest.Require(t)
+	m := rostest.StartMaster(t, 0)
+	node := startNode(t, m, "image:=/camera/image_raw")
+	want := map[string][3]string{
+		"/osr/labels":        {"mono8", "480", ""},
+		"/osr/outlier_score": {"32FC1", "1920", ""},
+		"/osr/outlier_mask":  {"mono8", "480", ""},
+		"/osr/overlay":       {"rgb8", "1440", ""},
+	}
+	echoes := map[string]*rostest.Proc{}
+	for topic := range want {
+		echoes[topic] = m.Start("rostopic", "echo", "-n", "1", "--noarr", topic)
+	}
+	info := m.Start("rostopic", "echo", "-n", "1", "/osr/label_info")
+	time.Sleep(2500 * time.Millisecond) // the node sees new subscribers within its 1 s watchdog
+	pub := publishRaw(m, "/camera/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
+	for topic, w := range want {
+		e := echoes[topic]
+		if err := e.Wait(30 * time.Second); err != nil {
+			t.Fatalf("rostopic echo %s: %v\n%s\nnode:\n%s\npublisher:\n%s", topic, err, e.Output(), node.Output(), pub.Output())
+		}
+		f := fields(e.Output())
+		if f["frame_id"] != "camvid_cam" || f["secs"] != "1000" {
+			t.Errorf("%s: header not copied from the input: %v", topic, f)
+		}
+		if f["height"] != "360" || f["width"] != "480" || f["encoding"] != w[0] || f["step"] != w[1] {
+			t.Errorf("%s: got %v, want 480x360 %s with step %s", topic, f, w[0], w[1])
+		}
+		step, _ := strconv.Atoi(w[1])
+		if !strings.Contains(f["data"], fmt.Sprintf("length: %d", step*360)) {
+			t.Errorf("%s: data %q, want %d bytes", topic, f["data"], step*360)
+		}
+	}
+	if err := info.Wait(10 * time.Second); err != nil || !strings.Contains(info.Output(), "classes:") || !strings.Contains(info.Output(), "sky") {
+		t.Errorf("label_info (latched) not received: %v\n%s", err, info.Output())
+	}
+	// SIGTERM stops the node cleanly.
+	node.Signal(syscall.SIGTERM)
+	if err := node.Wait(10 * time.Second); err != nil {
+		t.Errorf("node did not exit cleanly on SIGTERM: %v\n%s", err, node.Output())
+	}
+	if !strings.Contains(node.Output(), "node stopped") {
+		t.Errorf("no clean-shutdown message:\n%s", node.Output())
+	}
+}
+
+var kvRe = regexp.MustCompile(`key: "?([a-z_0-9]+)"?\s+value: "?([^"\n]*)"?`)
+
+// lastDiagnostics parses the key/values of the last diagnostics message
+// in rostopic echo output.
+func lastDiagnostics(s string) map[string]string {
+	msgs := strings.Split(s, "---")
+	for i := len(msgs) - 1; i >= 0; i-- {
+		kv := map[string]string{}
+		for _, m := range kvRe.FindAllStringSubmatch(msgs[i], -1) {
+			kv[m[1]] = m[2]
+		}
+		if len(kv) > 0 {
+			return kv
+		}
+	}
+	return nil
+}
+
+func TestNodeDropsStaleFramesWhenFlooded(t *testing.T) {
+	rostest.Require(t)
+	m := rostest.StartMaster(t, 0)
+	node := startNode(t, m, "image:=/camera/image_raw")
+	diag := m.Start("rostopic", "echo", "/diagnostics")
+	labels := m.Start("rostopic", "hz", "/osr/labels")
+	time.Sleep(2 * time.Second)
+	pub := publishRaw(m, "/camera/image_raw", frameFile(t), 0, 400, "rgb8", 1440)
+	if err := pub.Wait(120 * time.Second); err != nil {
+		t.Fatalf("publisher: %v\n%s", err, pub.Output())
+	}
+	time.Sleep(2500 * time.Millisecond)
+	kv := lastDiagnostics(diag.Output())
+	if kv == nil {
+		t.Fatalf("no diagnostics received:\n%s\nnode:\n%s", diag.Output(), node.Output())
+	}
+	in, _ := strconv.Atoi(kv["frames_in"])
+	out, _ := strconv.Atoi(kv["frames_out"])
+	dropped, _ := strconv.Atoi(kv["frames_dropped"])
+	p95, _ := strconv.ParseFloat(kv["latency_p95_ms"], 64)
+	mean, _ := strconv.ParseFloat(kv["latency_mean_ms"], 64)
+	t.Logf("flood: frames in %d, out %d, dropped %d; latency mean %.1f ms, p95 %.1f ms (last period); provider %s; output rate (rostopic hz):\n%s",
+		in, out, dropped, mean, p95, kv["execution_provider"], lastLines(labels.Output(), 5))
+	if in < 300 {
+		t.Fatalf("only %d of 400 frames arrived", in)
+	}
+	if dropped == 0 || out+dropped > in || out == 0 {
+		t.Fatalf("want drops counted when input outpaces inference: in %d out %d dropped %d", in, out, dropped)
+	}
+	if !strings.Contains(node.Output(), "falling behind") {
+		t.Errorf("no rate-limited falling-behind warning:\n%s", node.Output())
+	}
+	if strings.Count(node.Output(), "falling behind") > 3 {
+		t.Errorf("falling-behind warning is not rate limited:\n%s", node.Output())
+	}
+	// Latency stays bounded: the slot holds one frame, so a frame waits for
+	// at most one inference before its own.
+	maxP95 := 1000.0
+	if p95 <= 0 || p95 > maxP95 {
+		t.Errorf("latency p95 %.1f ms, want in (0, %.0f]", p95, maxP95)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestNodeSkipsBadFramesAndKeepsServing(t *testing.T) {
+	rostest.Require(t)
+	m := rostest.StartMaster(t, 0)
+	node := startNode(t, m, "image:=/camera/image_raw")
+	file := frameFile(t)
+	if err := publishRaw(m, "/camera/image_raw", file, 10, 2, "rgb8", 100).Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := publishRaw(m, "/camera/image_raw", file, 10, 2, "bayer_rggb8", 1440).Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !node.WaitOutput("step 100 is less than width 480", 5*time.Second) || !node.WaitOutput(`unknown encoding \"bayer_rggb8\"`, 5*time.Second) {
+		t.Fatalf("bad frames not reported:\n%s", node.Output())
+	}
+	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", "/osr/labels")
+	time.Sleep(2500 * time.Millisecond)
+	pub := publishRaw(m, "/camera/image_raw", file, 4, 20, "rgb8", 1440)
+	if err := echo.Wait(30 * time.Second); err != nil {
+		t.Fatalf("node stopped serving after bad frames: %v\n%s\n%s", err, node.Output(), pub.Output())
+	}
+	diag := m.Start("rostopic", "echo", "-n", "1", "/diagnostics")
+	if err := diag.Wait(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	kv := lastDiagnostics(diag.Output())
+	if bad, _ := strconv.Atoi(kv["bad_frames"]); bad < 3 {
+		t.Errorf("diagnostics count %q bad frames, want >= 3 (rospy may drop one of each pair)", kv["bad_frames"])
+	}
+
+	// A truncated JPEG on a compressed topic.
+	node2 := startNode(t, m, "__name:=osr_compressed", "image:=/camera/image_raw/compressed")
+	data, _ := os.ReadFile(frame)
+	trunc := filepath.Join(t.TempDir(), "trunc.jpg")
+	os.WriteFile(trunc, data[:len(data)/2], 0o644)
+	cp := m.Start("/usr/bin/python3", "../../testdata/ros1/pub_image.py", "/camera/image_raw/compressed", "compressed", trunc, "jpeg", "10", "2", "cam")
+	if err := cp.Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !node2.WaitOutput("jpeg", 5*time.Second) || !node2.WaitOutput("frame skipped", time.Second) {
+		t.Fatalf("truncated JPEG not reported:\n%s", node2.Output())
+	}
+	if node.Exited() || node2.Exited() {
+		t.Fatal("a node exited on bad input")
+	}
+}
+
+func TestNodeReregistersAfterMasterRestart(t *testing.T) {
+	rostest.Require(t)
+	m := rostest.StartMaster(t, 0)
+	node := startNode(t, m, "image:=/camera/image_raw")
+	m.Restart()
+	restarted := time.Now()
+	for !strings.Contains(node.Output()[strings.Index(node.Output(), "lost the ROS master")+1:], "registered with the ROS master") {
+		if time.Since(restarted) > 5*time.Second {
+			t.Fatalf("node not registered 5 s after the master restarted:\n%s", node.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("re-registered %.2f s after the new master answered", time.Since(restarted).Seconds())
+	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", "/osr/labels")
+	time.Sleep(2500 * time.Millisecond)
+	pub := publishRaw(m, "/camera/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
+	if err := echo.Wait(30 * time.Second); err != nil {
+		t.Fatalf("not serving after the restart: %v\n%s\n%s", err, node.Output(), pub.Output())
+	}
+}
+
+func TestRoslaunchStartsTheNode(t *testing.T) {
+	rostest.Require(t)
+	if _, err := exec.LookPath("roslaunch"); err != nil {
+		t.Skip("roslaunch not found")
+	}
+	m := rostest.StartMaster(t, 0)
+	root, _ := filepath.Abs("../..")
+	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + root}, "roslaunch", "osr", "osr_node.ros1.launch", "image:=/camera/image_raw")
+	if !launch.WaitOutput("registered with the ROS master", 60*time.Second) {
+		t.Fatalf("roslaunch did not start the node:\n%s", launch.Output())
+	}
+	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", "/osr/overlay")
+	time.Sleep(2500 * time.Millisecond)
+	publishRaw(m, "/camera/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
+	if err := echo.Wait(30 * time.Second); err != nil {
+		t.Fatalf("no overlay from the launched node: %v\n%s", err, launch.Output())
+	}
+	launch.Signal(syscall.SIGINT)
+	if err := launch.Wait(15 * time.Second); err != nil && !launch.Exited() {
+		t.Errorf("roslaunch did not shut down on SIGINT")
+	}
+}

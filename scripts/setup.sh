@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what osr needs and a fresh Debian 12 machine may lack, then
+# builds bin/osr. Safe to run again: it only installs what is missing.
+#   gcc            cgo (ONNX Runtime binding)
+#   nodejs, npm    to install the ONNX Runtime shared library from npm
+#   go >= 1.21     fetches the Go toolchain go.mod asks for through the module proxy
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
+command -v git >/dev/null || need_apt+=(git)
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+		echo "setup: need root to run: $*" >&2; exit 1
+	fi
+}
+
+if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ] && [ ! -x /usr/lib/go-1.23/bin/go ]; then
+	# Debian 12's own Go (1.19) is too old to fetch newer toolchains; backports has 1.23.
+	if [ ! -f /etc/apt/sources.list.d/backports.sources ]; then
+		printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+			as_root tee /etc/apt/sources.list.d/backports.sources >/dev/null
+	fi
+	need_apt+=(golang-1.23-go)
+fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+	echo "setup: installing ${need_apt[*]}" >&2
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+export PATH="$PATH:/usr/local/go/bin:/usr/lib/go-1.23/bin"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+
+lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+if [ ! -f "$lib" ]; then
+	echo "setup: installing the ONNX Runtime library (npm onnxruntime-node)" >&2
+	npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+fi
+[ -f "$lib" ] || { echo "setup: $lib missing after npm install" >&2; exit 1; }
+
+mkdir -p bin
+go build -o bin/osr ./cmd/osr
