@@ -31,9 +31,9 @@ type SmallNetOptions struct {
 	LR       float64
 	Seed     uint64
 	Workers  int
-	Limit    int // use at most this many training images (0 = all), for tests
+	Limit    int    // use at most this many training images (0 = all), for tests
 	Command  string // the command line, recorded in model.yaml
-	Widths   []int // conv widths (default DefaultSmallNet's)
+	Widths   []int  // conv widths (default DefaultSmallNet's)
 	Strides  []int
 	Progress io.Writer
 }
@@ -315,12 +315,12 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *data.Dataset, classe
 		"images": val.images,
 	}
 	spec.Provenance.Metrics = map[string]any{
-		"val_miou_inliers":     round4(val.miou),
-		"val_pixel_accuracy":   round4(val.acc),
-		"val_images":           val.images,
-		"metric_note":          "full 480x360 resolution through ONNX Runtime; bicyclist and void pixels excluded",
-		"train_final_loss":     round4(rep.FinalLoss),
-		"per_class_iou":        val.perClass,
+		"val_miou_inliers":   round4(val.miou),
+		"val_pixel_accuracy": round4(val.acc),
+		"val_images":         val.images,
+		"metric_note":        "full 480x360 resolution through ONNX Runtime; bicyclist and void pixels excluded",
+		"train_final_loss":   round4(rep.FinalLoss),
+		"per_class_iou":      val.perClass,
 	}
 	return model.WriteSpec(opts.Out, spec)
 }

@@ -19,13 +19,13 @@ import (
 // Dataset is a parsed dataset.yaml and the directory holding it.
 type Dataset struct {
 	Dir       string
-	Name      string     `yaml:"name"`
-	ImageSize [2]int     `yaml:"image_size"` // width, height
-	Classes   []string   `yaml:"classes"`
-	Palette   [][3]uint8 `yaml:"palette"`
-	IgnoreIDs []int      `yaml:"ignore_ids"`
+	Name      string            `yaml:"name"`
+	ImageSize [2]int            `yaml:"image_size"` // width, height
+	Classes   []string          `yaml:"classes"`
+	Palette   [][3]uint8        `yaml:"palette"`
+	IgnoreIDs []int             `yaml:"ignore_ids"`
 	Splits    map[string]string `yaml:"splits"`
-	Protocol  *Protocol  `yaml:"ood_protocol"`
+	Protocol  *Protocol         `yaml:"ood_protocol"`
 }
 
 // Protocol is a dense open-set protocol: which class ids are outliers.
