@@ -87,10 +87,13 @@ func (m *Master) start() {
 	m.t.Fatalf("roscore on port %d did not come up in 30 s (log in %s)", m.Port, m.Home)
 }
 
-// Restart kills roscore and starts a new one on the same port.
-func (m *Master) Restart() {
+// Restart kills roscore and starts a new one on the same port. It returns
+// when the new process was started and how long it took to answer.
+func (m *Master) Restart() (started time.Time, startup time.Duration) {
 	m.Stop()
+	started = time.Now()
 	m.start()
+	return started, time.Since(started)
 }
 
 // Stop kills roscore and its children.

@@ -163,11 +163,19 @@ func TestNodeDropsStaleFramesWhenFlooded(t *testing.T) {
 	in, _ := strconv.Atoi(kv["frames_in"])
 	out, _ := strconv.Atoi(kv["frames_out"])
 	dropped, _ := strconv.Atoi(kv["frames_dropped"])
-	p95, _ := strconv.ParseFloat(kv["latency_p95_ms"], 64)
-	mean, _ := strconv.ParseFloat(kv["latency_mean_ms"], 64)
-	t.Logf("flood: frames in %d, out %d, dropped %d; latency mean %.1f ms, p95 %.1f ms (last period); provider %s; output rate (rostopic hz):\n%s",
-		in, out, dropped, mean, p95, kv["execution_provider"], lastLines(labels.Output(), 5))
-	if in < 300 {
+	// The worst period's latency while flooded.
+	var p95, mean, inRate, outRate float64
+	for _, d := range allDiagnostics(diag.Output()) {
+		if v, _ := strconv.ParseFloat(d["latency_p95_ms"], 64); v > p95 {
+			p95 = v
+			mean, _ = strconv.ParseFloat(d["latency_mean_ms"], 64)
+			inRate, _ = strconv.ParseFloat(d["input_rate_hz"], 64)
+			outRate, _ = strconv.ParseFloat(d["output_rate_hz"], 64)
+		}
+	}
+	t.Logf("flood: frames in %d, out %d, dropped %d; worst second: input %.1f Hz, output %.1f Hz, latency mean %.1f ms, p95 %.1f ms; provider %s; rostopic hz of labels:\n%s",
+		in, out, dropped, inRate, outRate, mean, p95, kv["execution_provider"], lastLines(labels.Output(), 5))
+	if in < 100 {
 		t.Fatalf("only %d of 400 frames arrived", in)
 	}
 	if dropped == 0 || out+dropped > in || out == 0 {
@@ -185,6 +193,20 @@ func TestNodeDropsStaleFramesWhenFlooded(t *testing.T) {
 	if p95 <= 0 || p95 > maxP95 {
 		t.Errorf("latency p95 %.1f ms, want in (0, %.0f]", p95, maxP95)
 	}
+}
+
+func allDiagnostics(s string) []map[string]string {
+	var out []map[string]string
+	for _, msg := range strings.Split(s, "---") {
+		kv := map[string]string{}
+		for _, m := range kvRe.FindAllStringSubmatch(msg, -1) {
+			kv[m[1]] = m[2]
+		}
+		if len(kv) > 0 {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func lastLines(s string, n int) string {
@@ -245,15 +267,19 @@ func TestNodeReregistersAfterMasterRestart(t *testing.T) {
 	rostest.Require(t)
 	m := rostest.StartMaster(t, 0)
 	node := startNode(t, m, "image:=/camera/image_raw")
-	m.Restart()
-	restarted := time.Now()
-	for !strings.Contains(node.Output()[strings.Index(node.Output(), "lost the ROS master")+1:], "registered with the ROS master") {
-		if time.Since(restarted) > 5*time.Second {
-			t.Fatalf("node not registered 5 s after the master restarted:\n%s", node.Output())
+	started, startup := m.Restart()
+	for {
+		out := node.Output()
+		if i := strings.Index(out, "lost the ROS master"); i >= 0 && strings.Contains(out[i:], "registered with the ROS master") {
+			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Since(started) > startup+5*time.Second {
+			t.Fatalf("node not registered 5 s after the restarted master answered:\n%s", node.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Logf("re-registered %.2f s after the new master answered", time.Since(restarted).Seconds())
+	t.Logf("roscore took %.2f s to start; the node re-registered %.2f s after roscore was started",
+		startup.Seconds(), time.Since(started).Seconds())
 	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", "/osr/labels")
 	time.Sleep(2500 * time.Millisecond)
 	pub := publishRaw(m, "/camera/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
@@ -282,5 +308,24 @@ func TestRoslaunchStartsTheNode(t *testing.T) {
 	launch.Signal(syscall.SIGINT)
 	if err := launch.Wait(15 * time.Second); err != nil && !launch.Exited() {
 		t.Errorf("roslaunch did not shut down on SIGINT")
+	}
+}
+
+func TestNodeFollowsSimTime(t *testing.T) {
+	rostest.Require(t)
+	m := rostest.StartMaster(t, 0)
+	set := exec.Command("rosparam", "set", "/use_sim_time", "true")
+	set.Env = m.Env()
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("rosparam: %v %s", err, out)
+	}
+	clock := m.Start("rostopic", "pub", "-r", "20", "/clock", "rosgraph_msgs/Clock", "clock: {secs: 5000, nsecs: 0}")
+	node := startNode(t, m, "image:=/camera/image_raw")
+	diag := m.Start("rostopic", "echo", "-n", "2", "/diagnostics/header/stamp")
+	if err := diag.Wait(20 * time.Second); err != nil {
+		t.Fatalf("diagnostics: %v\n%s\n%s\n%s", err, diag.Output(), node.Output(), clock.Output())
+	}
+	if !strings.Contains(diag.Output(), "secs: 5000") {
+		t.Fatalf("diagnostics not stamped with /clock time (5000 s):\n%s", diag.Output())
 	}
 }

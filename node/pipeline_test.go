@@ -1,0 +1,173 @@
+package node
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"osr/internal/imageio"
+	"osr/model"
+	"osr/msgs"
+)
+
+// recorder is a sink that keeps what it is given, like a subscriber would.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []any
+	subs bool
+}
+
+func (r *recorder) Publish(m any) {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, m)
+	r.mu.Unlock()
+}
+
+func (r *recorder) HasSubscribers() bool { return r.subs }
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.msgs)
+}
+
+func (r *recorder) last() any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.msgs) == 0 {
+		return nil
+	}
+	return r.msgs[len(r.msgs)-1]
+}
+
+func openBundled(t *testing.T) *model.Engine {
+	t.Helper()
+	pkg, err := model.Load("../models/camvid-ood-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := model.NewEngine(pkg, model.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func demoFrame(t *testing.T, enc string) *msgs.Image {
+	t.Helper()
+	im, err := imageio.ReadFile("../demo/camvid/0001TP_008550.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &msgs.Image{Header: msgs.Header{Seq: 7, Stamp: time.Unix(1000, 5e6), FrameId: "cam"},
+		Width: uint32(im.Width), Height: uint32(im.Height), Encoding: enc, Step: uint32(3 * im.Width), Data: im.Pix}
+	if enc == msgs.BGR8 {
+		m.Data = append([]uint8(nil), im.Pix...)
+		for i := 0; i < len(m.Data); i += 3 {
+			m.Data[i], m.Data[i+2] = m.Data[i+2], m.Data[i]
+		}
+	}
+	return m
+}
+
+func newTestPipeline(t *testing.T) (*Pipeline, map[string]*recorder) {
+	rec := map[string]*recorder{}
+	for _, k := range []string{"labels", "score", "mask", "overlay", "diag"} {
+		rec[k] = &recorder{subs: true}
+	}
+	rec["score"].subs = false
+	p := NewPipeline(openBundled(t), Sinks{Labels: rec["labels"], Score: rec["score"], Mask: rec["mask"], Overlay: rec["overlay"], Diagnostics: rec["diag"]},
+		Options{Name: "/osr", DiagnosticsPeriod: 100 * time.Millisecond})
+	return p, rec
+}
+
+func TestPipelinePublishesWithHeaderAndSkipsUnsubscribed(t *testing.T) {
+	p, rec := newTestPipeline(t)
+	p.process(Frame{Raw: demoFrame(t, msgs.BGR8), Received: time.Now()})
+	for _, k := range []string{"labels", "mask", "overlay"} {
+		m, ok := rec[k].last().(*msgs.Image)
+		if !ok {
+			t.Fatalf("%s: nothing published", k)
+		}
+		if m.Header.FrameId != "cam" || !m.Header.Stamp.Equal(time.Unix(1000, 5e6)) || m.Header.Seq != 7 {
+			t.Errorf("%s: header %+v not copied from the input", k, m.Header)
+		}
+		if m.Width != 480 || m.Height != 360 || int(m.Step)*int(m.Height) != len(m.Data) {
+			t.Errorf("%s: %dx%d step %d with %d bytes", k, m.Width, m.Height, m.Step, len(m.Data))
+		}
+	}
+	if rec["score"].count() != 0 {
+		t.Error("score published with no subscriber")
+	}
+	// bgr8 input: the overlay must match the one from the same frame as rgb8.
+	bgrOverlay := rec["overlay"].last().(*msgs.Image).Data
+	p.process(Frame{Raw: demoFrame(t, msgs.RGB8), Received: time.Now()})
+	rgbOverlay := rec["overlay"].last().(*msgs.Image).Data
+	if string(bgrOverlay) != string(rgbOverlay) {
+		t.Error("bgr8 and rgb8 inputs of the same frame give different overlays")
+	}
+}
+
+func TestPipelineCountsBadFramesAndGoesOn(t *testing.T) {
+	p, rec := newTestPipeline(t)
+	bad := demoFrame(t, msgs.RGB8)
+	bad.Step = 10
+	p.process(Frame{Raw: bad, Received: time.Now()})
+	p.process(Frame{Compressed: &msgs.CompressedImage{Format: "jpeg", Data: []byte{0xff, 0xd8, 0xff}}, Received: time.Now()})
+	p.process(Frame{Received: time.Now()})
+	p.process(Frame{Raw: demoFrame(t, msgs.RGB8), Received: time.Now()})
+	snap := p.stats.take(time.Second, 0)
+	if snap.Bad != 3 || snap.TotalOut != 1 {
+		t.Fatalf("bad %d out %d, want 3 bad frames skipped and the good one published", snap.Bad, snap.TotalOut)
+	}
+	if rec["labels"].count() != 1 {
+		t.Fatalf("labels published %d times", rec["labels"].count())
+	}
+}
+
+func TestPipelineRunDropsAndReports(t *testing.T) {
+	p, rec := newTestPipeline(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	frame := demoFrame(t, msgs.RGB8)
+	// Offer far faster than inference for half a second.
+	deadline := time.Now().Add(500 * time.Millisecond)
+	offered := 0
+	for time.Now().Before(deadline) {
+		p.Offer(Frame{Raw: frame})
+		offered++
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := rec["labels"].count()
+	dropped := p.slot.Dropped()
+	if dropped == 0 || out == 0 || uint64(out)+dropped > uint64(offered) {
+		t.Fatalf("offered %d, published %d, dropped %d", offered, out, dropped)
+	}
+	d, ok := rec["diag"].last().(*msgs.DiagnosticArray)
+	if !ok {
+		t.Fatal("no diagnostics published")
+	}
+	st := d.Status[0]
+	kv := map[string]string{}
+	for _, v := range st.Values {
+		kv[v.Key] = v.Value
+	}
+	for _, k := range []string{"input_rate_hz", "output_rate_hz", "latency_mean_ms", "latency_p95_ms", "frames_dropped", "bad_frames", "outlier_share", "execution_provider", "model"} {
+		if _, ok := kv[k]; !ok {
+			t.Errorf("diagnostics lack %s: %v", k, kv)
+		}
+	}
+	if kv["model"] != "camvid-ood-small" || kv["execution_provider"] != model.ProviderCPU || !strings.HasPrefix(st.Name, "/osr") {
+		t.Errorf("diagnostics %+v", st)
+	}
+	t.Logf("offered %d frames in 0.5 s: published %d, dropped %d", offered, out, dropped)
+}
