@@ -34,6 +34,7 @@ type Engine struct {
 	labels  *ort.Tensor[uint8]
 	score   *ort.Tensor[float32]
 	mask    *ort.Tensor[uint8]
+	logits  *ort.Tensor[float32] // only with Options.Logits
 
 	norm    *normalizer
 	painter *overlayPainter
@@ -72,7 +73,7 @@ func (e *Engine) open(pkg *Package) error {
 	if err != nil {
 		return fmt.Errorf("%s does not match %s: %w", onnxPath, filepath.Join(pkg.Dir, SpecFile), err)
 	}
-	post, err := postprocessGraph(s.Output.Name, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, e.scoring)
+	post, err := postprocessGraph(s.Output.Name, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, e.scoring, e.opts.Logits)
 	if err != nil {
 		return err
 	}
@@ -92,6 +93,11 @@ func (e *Engine) open(pkg *Package) error {
 	}
 	if e.mask, err = ort.NewEmptyTensor[uint8](ort.NewShape(1, h, w)); err != nil {
 		return err
+	}
+	if e.opts.Logits {
+		if e.logits, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(len(s.Classes)), h, w)); err != nil {
+			return err
+		}
 	}
 	if err := e.openSession(graph); err != nil {
 		return fmt.Errorf("%s: %w", onnxPath, err)
@@ -148,9 +154,13 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 		}
 		provider = ProviderTensorRT
 	}
+	names := []string{OutLabels, OutScore, OutMask}
+	values := []ort.Value{e.labels, e.score, e.mask}
+	if e.logits != nil {
+		names, values = append(names, OutLogits), append(values, e.logits)
+	}
 	sess, err := ort.NewAdvancedSessionWithONNXData(graph,
-		[]string{e.spec.Input.Name}, []string{OutLabels, OutScore, OutMask},
-		[]ort.Value{e.input}, []ort.Value{e.labels, e.score, e.mask}, so)
+		[]string{e.spec.Input.Name}, names, []ort.Value{e.input}, values, so)
 	if err != nil {
 		return fmt.Errorf("create session on %s: %w", provider, err)
 	}
@@ -337,6 +347,10 @@ func (e *Engine) postprocess(im Image, out *Result) {
 		}
 	}
 	out.OutlierPixels = e.painter.paint(out.Overlay, im.Pix, out.Labels, out.Mask)
+	out.Logits = nil
+	if e.logits != nil {
+		out.Logits = e.logits.GetData()
+	}
 }
 
 // Close releases the session and the runtime reference.
@@ -367,6 +381,9 @@ func (e *Engine) destroy() error {
 	if e.mask != nil {
 		errs = append(errs, e.mask.Destroy())
 	}
-	e.session, e.input, e.score, e.labels, e.mask = nil, nil, nil, nil, nil
+	if e.logits != nil {
+		errs = append(errs, e.logits.Destroy())
+	}
+	e.session, e.input, e.score, e.labels, e.mask, e.logits = nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }

@@ -14,6 +14,9 @@ type Result struct {
 	Mask          []uint8   // 255 on outlier pixels, else 0
 	Overlay       []uint8   // packed RGB
 	OutlierPixels int
+	// Logits [classes][H][W] at the model's input size, when the engine was
+	// opened with Options.Logits.
+	Logits []float32
 }
 
 func (r *Result) resize(w, h int) {

@@ -20,6 +20,9 @@ type Options struct {
 	OverlayAlpha   float32
 	OutlierColor   [3]uint8
 	Logger         *slog.Logger
+	// Logits adds the temperature-scaled logits at the input size to every
+	// Result (Result.Logits), for calibration.
+	Logits bool
 }
 
 // OptionsFromConfig maps the validated configuration onto engine options.

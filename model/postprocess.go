@@ -12,6 +12,9 @@ const (
 	OutLabels = "osr_labels"
 	OutScore  = "osr_score"
 	OutMask   = "osr_mask"
+	// OutLogits is the temperature-scaled logits at the input size, added
+	// when Options.Logits is set (calibration needs them).
+	OutLogits = "osr_logits"
 )
 
 // Scoring is the resolved outlier scoring the engine bakes into the graph.
@@ -28,7 +31,7 @@ type Scoring struct {
 // temperature-scaled softmax, the outlier score in [0,1] (MSP: 1-max p;
 // entropy: H(p)/log C), argmax labels and the thresholded mask. Running it
 // inside ONNX Runtime keeps it on the model's execution provider.
-func postprocessGraph(logits string, classes, logitsH, logitsW, height, width int, sc Scoring) (*onnxgraph.Graph, error) {
+func postprocessGraph(logits string, classes, logitsH, logitsW, height, width int, sc Scoring, withLogits bool) (*onnxgraph.Graph, error) {
 	if sc.Kind != "msp" && sc.Kind != "entropy" {
 		return nil, fmt.Errorf("score kind %q: want msp or entropy", sc.Kind)
 	}
@@ -85,6 +88,10 @@ func postprocessGraph(logits string, classes, logitsH, logitsW, height, width in
 		g.Node("Cast", []string{arg}, []string{OutLabels}, onnxgraph.Int("to", int64(onnxgraph.Uint8)))
 	}
 	shape := []int64{1, int64(height), int64(width)}
+	if withLogits {
+		g.Node("Identity", []string{z}, []string{OutLogits})
+		g.Output(onnxgraph.Value{Name: OutLogits, Type: onnxgraph.Float32, Shape: []int64{1, int64(classes), int64(height), int64(width)}})
+	}
 	g.Output(onnxgraph.Value{Name: OutLabels, Type: onnxgraph.Uint8, Shape: shape})
 	g.Output(onnxgraph.Value{Name: OutScore, Type: onnxgraph.Float32, Shape: shape})
 	g.Output(onnxgraph.Value{Name: OutMask, Type: onnxgraph.Uint8, Shape: shape})

@@ -17,7 +17,7 @@ import (
 
 	"osr/internal/atomicfile"
 	"osr/model"
-	"osr/train/data"
+	"osr/dataset"
 	"osr/train/nn"
 )
 
@@ -64,14 +64,14 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	ds, err := data.Open(opts.Data)
+	ds, err := dataset.Open(opts.Data)
 	if err != nil {
 		return nil, err
 	}
 	var outliers []int
 	if opts.Protocol {
 		if ds.Protocol == nil {
-			return nil, fmt.Errorf("dataset %s: %w", ds.Name, data.ErrNoProtocol)
+			return nil, fmt.Errorf("dataset %s: %w", ds.Name, dataset.ErrNoProtocol)
 		}
 		outliers = ds.Protocol.OutlierIDs
 	}
@@ -170,7 +170,7 @@ func trainBatch(net *SmallNet, workers []*worker, samples []sample, batch []int,
 
 // inlierClasses maps dataset ids to compact inlier ids; ignored and
 // outlier ids map to nn.Ignore.
-func inlierClasses(ds *data.Dataset, outliers []int) ([]int, [256]uint8) {
+func inlierClasses(ds *dataset.Dataset, outliers []int) ([]int, [256]uint8) {
 	var lut [256]uint8
 	for i := range lut {
 		lut[i] = nn.Ignore
@@ -189,7 +189,7 @@ func inlierClasses(ds *data.Dataset, outliers []int) ([]int, [256]uint8) {
 	return classes, lut
 }
 
-func loadSamples(ctx context.Context, ds *data.Dataset, split string, net *SmallNet, lut [256]uint8, outliers []int, opts SmallNetOptions) ([]sample, error) {
+func loadSamples(ctx context.Context, ds *dataset.Dataset, split string, net *SmallNet, lut [256]uint8, outliers []int, opts SmallNetOptions) ([]sample, error) {
 	list, err := ds.Samples(split)
 	if err != nil {
 		return nil, err
@@ -201,14 +201,14 @@ func loadSamples(ctx context.Context, ds *data.Dataset, split string, net *Small
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		im, lab, err := data.Load(s)
+		im, lab, err := dataset.Load(s)
 		if err != nil {
 			return nil, err
 		}
 		if im.Width != net.Cfg.Width || im.Height != net.Cfg.Height {
 			return nil, fmt.Errorf("%s: image is %dx%d, the network takes %dx%d", s.Image, im.Width, im.Height, net.Cfg.Width, net.Cfg.Height)
 		}
-		if len(outliers) > 0 && data.HasAny(lab, outliers) {
+		if len(outliers) > 0 && dataset.HasAny(lab, outliers) {
 			continue
 		}
 		var sm sample
@@ -263,7 +263,7 @@ func classWeights(samples []sample, classes int) []float32 {
 // exportSmallNet writes the model package, then runs it through ONNX
 // Runtime on the val split to measure mIoU and to set the threshold that
 // keeps 95 % of inlier pixels (the camvid-ood rule: inliers only).
-func exportSmallNet(ctx context.Context, net *SmallNet, ds *data.Dataset, classes []int, opts SmallNetOptions, rep *SmallNetReport) error {
+func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, classes []int, opts SmallNetOptions, rep *SmallNetReport) error {
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"osr/model"
-	"osr/train/data"
+	"osr/dataset"
 )
 
 type valResult struct {
@@ -21,7 +21,7 @@ type valResult struct {
 const scoreBins = 100000
 
 // evaluateVal runs the exported package through the engine on the val split.
-func evaluateVal(ctx context.Context, dir string, ds *data.Dataset, classes []int, limit int) (valResult, error) {
+func evaluateVal(ctx context.Context, dir string, ds *dataset.Dataset, classes []int, limit int) (valResult, error) {
 	pkg, err := model.Load(dir)
 	if err != nil {
 		return valResult{}, err
@@ -52,7 +52,7 @@ func evaluateVal(ctx context.Context, dir string, ds *data.Dataset, classes []in
 		if err := ctx.Err(); err != nil {
 			return valResult{}, err
 		}
-		im, lab, err := data.Load(s)
+		im, lab, err := dataset.Load(s)
 		if err != nil {
 			return valResult{}, err
 		}

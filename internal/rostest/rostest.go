@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,6 +102,11 @@ func (m *Master) Stop() {
 	if m.cmd == nil || m.cmd.Process == nil {
 		return
 	}
+	// roslaunch puts rosmaster and rosout in process groups of their own,
+	// so kill the whole tree, not just roscore's group.
+	for _, pid := range append(descendants(m.cmd.Process.Pid), m.cmd.Process.Pid) {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
 	m.cmd.Wait()
 	m.cmd = nil
@@ -113,6 +119,39 @@ func (m *Master) Stop() {
 		c.Close()
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// descendants lists the children of pid, recursively, from /proc.
+func descendants(pid int) []int {
+	parent := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so split after ')'.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		parent[ppid] = append(parent[ppid], child)
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range parent[p] {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
 }
 
 // Env is the environment for ROS processes talking to this master.
@@ -230,8 +269,14 @@ func (p *Proc) Signal(sig syscall.Signal) {
 	}
 }
 
-// Kill ends the process group.
+// Kill ends the process, its group and its descendants (roslaunch puts
+// the nodes it starts in groups of their own).
 func (p *Proc) Kill() {
+	if p.cmd.Process != nil && !p.Exited() {
+		for _, pid := range descendants(p.cmd.Process.Pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 	p.Signal(syscall.SIGKILL)
 	p.Wait(5 * time.Second)
 }

@@ -188,6 +188,9 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 	rn, err := goroslib.NewNode(goroslib.NodeConf{
 		MasterAddress: t.master, Namespace: t.names.Namespace, Name: t.names.Node, Host: t.host,
 		LogDestinations: goroslib.LogDestinationRosout,
+		// Master calls and connection handshakes: short, so that a master
+		// that vanished without closing its sockets is noticed quickly.
+		ReadTimeout: 3 * time.Second,
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,217 @@
+package calibration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"osr/dataset"
+	"osr/model"
+)
+
+// Report is what osr eval writes to report.json.
+type Report struct {
+	Model       string  `json:"model"`
+	Dataset     string  `json:"dataset"`
+	Split       string  `json:"split"`
+	Protocol    string  `json:"protocol,omitempty"`
+	Score       string  `json:"score"`
+	Temperature float32 `json:"temperature"`
+	Threshold   float32 `json:"threshold"`
+
+	Images        int   `json:"images"`
+	OutlierPixels int64 `json:"outlier_pixels"`
+	InlierPixels  int64 `json:"inlier_pixels"`
+
+	MIoU        float64            `json:"miou"`
+	PerClassIoU map[string]float64 `json:"per_class_iou"`
+	OpenMIoU    float64            `json:"open_miou"`
+	// InlierTPR is the share of inlier pixels the mask leaves unflagged.
+	InlierTPR float64 `json:"inlier_tpr"`
+
+	// Pixel-level over the split (Fishyscapes style); null when undefined.
+	AP     *float64 `json:"ap"`
+	FPR95  *float64 `json:"fpr95"`
+	AUROC  *float64 `json:"auroc"`
+	TNR95  *float64 `json:"tnr95"`
+	DetAcc *float64 `json:"detection_accuracy"`
+	// Averaged over images with outliers (StreetHazards style).
+	APPerImage         *float64 `json:"ap_per_image"`
+	FPR95PerImage      *float64 `json:"fpr95_per_image"`
+	AUROCPerImage      *float64 `json:"auroc_per_image"`
+	ImagesWithOutliers int      `json:"images_with_outliers"`
+
+	Notes           []string      `json:"notes,omitempty"`
+	PerImage        []ImageResult `json:"per_image"`
+	Seconds         float64       `json:"seconds"`
+	PixelsPerSecond float64       `json:"pixels_per_second"`
+
+	curve       []CurvePoint
+	best, worst *Example
+}
+
+// Example is an image kept for the report: its overlay and its figures.
+type Example struct {
+	Result  ImageResult
+	quality float64
+	Width   int
+	Height  int
+	Overlay []uint8
+}
+
+// Extremes are the best and worst images by per-image AP (or, for images
+// without outliers, pixel accuracy).
+func (r *Report) Extremes() (best, worst *Example) { return r.best, r.worst }
+
+func (r *Report) keepExtremes(ir ImageResult, res model.Result) {
+	q := ir.PixelAccuracy
+	if ir.AP != nil {
+		q = 1 + *ir.AP // images with outliers rank by AP, above the others
+	}
+	keep := func(slot **Example, better bool) {
+		if *slot != nil && !better {
+			return
+		}
+		e := *slot
+		if e == nil {
+			e = &Example{}
+			*slot = e
+		}
+		e.Result, e.quality, e.Width, e.Height = ir, q, res.Width, res.Height
+		e.Overlay = append(e.Overlay[:0], res.Overlay...)
+	}
+	keep(&r.best, r.best == nil || q > r.best.quality)
+	keep(&r.worst, r.worst == nil || q < r.worst.quality)
+}
+
+// CurvePoint is one operating point of the PR and ROC curves.
+type CurvePoint struct{ TPR, Precision, FPR float64 }
+
+// Curve is the report's PR/ROC operating points (thinned).
+func (r *Report) Curve() []CurvePoint { return r.curve }
+
+// EvalOptions configure Evaluate.
+type EvalOptions struct {
+	Split    string
+	Protocol bool // use the dataset's ood_protocol outlier ids
+	Limit    int  // evaluate at most this many images (0 = all)
+	Progress io.Writer
+}
+
+// Evaluate runs eng over a dataset split and measures it. The engine must
+// be opened with open-set labels off, so that labels are the argmax.
+func Evaluate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts EvalOptions) (*Report, error) {
+	start := time.Now()
+	spec, sc := eng.Spec(), eng.Scoring()
+	if sc.UnknownID >= 0 {
+		return nil, fmt.Errorf("evaluate: open the engine with open-set labels off (scoring.open_set: false)")
+	}
+	var outliers []int
+	rep := &Report{Model: spec.Name, Dataset: ds.Name, Split: opts.Split, Score: sc.Kind, Temperature: sc.Temperature, Threshold: sc.Threshold}
+	if opts.Protocol {
+		if ds.Protocol == nil {
+			return nil, fmt.Errorf("dataset %s: %w", ds.Name, dataset.ErrNoProtocol)
+		}
+		outliers, rep.Protocol = ds.Protocol.OutlierIDs, ds.Protocol.Name
+	}
+	lm := NewLabelMap(ds, spec.Classes, outliers)
+	rep.Notes = append(rep.Notes, lm.Notes...)
+	samples, err := ds.Samples(opts.Split)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Limit > 0 && len(samples) > opts.Limit {
+		samples = samples[:opts.Limit]
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	bar := progressbar.NewOptions(len(samples), progressbar.OptionSetWriter(progress),
+		progressbar.OptionSetDescription("eval "+opts.Split), progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("img"), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond))
+	ev := NewEvaluator(spec.Classes)
+	var res model.Result
+	var gt []uint8
+	var pixels int64
+	for _, s := range samples {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("evaluation stopped: %w", err)
+		}
+		im, lab, err := dataset.Load(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := eng.Run(im, &res); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Image, err)
+		}
+		if cap(gt) < len(lab.Pix) {
+			gt = make([]uint8, len(lab.Pix))
+		}
+		gt = gt[:len(lab.Pix)]
+		lm.Apply(gt, lab.Pix)
+		r, err := ev.Add(s.Name, gt, res.Labels, res.Score, res.Mask)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		rep.keepExtremes(r, res)
+		pixels += int64(len(gt))
+		bar.Add(1)
+	}
+	bar.Finish()
+	fmt.Fprintln(progress)
+	rep.finish(ev)
+	rep.Seconds = time.Since(start).Seconds()
+	rep.PixelsPerSecond = float64(pixels) / rep.Seconds
+	return rep, nil
+}
+
+func (rep *Report) finish(ev *Evaluator) {
+	rep.PerImage = ev.Images()
+	rep.Images = len(rep.PerImage)
+	rep.PerClassIoU, rep.MIoU = ev.IoU()
+	_, rep.OpenMIoU = ev.OpenIoU()
+	var flaggedInliers, inliers int64
+	for _, r := range rep.PerImage {
+		rep.OutlierPixels += r.OutlierPixels
+		rep.InlierPixels += r.InlierPixels
+	}
+	// Inlier TPR from the histogram: inlier pixels with score <= threshold.
+	h := ev.Hist()
+	thrBin := bin(rep.Threshold)
+	for b, c := range h.neg {
+		inliers += int64(c)
+		if b > thrBin {
+			flaggedInliers += int64(c)
+		}
+	}
+	if inliers > 0 {
+		rep.InlierTPR = 1 - float64(flaggedInliers)/float64(inliers)
+	}
+	var pts []CurvePoint
+	last := CurvePoint{-1, -1, -1}
+	rk, err := h.Ranking(func(tpr, prec, fpr float64) {
+		if math.Abs(tpr-last.TPR) > 1e-3 || math.Abs(fpr-last.FPR) > 1e-3 {
+			last = CurvePoint{tpr, prec, fpr}
+			pts = append(pts, last)
+		}
+	})
+	rep.curve = pts
+	if err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("split %s: %v", rep.Split, err))
+	} else {
+		rep.AP, rep.FPR95, rep.AUROC, rep.TNR95, rep.DetAcc = ptr(rk.AP), ptr(rk.FPR95), ptr(rk.AUROC), ptr(rk.TNR95), ptr(rk.DetAcc)
+	}
+	ap, fpr, auroc, n := ev.PerImageMeans()
+	rep.ImagesWithOutliers = n
+	if n > 0 {
+		rep.APPerImage, rep.FPR95PerImage, rep.AUROCPerImage = ptr(ap), ptr(fpr), ptr(auroc)
+	} else {
+		rep.Notes = append(rep.Notes, "no image contains both outlier and inlier pixels: per-image metrics are undefined")
+	}
+}

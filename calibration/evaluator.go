@@ -1,0 +1,170 @@
+package calibration
+
+import (
+	"errors"
+	"math"
+)
+
+// Ground-truth codes after mapping a dataset's label ids.
+const (
+	GTOutlier = 254
+	GTIgnore  = 255
+)
+
+// ImageResult is one image's figures.
+type ImageResult struct {
+	Name          string   `json:"name"`
+	OutlierPixels int64    `json:"outlier_pixels"`
+	InlierPixels  int64    `json:"inlier_pixels"`
+	PixelAccuracy float64  `json:"pixel_accuracy"` // closed-set, over inlier pixels
+	OutlierShare  float64  `json:"outlier_share"`  // predicted outlier pixels / all pixels
+	AP            *float64 `json:"ap,omitempty"`   // only for images with outliers and inliers
+	FPR95         *float64 `json:"fpr95,omitempty"`
+	AUROC         *float64 `json:"auroc,omitempty"`
+}
+
+// Evaluator accumulates segmentation and outlier-detection results over a
+// split, image by image, in bounded memory.
+type Evaluator struct {
+	classes  []string
+	closed   []int64 // k x k confusion of inlier pixels: gt x argmax
+	open     []int64 // (k+1) x (k+1): gt (k = outlier) x prediction (k = flagged outlier)
+	hist     *Hist
+	images   []ImageResult
+	scratchS []float32
+	scratchO []bool
+}
+
+// NewEvaluator evaluates a model predicting these classes.
+func NewEvaluator(classes []string) *Evaluator {
+	k := len(classes)
+	return &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist()}
+}
+
+// Add accumulates one image. gt holds class indices in the model's order,
+// GTOutlier or GTIgnore; pred the argmax class; score the outlier score;
+// mask non-zero where the model flags an outlier.
+func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []uint8) (ImageResult, error) {
+	if len(gt) != len(pred) || len(gt) != len(score) || len(gt) != len(mask) {
+		return ImageResult{}, errors.New("evaluator: label, prediction, score and mask sizes differ")
+	}
+	k := len(e.classes)
+	r := ImageResult{Name: name}
+	e.scratchS, e.scratchO = e.scratchS[:0], e.scratchO[:0]
+	var correct, flagged int64
+	for i, g := range gt {
+		if mask[i] != 0 {
+			flagged++
+		}
+		if g == GTIgnore {
+			continue
+		}
+		p := int(pred[i]) // an id outside the classes (k or more) is always wrong
+		outlier := g == GTOutlier
+		e.hist.Add(score[i], outlier)
+		e.scratchS = append(e.scratchS, score[i])
+		e.scratchO = append(e.scratchO, outlier)
+		openPred := min(p, k)
+		if mask[i] != 0 {
+			openPred = k
+		}
+		if outlier {
+			r.OutlierPixels++
+			if openPred < k || mask[i] != 0 {
+				e.open[k*(k+1)+openPred]++
+			}
+			continue
+		}
+		if int(g) >= k {
+			continue
+		}
+		r.InlierPixels++
+		if p < k {
+			e.closed[int(g)*k+p]++
+			e.open[int(g)*(k+1)+openPred]++
+		}
+		if int(g) == p {
+			correct++
+		}
+	}
+	if r.InlierPixels > 0 {
+		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
+	}
+	r.OutlierShare = float64(flagged) / float64(len(gt))
+	if r.OutlierPixels > 0 && r.InlierPixels > 0 {
+		rk, err := RankPixels(e.scratchS, e.scratchO)
+		if err == nil {
+			r.AP, r.FPR95, r.AUROC = ptr(rk.AP), ptr(rk.FPR95), ptr(rk.AUROC)
+		}
+	}
+	e.images = append(e.images, r)
+	return r, nil
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// Images is every image's result so far.
+func (e *Evaluator) Images() []ImageResult { return e.images }
+
+// Hist is the split's score histogram.
+func (e *Evaluator) Hist() *Hist { return e.hist }
+
+// IoU is closed-set per-class IoU over inlier pixels and its mean over
+// classes that occur (in ground truth or prediction).
+func (e *Evaluator) IoU() (map[string]float64, float64) {
+	return iou(e.classes, e.closed, len(e.classes))
+}
+
+// OpenIoU is per-class IoU where outlier pixels that the model gives a
+// known class count as false positives of that class, and inlier pixels it
+// flags as outliers as false negatives.
+func (e *Evaluator) OpenIoU() (map[string]float64, float64) {
+	return iou(e.classes, e.open, len(e.classes)+1)
+}
+
+// iou reads a confusion matrix of side n (the first len(classes) rows and
+// columns are the classes).
+func iou(classes []string, conf []int64, n int) (map[string]float64, float64) {
+	per := map[string]float64{}
+	sum, count := 0.0, 0
+	for c := range classes {
+		tp := conf[c*n+c]
+		var fp, fn int64
+		for o := 0; o < n; o++ {
+			if o == c {
+				continue
+			}
+			fn += conf[c*n+o]
+			fp += conf[o*n+c]
+		}
+		if tp+fp+fn == 0 {
+			continue
+		}
+		v := float64(tp) / float64(tp+fp+fn)
+		per[classes[c]] = v
+		sum += v
+		count++
+	}
+	if count == 0 {
+		return per, math.NaN()
+	}
+	return per, sum / float64(count)
+}
+
+// PerImageMeans averages AP, FPR95 and AUROC over the images that contain
+// both outliers and inliers (StreetHazards style), and counts them.
+func (e *Evaluator) PerImageMeans() (ap, fpr95, auroc float64, n int) {
+	for _, r := range e.images {
+		if r.AP == nil {
+			continue
+		}
+		ap += *r.AP
+		fpr95 += *r.FPR95
+		auroc += *r.AUROC
+		n++
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), 0
+	}
+	return ap / float64(n), fpr95 / float64(n), auroc / float64(n), n
+}

@@ -1,0 +1,61 @@
+package calibration
+
+import (
+	"math"
+	"testing"
+)
+
+func TestEvaluatorIoUAndOpenIoU(t *testing.T) {
+	e := NewEvaluator([]string{"road", "car"})
+	o, x := uint8(GTOutlier), uint8(GTIgnore)
+	gt := []uint8{0, 0, 1, 1, o, o, x}
+	pred := []uint8{0, 1, 1, 1, 0, 1, 0}
+	mask := []uint8{0, 0, 0, 255, 255, 0, 0}
+	score := []float32{0.1, 0.2, 0.1, 0.9, 0.8, 0.3, 0.99}
+	r, err := e.Add("a", gt, pred, score, mask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Closed set over inlier pixels: road tp1 fn1 fp0 -> 1/2; car tp2 fp1 -> 2/3.
+	per, miou := e.IoU()
+	near(t, "road IoU", per["road"], 0.5)
+	near(t, "car IoU", per["car"], 2.0/3)
+	near(t, "mIoU", miou, (0.5+2.0/3)/2)
+	// Open set: car pixel 3 is flagged (fn of car); outlier 5 predicted car (fp of car).
+	// road: tp1, fn1 (pixel 1 -> car), fp0 -> 1/2. car: tp1 (pixel 2), fn1 (pixel 3 flagged),
+	// fp2 (pixel 1 road->car, outlier pixel 5 -> car) -> 1/4.
+	operPer, omiou := e.OpenIoU()
+	near(t, "open road", operPer["road"], 0.5)
+	near(t, "open car", operPer["car"], 0.25)
+	near(t, "open mIoU", omiou, 0.375)
+	if r.OutlierPixels != 2 || r.InlierPixels != 4 || r.AP == nil {
+		t.Fatalf("image result %+v", r)
+	}
+	near(t, "pixel accuracy", r.PixelAccuracy, 0.75)
+	near(t, "outlier share", r.OutlierShare, 2.0/7)
+}
+
+func TestEvaluatorAllInlierImages(t *testing.T) {
+	e := NewEvaluator([]string{"road", "car"})
+	r, err := e.Add("clean", []uint8{0, 1, 1}, []uint8{0, 1, 0}, []float32{0.1, 0.2, 0.9}, []uint8{0, 0, 255})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.AP != nil {
+		t.Error("an image without outliers has an AP")
+	}
+	ap, _, _, n := e.PerImageMeans()
+	if n != 0 || !math.IsNaN(ap) {
+		t.Errorf("per-image means over no outlier images: %g over %d", ap, n)
+	}
+	if _, err := e.Hist().Ranking(nil); err == nil {
+		t.Error("split without outliers gave ranking metrics")
+	}
+}
+
+func TestEvaluatorRejectsSizeMismatch(t *testing.T) {
+	e := NewEvaluator([]string{"a"})
+	if _, err := e.Add("x", []uint8{0, 0}, []uint8{0}, []float32{0, 0}, []uint8{0, 0}); err == nil {
+		t.Fatal("size mismatch accepted")
+	}
+}
