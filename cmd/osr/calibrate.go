@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"osr/calibration"
+	"osr/dataset"
+	"osr/model"
+)
+
+func newCalibrateCmd(a *app) *cobra.Command {
+	var dataDir, split, protocol, kind string
+	var target float64
+	var temps []float64
+	var limit int
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "calibrate [--model DIR] --data DIR [--split val] [--protocol P]",
+		Short: "Pick the softmax temperature and the outlier threshold from held-out inlier pixels",
+		Long: `Chooses the temperature that minimises the NLL of the split's inlier pixels
+(among --temperatures), then for MSP and for entropy the threshold that keeps
+--target-tpr of the inlier pixels, and writes them into the model's model.yaml
+(atomically), with the data they came from. Outlier pixels are never used.
+A temperature or threshold set in the config still overrides model.yaml.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dataDir == "" {
+				return errors.New("--data is required")
+			}
+			cfg, err := a.loadConfig(cmd.Flags(), engineFlagKeys)
+			if err != nil {
+				return err
+			}
+			if kind != "" && kind != "msp" && kind != "entropy" {
+				return fmt.Errorf("--score must be msp or entropy, got %q", kind)
+			}
+			ds, err := dataset.Open(dataDir)
+			if err != nil {
+				return err
+			}
+			if protocol != "" && (ds.Protocol == nil || ds.Protocol.Name != protocol) {
+				return fmt.Errorf("dataset %s defines no protocol %q", ds.Name, protocol)
+			}
+			pkg, err := model.Load(cfg.Model)
+			if err != nil {
+				return err
+			}
+			opts := model.OptionsFromConfig(cfg, a.log)
+			opts.Logits, opts.Overrides.Temperature, opts.Overrides.OpenSet = true, 1, false
+			eng, err := model.NewEngine(pkg, opts)
+			if err != nil {
+				return err
+			}
+			defer eng.Close()
+			cal, err := calibration.Calibrate(cmd.Context(), eng, ds, calibration.CalibrateOptions{
+				Split: split, Protocol: protocol != "", TargetTPR: target, Temperatures: temps, Limit: limit, Progress: os.Stderr,
+			})
+			if err != nil {
+				return err
+			}
+			ts := make([]float64, 0, len(cal.NLL))
+			for t := range cal.NLL {
+				ts = append(ts, t)
+			}
+			sort.Float64s(ts)
+			fmt.Printf("%s on %s/%s: %d images, %d inlier pixels\n", pkg.Spec.Name, ds.Name, split, cal.Images, cal.InlierPixels)
+			for _, t := range ts {
+				mark := ""
+				if t == cal.Temperature {
+					mark = "  <- chosen"
+				}
+				fmt.Printf("  T = %-5g NLL %.4f%s\n", t, cal.NLL[t], mark)
+			}
+			for _, k := range []string{"msp", "entropy"} {
+				fmt.Printf("  %-7s T = %g, threshold %.6f (keeps %.1f %% of inlier pixels)\n", k, cal.Kinds[k].Temperature, cal.Kinds[k].Threshold, 100*cal.TargetTPR)
+			}
+			spec := pkg.Spec
+			if err := cal.Apply(&spec, kind); err != nil {
+				return err
+			}
+			if dryRun {
+				fmt.Println("dry run: model.yaml not changed")
+				return nil
+			}
+			if err := model.WriteSpec(pkg.Dir, spec); err != nil {
+				return err
+			}
+			fmt.Printf("wrote scoring (%s, T = %g, threshold %.6f) to %s/%s\n", spec.Scoring.Kind, spec.Scoring.Temperature, spec.Scoring.Threshold, pkg.Dir, model.SpecFile)
+			return nil
+		},
+	}
+	addEngineFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data", "", "dataset directory with dataset.yaml")
+	f.StringVar(&split, "split", "val", "held-out split")
+	f.StringVar(&protocol, "protocol", "", "open-set protocol whose outlier classes are left out, e.g. camvid-ood")
+	f.StringVar(&kind, "kind", "", "score kind to set in model.yaml: msp or entropy (default: the model's)")
+	f.Float64Var(&target, "target-tpr", 0.95, "share of inlier pixels to keep below the threshold")
+	f.Float64SliceVar(&temps, "temperatures", calibration.DefaultTemperatures, "temperature grid")
+	f.IntVar(&limit, "limit", 0, "use at most this many images (0 = all)")
+	f.BoolVar(&dryRun, "dry-run", false, "print the choice without writing model.yaml")
+	return cmd
+}
