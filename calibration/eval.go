@@ -67,7 +67,8 @@ type Example struct {
 // without outliers, pixel accuracy).
 func (r *Report) Extremes() (best, worst *Example) { return r.best, r.worst }
 
-func (r *Report) keepExtremes(ir ImageResult, res model.Result) {
+// KeepExtremes remembers the image if it is the best or worst so far.
+func (r *Report) KeepExtremes(ir ImageResult, res model.Result) {
 	q := ir.PixelAccuracy
 	if ir.AP != nil {
 		q = 1 + *ir.AP // images with outliers rank by AP, above the others
@@ -159,19 +160,20 @@ func Evaluate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
-		rep.keepExtremes(r, res)
+		rep.KeepExtremes(r, res)
 		pixels += int64(len(gt))
 		bar.Add(1)
 	}
 	bar.Finish()
 	fmt.Fprintln(progress)
-	rep.finish(ev)
+	rep.Finish(ev)
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PixelsPerSecond = float64(pixels) / rep.Seconds
 	return rep, nil
 }
 
-func (rep *Report) finish(ev *Evaluator) {
+// Finish fills the report from an evaluator that has seen every image.
+func (rep *Report) Finish(ev *Evaluator) {
 	rep.PerImage = ev.Images()
 	rep.Images = len(rep.PerImage)
 	rep.PerClassIoU, rep.MIoU = ev.IoU()

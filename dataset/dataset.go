@@ -48,14 +48,24 @@ func Open(dir string) (*Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	d := &Dataset{Dir: dir}
+	d, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d.Dir = dir
+	return d, nil
+}
+
+// Parse reads dataset.yaml text (from a file or a bag's /dataset_info).
+func Parse(raw []byte) (*Dataset, error) {
+	d := &Dataset{}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(d); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	if len(d.Classes) == 0 || len(d.Palette) != len(d.Classes) {
-		return nil, fmt.Errorf("%s: need classes and one palette colour per class (got %d classes, %d colours)", path, len(d.Classes), len(d.Palette))
+		return nil, fmt.Errorf("need classes and one palette colour per class (got %d classes, %d colours)", len(d.Classes), len(d.Palette))
 	}
 	return d, nil
 }

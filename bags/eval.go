@@ -1,0 +1,249 @@
+package bags
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"osr/calibration"
+	"osr/dataset"
+	"osr/internal/imageio"
+	"osr/model"
+	"osr/msgs"
+)
+
+// EvalOptions configure Evaluate.
+type EvalOptions struct {
+	ImageTopic string
+	LabelTopic string // "" for a drive without labels
+	// Protocol names the open-set protocol whose classes are outliers.
+	Protocol string
+	// Dataset describes the label ids; when nil, the bag's /dataset_info is used.
+	Dataset  *dataset.Dataset
+	Progress io.Writer
+}
+
+// EvalResult is a bag evaluation: a metrics report when the bag has
+// labels, else the outlier share over time.
+type EvalResult struct {
+	Report    *calibration.Report `json:"report,omitempty"`
+	Timeline  *Timeline           `json:"timeline,omitempty"`
+	Stats     ReadStats           `json:"read"`
+	Frames    int                 `json:"frames"`
+	BadFrames int                 `json:"bad_frames"`
+	Unmatched int                 `json:"unmatched_frames"`
+	Skipped   map[string]int      `json:"skipped_types,omitempty"`
+}
+
+// pendingLimit bounds the images or labels waiting for their partner.
+const pendingLimit = 64
+
+// Evaluate runs eng over every image on opts.ImageTopic of a bag. With a
+// label topic, images and labels are paired by header stamp and measured
+// as osr eval measures a dataset. The engine must have open-set labels off.
+func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOptions) (*EvalResult, error) {
+	if opts.ImageTopic == "" {
+		return nil, errors.New("bag eval: an image topic is required")
+	}
+	res := &EvalResult{Skipped: map[string]int{}}
+	spec, sc := eng.Spec(), eng.Scoring()
+	var ev *calibration.Evaluator
+	var lm *calibration.LabelMap
+	var rep *calibration.Report
+	if opts.LabelTopic != "" {
+		ev = calibration.NewEvaluator(spec.Classes)
+		rep = &calibration.Report{Model: spec.Name, Split: filepath.Base(path), Score: sc.Kind, Temperature: sc.Temperature, Threshold: sc.Threshold}
+	} else {
+		res.Timeline = &Timeline{Model: spec.Name, Bag: filepath.Base(path), Threshold: sc.Threshold}
+	}
+	ds := opts.Dataset
+	setLabels := func() error {
+		if lm != nil || ev == nil {
+			return nil
+		}
+		if ds == nil {
+			return errors.New("bag eval: labels need the dataset's classes: the bag has no /dataset_info before its first label; pass --data")
+		}
+		var outliers []int
+		if opts.Protocol != "" {
+			if ds.Protocol == nil || ds.Protocol.Name != opts.Protocol {
+				return fmt.Errorf("dataset %s defines no protocol %q", ds.Name, opts.Protocol)
+			}
+			outliers = ds.Protocol.OutlierIDs
+			rep.Protocol = opts.Protocol
+		}
+		m := calibration.NewLabelMap(ds, spec.Classes, outliers)
+		lm = &m
+		rep.Dataset = ds.Name
+		rep.Notes = append(rep.Notes, m.Notes...)
+		return nil
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progress), progressbar.OptionSetDescription("bag eval"),
+		progressbar.OptionShowCount(), progressbar.OptionSetItsString("frame"), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond))
+	images := map[int64]any{}     // stamp -> *msgs.Image or *msgs.CompressedImage
+	labels := map[int64][]uint8{} // stamp -> label ids
+	var rgb imageio.RGB
+	var out model.Result
+	var gt []uint8
+	run := func(stamp int64, img any, lab []uint8) error {
+		var err error
+		switch m := img.(type) {
+		case *msgs.Image:
+			err = msgs.ToRGB(m, &rgb)
+		case *msgs.CompressedImage:
+			err = msgs.CompressedToRGB(m, &rgb)
+		}
+		if err != nil {
+			res.BadFrames++
+			return nil
+		}
+		if err := eng.Run(rgb, &out); err != nil {
+			return err
+		}
+		res.Frames++
+		bar.Add(1)
+		if ev == nil {
+			res.Timeline.add(time.Unix(0, stamp), float64(out.OutlierPixels)/float64(out.Width*out.Height))
+			return nil
+		}
+		if len(lab) != len(out.Labels) {
+			res.BadFrames++
+			return nil
+		}
+		gt = append(gt[:0], lab...)
+		lm.Apply(gt, lab)
+		r, err := ev.Add(fmt.Sprintf("t%.3f", float64(stamp)/1e9), gt, out.Labels, out.Score, out.Mask)
+		if err != nil {
+			return err
+		}
+		rep.KeepExtremes(r, out)
+		return nil
+	}
+	stats, err := Read(path, func(m Message) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if m.Topic != opts.ImageTopic && m.Topic != opts.LabelTopic && m.Topic != DatasetInfoTopic {
+			return nil
+		}
+		v, err := Decode(m)
+		if err != nil {
+			res.Skipped[m.Type]++
+			return nil
+		}
+		switch x := v.(type) {
+		case *msgs.String:
+			if m.Topic == DatasetInfoTopic && opts.Dataset == nil {
+				if d, err := dataset.Parse([]byte(x.Data)); err == nil {
+					ds = d
+				}
+			}
+			return nil
+		case *msgs.Image:
+			if m.Topic == opts.LabelTopic {
+				if x.Encoding != msgs.Mono8 || int(x.Step) != int(x.Width) || len(x.Data) != int(x.Width*x.Height) {
+					res.BadFrames++
+					return nil
+				}
+				if err := setLabels(); err != nil {
+					return err
+				}
+				return pair(x.Header.Stamp.UnixNano(), nil, x.Data, images, labels, run, res)
+			}
+		}
+		if m.Topic != opts.ImageTopic {
+			return nil
+		}
+		stamp := headerOf(v).Stamp.UnixNano()
+		if ev == nil {
+			return run(stamp, v, nil)
+		}
+		return pair(stamp, v, nil, images, labels, run, res)
+	})
+	res.Stats = stats
+	if err != nil {
+		return nil, err
+	}
+	bar.Finish()
+	fmt.Fprintln(progress)
+	res.Unmatched += len(images) + len(labels)
+	if ev != nil {
+		if res.Frames == 0 {
+			return nil, fmt.Errorf("bag eval: no image on %s had a label on %s with the same stamp", opts.ImageTopic, opts.LabelTopic)
+		}
+		rep.Finish(ev)
+		res.Report = rep
+	}
+	return res, nil
+}
+
+func headerOf(v any) msgs.Header {
+	switch m := v.(type) {
+	case *msgs.Image:
+		return m.Header
+	case *msgs.CompressedImage:
+		return m.Header
+	}
+	return msgs.Header{}
+}
+
+// pair runs an image as soon as its label (same stamp) is there, keeping
+// at most pendingLimit unmatched ones of each.
+func pair(stamp int64, img any, lab []uint8, images map[int64]any, labels map[int64][]uint8,
+	run func(int64, any, []uint8) error, res *EvalResult) error {
+	if img != nil {
+		if l, ok := labels[stamp]; ok {
+			delete(labels, stamp)
+			return run(stamp, img, l)
+		}
+		images[stamp] = img
+	} else {
+		if im, ok := images[stamp]; ok {
+			delete(images, stamp)
+			return run(stamp, im, lab)
+		}
+		labels[stamp] = lab
+	}
+	for _, m := range []int{len(images), len(labels)} {
+		if m > pendingLimit {
+			res.Unmatched++
+			dropOldest(images, labels)
+		}
+	}
+	return nil
+}
+
+func dropOldest(images map[int64]any, labels map[int64][]uint8) {
+	oldest := int64(1<<63 - 1)
+	for k := range images {
+		oldest = min(oldest, k)
+	}
+	for k := range labels {
+		oldest = min(oldest, k)
+	}
+	delete(images, oldest)
+	delete(labels, oldest)
+}
+
+// Write saves the result: the metrics report (as osr eval writes it), or
+// timeline.json, timeline.csv and timeline.png.
+func (r *EvalResult) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if r.Report != nil {
+		return r.Report.Write(dir)
+	}
+	return r.Timeline.Write(dir)
+}

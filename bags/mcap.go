@@ -1,0 +1,170 @@
+package bags
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/foxglove/mcap/go/mcap"
+
+	"osr/msgs"
+)
+
+// ROS 2 message definitions stored as MCAP schemas (ros2msg encoding), so
+// that tools such as Foxglove and ros2 bag can decode the messages.
+var ros2Schemas = map[string]string{
+	msgs.ROS2Image: `std_msgs/Header header
+uint32 height
+uint32 width
+string encoding
+uint8 is_bigendian
+uint32 step
+uint8[] data
+================================================================================
+MSG: std_msgs/Header
+builtin_interfaces/Time stamp
+string frame_id
+================================================================================
+MSG: builtin_interfaces/Time
+int32 sec
+uint32 nanosec`,
+	msgs.ROS2CompressedImage: `std_msgs/Header header
+string format
+uint8[] data
+================================================================================
+MSG: std_msgs/Header
+builtin_interfaces/Time stamp
+string frame_id
+================================================================================
+MSG: builtin_interfaces/Time
+int32 sec
+uint32 nanosec`,
+	msgs.ROS2String: `string data`,
+}
+
+// ReadMCAP reads a ROS 2 MCAP file in file order, without its index, so
+// that files with a damaged summary still read; chunks that fail are
+// counted and end the read.
+func ReadMCAP(path string, fn func(Message) error) (ReadStats, error) {
+	st := ReadStats{Compression: map[string]int{}}
+	f, err := os.Open(path)
+	if err != nil {
+		return st, err
+	}
+	defer f.Close()
+	r, err := mcap.NewReader(f)
+	if err != nil {
+		return st, fmt.Errorf("%s: not an MCAP file: %w", path, err)
+	}
+	defer r.Close()
+	it, err := r.Messages(mcap.UsingIndex(false))
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	var m mcap.Message
+	for {
+		schema, ch, msg, err := it.NextInto(&m)
+		if errors.Is(err, io.EOF) {
+			return st, nil
+		}
+		if err != nil {
+			st.CorruptChunks++
+			st.problem("after %d messages: %v", st.Messages, err)
+			return st, nil
+		}
+		st.Messages++
+		typ := ""
+		if schema != nil {
+			typ = schema.Name
+		}
+		if err := fn(Message{Topic: ch.Topic, Type: typ, Time: time.Unix(0, int64(msg.LogTime)),
+			Data: append([]byte(nil), msg.Data...), Encoding: ch.MessageEncoding}); err != nil {
+			return st, err
+		}
+	}
+}
+
+// MCAPWriter writes ROS 2 messages (CDR) to an MCAP file.
+type MCAPWriter struct {
+	path, tmp string
+	f         *os.File
+	w         *mcap.Writer
+	schemas   map[string]uint16
+	channels  map[string]uint16
+	seq       uint32
+}
+
+// CreateMCAP starts an MCAP file with the ros2 profile, lz4 chunks.
+func CreateMCAP(path string) (*MCAPWriter, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	w, err := mcap.NewWriter(f, &mcap.WriterOptions{Chunked: true, ChunkSize: 4 << 20, Compression: mcap.CompressionLZ4, IncludeCRC: true})
+	if err == nil {
+		err = w.WriteHeader(&mcap.Header{Profile: "ros2", Library: "osr"})
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &MCAPWriter{path: path, tmp: f.Name(), f: f, w: w, schemas: map[string]uint16{}, channels: map[string]uint16{}}, nil
+}
+
+// Write appends msg (*msgs.Image, *msgs.CompressedImage or *msgs.String).
+func (b *MCAPWriter) Write(topic string, t time.Time, msg any) error {
+	var typ string
+	var data []byte
+	switch m := msg.(type) {
+	case *msgs.Image:
+		typ, data = msgs.ROS2Image, msgs.EncodeImageCDR(m)
+	case *msgs.CompressedImage:
+		typ, data = msgs.ROS2CompressedImage, msgs.EncodeCompressedImageCDR(m)
+	case *msgs.String:
+		typ, data = msgs.ROS2String, msgs.EncodeStringCDR(m.Data)
+	default:
+		return fmt.Errorf("mcap: cannot write %T", msg)
+	}
+	sid, ok := b.schemas[typ]
+	if !ok {
+		sid = uint16(len(b.schemas) + 1)
+		if err := b.w.WriteSchema(&mcap.Schema{ID: sid, Name: typ, Encoding: "ros2msg", Data: []byte(ros2Schemas[typ])}); err != nil {
+			return err
+		}
+		b.schemas[typ] = sid
+	}
+	cid, ok := b.channels[topic]
+	if !ok {
+		cid = uint16(len(b.channels))
+		if err := b.w.WriteChannel(&mcap.Channel{ID: cid, SchemaID: sid, Topic: topic, MessageEncoding: "cdr"}); err != nil {
+			return err
+		}
+		b.channels[topic] = cid
+	}
+	b.seq++
+	ns := uint64(t.UnixNano())
+	return b.w.WriteMessage(&mcap.Message{ChannelID: cid, Sequence: b.seq, LogTime: ns, PublishTime: ns, Data: data})
+}
+
+// Close finishes the file and moves it into place.
+func (b *MCAPWriter) Close() error {
+	defer os.Remove(b.tmp)
+	err := b.w.Close()
+	if err == nil {
+		err = b.f.Sync()
+	}
+	if cerr := b.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(b.tmp, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", b.path, err)
+	}
+	return os.Rename(b.tmp, b.path)
+}
