@@ -83,5 +83,5 @@ func Create(path string) (Writer, error) {
 	if f == MCAP {
 		return CreateMCAP(path)
 	}
-	return CreateROS1(path, "lz4")
+	return CreateROS1(path, "lz4", 0)
 }

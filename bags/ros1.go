@@ -200,13 +200,18 @@ type ROS1Writer struct {
 	conns     map[string]uint32
 }
 
-// CreateROS1 starts a bag; compression is "none" or "lz4".
-func CreateROS1(path, compression string) (*ROS1Writer, error) {
+// CreateROS1 starts a bag; compression is "none" or "lz4". chunkSize 0
+// keeps go-rosbag's default.
+func CreateROS1(path, compression string, chunkSize int) (*ROS1Writer, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, err
 	}
-	w, err := rosbag.NewWriter(f, rosbag.WithCompression(compression))
+	opts := []rosbag.WriterOption{rosbag.WithCompression(compression)}
+	if chunkSize > 0 {
+		opts = append(opts, rosbag.WithChunksize(chunkSize))
+	}
+	w, err := rosbag.NewWriter(f, opts...)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

@@ -1,6 +1,7 @@
 package ros1_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -328,4 +329,86 @@ func TestNodeFollowsSimTime(t *testing.T) {
 	if !strings.Contains(diag.Output(), "secs: 5000") {
 		t.Fatalf("diagnostics not stamped with /clock time (5000 s):\n%s", diag.Output())
 	}
+}
+
+// A dataset bag played by real rosbag reaches the node frame by frame, and
+// a real rosbag record of the drive evaluates like the dataset itself.
+func TestBagPlayRecordAndEvaluate(t *testing.T) {
+	rostest.Require(t)
+	if _, err := exec.LookPath("rosbag"); err != nil {
+		t.Skip("rosbag not installed (python3-rosbag)")
+	}
+	dir := t.TempDir()
+	played := filepath.Join(dir, "mini.bag")
+	recorded := filepath.Join(dir, "recorded.bag")
+	run := func(args ...string) string {
+		out, err := exec.Command(osrBin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("osr %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	run("bag", "from-dataset", "--data", "../../testdata/camvid-mini", "--split", "test", "--rate", "2", "--out", played)
+	m := rostest.StartMaster(t, 0)
+	node := startNode(t, m, "image:=/camera/image_raw")
+	rec := m.Start("rosbag", "record", "-O", recorded, "/camera/image_raw", "/camera/labels", "/dataset_info", "/osr/labels", "/osr/outlier_mask")
+	// rosbag record creates NAME.active once it runs.
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(recorded + ".active"); err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("rosbag record did not start:\n%s", rec.Output())
+		}
+	}
+	time.Sleep(2500 * time.Millisecond) // the node sees the recorder within its 1 s watchdog
+	play := m.Start("rosbag", "play", played)
+	if err := play.Wait(60 * time.Second); err != nil {
+		t.Fatalf("rosbag play: %v\n%s", err, play.Output())
+	}
+	diag := m.Start("rostopic", "echo", "-n", "1", "/diagnostics")
+	if err := diag.Wait(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	kv := lastDiagnostics(diag.Output())
+	if kv["frames_in"] != "4" || kv["frames_out"] != "4" || kv["frames_dropped"] != "0" {
+		t.Fatalf("node saw %s frames in, %s out, %s dropped; want all 4 played frames:\n%s", kv["frames_in"], kv["frames_out"], kv["frames_dropped"], node.Output())
+	}
+	time.Sleep(time.Second)
+	rec.Signal(syscall.SIGINT)
+	if err := rec.Wait(20 * time.Second); err != nil && !rec.Exited() {
+		t.Fatalf("rosbag record did not stop: %v", err)
+	}
+	info, err := exec.Command("rosbag", "info", recorded).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rosbag info: %v\n%s", err, info)
+	}
+	for _, topic := range []string{"/camera/image_raw", "/camera/labels", "/osr/labels", "/osr/outlier_mask"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(topic) + `\s+4 msgs`).Match(info) {
+			t.Errorf("recorded bag lacks 4 messages on %s:\n%s", topic, info)
+		}
+	}
+	bagOut, dataOut := filepath.Join(dir, "bag-eval"), filepath.Join(dir, "eval")
+	run("bag", "eval", recorded, "--model", model, "--label-topic", "/camera/labels", "--protocol", "camvid-ood", "--out", bagOut)
+	run("eval", "--model", model, "--data", "../../testdata/camvid-mini", "--split", "test", "--protocol", "camvid-ood", "--out", dataOut)
+	a, b := readReport(t, bagOut), readReport(t, dataOut)
+	for _, k := range []string{"miou", "ap", "fpr95", "auroc", "ap_per_image", "outlier_pixels", "images"} {
+		if fmt.Sprint(a[k]) != fmt.Sprint(b[k]) {
+			t.Errorf("%s: recorded bag %v, dataset %v", k, a[k], b[k])
+		}
+	}
+	t.Logf("recorded bag and dataset agree: AP %v, mIoU %v over %v images", a["ap"], a["miou"], a["images"])
+}
+
+func readReport(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -1,0 +1,253 @@
+package bags
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	rosbag "github.com/foxglove/go-rosbag"
+
+	"osr/msgs"
+)
+
+var t0 = time.Unix(1700000000, 250000000)
+
+func sampleImage(i int) *msgs.Image {
+	data := make([]uint8, 3*8*4)
+	for j := range data {
+		data[j] = uint8(i*7 + j)
+	}
+	return &msgs.Image{Header: msgs.Header{Seq: uint32(i), Stamp: t0.Add(time.Duration(i) * 100 * time.Millisecond), FrameId: "cam"},
+		Width: 8, Height: 4, Encoding: "rgb8", Step: 24, Data: data}
+}
+
+func writeSample(t *testing.T, path string, w Writer) {
+	t.Helper()
+	for i := range 5 {
+		im := sampleImage(i)
+		if err := w.Write("/camera/image_raw", im.Header.Stamp, im); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Write("/note", t0, &msgs.String{Data: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readAll(t *testing.T, path string) ([]any, []Message, ReadStats) {
+	t.Helper()
+	var decoded []any
+	var raw []Message
+	st, err := Read(path, func(m Message) error {
+		v, err := Decode(m)
+		if err != nil {
+			return err
+		}
+		decoded = append(decoded, v)
+		raw = append(raw, m)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decoded, raw, st
+}
+
+// checkSample checks the messages of writeSample; tools that rewrite a
+// bag may order messages of equal time differently.
+func checkSample(t *testing.T, decoded []any, raw []Message) {
+	t.Helper()
+	if len(decoded) != 6 {
+		t.Fatalf("read %d messages, want 6", len(decoded))
+	}
+	images, strs := 0, 0
+	for i, v := range decoded {
+		switch m := v.(type) {
+		case *msgs.Image:
+			want := sampleImage(images)
+			if !bytes.Equal(m.Data, want.Data) || m.Header.FrameId != "cam" || !m.Header.Stamp.Equal(want.Header.Stamp) || m.Width != 8 {
+				t.Fatalf("image %d: %+v", images, m)
+			}
+			if !raw[i].Time.Equal(want.Header.Stamp) || raw[i].Topic != "/camera/image_raw" {
+				t.Fatalf("image %d time %v topic %s", images, raw[i].Time, raw[i].Topic)
+			}
+			images++
+		case *msgs.String:
+			if m.Data != "hello" || raw[i].Topic != "/note" {
+				t.Fatalf("string message %+v on %s", m, raw[i].Topic)
+			}
+			strs++
+		}
+	}
+	if images != 5 || strs != 1 {
+		t.Fatalf("%d images and %d strings", images, strs)
+	}
+}
+
+func TestROS1RoundTripAndIndexTimes(t *testing.T) {
+	for _, comp := range []string{"none", "lz4"} {
+		path := filepath.Join(t.TempDir(), "x.bag")
+		w, err := CreateROS1(path, comp, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSample(t, path, w)
+		decoded, raw, st := readAll(t, path)
+		checkSample(t, decoded, raw)
+		if st.Compression[comp] != 1 || st.CorruptChunks != 0 {
+			t.Errorf("%s: stats %+v", comp, st)
+		}
+		// The index, as go-rosbag's own indexed reader and rosbag play use it.
+		f, _ := os.Open(path)
+		r, err := rosbag.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := r.Messages()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for it.More() {
+			_, m, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := uint64(sampleImage(0).Header.Stamp.UnixNano()); n == 0 && m.Time != want {
+				t.Fatalf("%s: indexed first message time %d, want %d", comp, m.Time, want)
+			}
+			n++
+		}
+		f.Close()
+		if n != 6 {
+			t.Fatalf("%s: indexed reader saw %d messages", comp, n)
+		}
+		entries, _ := os.ReadDir(filepath.Dir(path))
+		if len(entries) != 1 {
+			t.Errorf("temporary files left: %v", entries)
+		}
+	}
+}
+
+func TestMCAPRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.mcap")
+	w, err := CreateMCAP(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSample(t, path, w)
+	decoded, raw, _ := readAll(t, path)
+	checkSample(t, decoded, raw)
+	if raw[0].Type != msgs.ROS2Image || raw[0].Encoding != "cdr" {
+		t.Fatalf("mcap message type %s/%s", raw[0].Type, raw[0].Encoding)
+	}
+}
+
+// rosbagTool runs Debian's rosbag on a bag, or skips.
+func rosbagTool(t *testing.T, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("rosbag"); err != nil {
+		t.Skip("rosbag not installed (python3-rosbag)")
+	}
+	out, err := exec.Command("rosbag", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("rosbag %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func TestReadsChunksCompressedByRealRosbag(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "x.bag")
+	w, err := CreateROS1(src, "none", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSample(t, src, w)
+	info := rosbagTool(t, "info", src)
+	if !regexp.MustCompile(`messages:\s+6\n`).MatchString(info) || !regexp.MustCompile(`duration:\s+0.4s`).MatchString(info) ||
+		!strings.Contains(info, "(1700000000.25)") {
+		t.Fatalf("rosbag info does not read our index as written:\n%s", info)
+	}
+	for _, comp := range []string{"bz2", "lz4"} {
+		outDir := filepath.Join(dir, comp)
+		os.Mkdir(outDir, 0o755)
+		rosbagTool(t, "compress", "--"+comp, "--output-dir", outDir, src)
+		decoded, raw, st := readAll(t, filepath.Join(outDir, "x.bag"))
+		checkSample(t, decoded, raw)
+		if st.Compression[comp] == 0 {
+			t.Fatalf("%s bag read with compression %v", comp, st.Compression)
+		}
+	}
+}
+
+func TestCorruptChunkIsCountedAndSkipped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.bag")
+	w, err := CreateROS1(path, "lz4", 100) // small chunks: about one message each
+	writeSample(t, path, w)
+	data, _ := os.ReadFile(path)
+	// Damage the compressed payload of the second chunk.
+	chunks := chunkOffsets(data)
+	if len(chunks) < 3 {
+		t.Fatalf("%d chunks", len(chunks))
+	}
+	for i := chunks[1] + 20; i < chunks[1]+60; i++ {
+		data[i] ^= 0x5a
+	}
+	os.WriteFile(path, data, 0o644)
+	var topics []string
+	st, err := Read(path, func(m Message) error { topics = append(topics, m.Topic); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(topics)
+	if st.CorruptChunks != 1 || n < 4 || n > 5 || topics[n-1] != "/note" || len(st.Problems) == 0 {
+		t.Fatalf("read %v, stats %+v: want only the damaged chunk skipped, and the chunks after it read", topics, st)
+	}
+}
+
+// chunkOffsets finds the data offsets of the chunk records.
+func chunkOffsets(b []byte) []int {
+	var out []int
+	pos := len(rosbag.Magic)
+	for pos+4 <= len(b) {
+		hlen := int(binary.LittleEndian.Uint32(b[pos:]))
+		header := b[pos+4 : pos+4+hlen]
+		dlen := int(binary.LittleEndian.Uint32(b[pos+4+hlen:]))
+		if op, _ := rosbag.GetHeaderValue(header, "op"); len(op) == 1 && rosbag.OpCode(op[0]) == rosbag.OpChunk {
+			out = append(out, pos+8+hlen)
+		}
+		pos += 8 + hlen + dlen
+	}
+	return out
+}
+
+func TestDecodeNeverPanics(t *testing.T) {
+	im := sampleImage(1)
+	path := filepath.Join(t.TempDir(), "x.bag")
+	w, _ := CreateROS1(path, "none", 0)
+	w.Write("/i", t0, im)
+	w.Close()
+	_, raw, _ := readAll(t, path)
+	good := raw[0]
+	for i := range len(good.Data) {
+		m := good
+		m.Data = good.Data[:i]
+		if _, err := Decode(m); err == nil {
+			t.Fatalf("truncated to %d bytes decoded", i)
+		}
+	}
+	if _, err := Decode(Message{Type: "velodyne_msgs/VelodyneScan", Encoding: "ros1"}); !errors.Is(err, ErrUnknownType) {
+		t.Fatalf("unknown type: %v", err)
+	}
+}
