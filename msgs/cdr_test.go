@@ -16,8 +16,8 @@ func TestImageCDRRoundTripAndLayout(t *testing.T) {
 		4, 0, 0, 0, 'c', 'a', 'm', 0, // frame_id
 		1, 0, 0, 0, 2, 0, 0, 0, // height, width
 		5, 0, 0, 0, 'r', 'g', 'b', '8', 0, // encoding
-		0,          // is_bigendian
-		0, 0,       // padding to 4
+		0,    // is_bigendian
+		0, 0, // padding to 4
 		6, 0, 0, 0, // step
 		6, 0, 0, 0, 1, 2, 3, 4, 5, 6,
 	}

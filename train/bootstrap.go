@@ -15,9 +15,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"osr/dataset"
 	"osr/internal/atomicfile"
 	"osr/model"
-	"osr/dataset"
 	"osr/train/nn"
 )
 

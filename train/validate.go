@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"math"
 
-	"osr/model"
 	"osr/dataset"
+	"osr/model"
 )
 
 type valResult struct {
