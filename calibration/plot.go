@@ -23,12 +23,14 @@ func writeCurves(dir string, r *Report) error {
 		roc = append(roc, plotter.XY{X: c.FPR, Y: c.TPR})
 	}
 	return errors.Join(
-		writePlot(filepath.Join(dir, "pr.png"), "Precision-recall: "+title, "recall (outlier TPR)", "precision", pr, fmt.Sprintf("AP %s %%", fmtOpt(r.AP, true))),
-		writePlot(filepath.Join(dir, "roc.png"), "ROC: "+title, "inlier FPR", "outlier TPR", roc, fmt.Sprintf("AUROC %s %%", fmtOpt(r.AUROC, true))),
+		writePlot(filepath.Join(dir, "pr.png"), "Precision-recall: "+title, "recall (outlier TPR)", "precision", pr, fmt.Sprintf("AP %s %%", fmtOpt(r.AP, true)), true),
+		writePlot(filepath.Join(dir, "roc.png"), "ROC: "+title, "inlier FPR", "outlier TPR", roc, fmt.Sprintf("AUROC %s %%", fmtOpt(r.AUROC, true)), false),
 	)
 }
 
-func writePlot(path, title, x, y string, pts plotter.XYs, legend string) error {
+// writePlot draws one curve; the legend goes top right or bottom right,
+// wherever the curve leaves room.
+func writePlot(path, title, x, y string, pts plotter.XYs, legend string, legendTop bool) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = x, y
@@ -41,7 +43,7 @@ func writePlot(path, title, x, y string, pts plotter.XYs, legend string) error {
 	line.Width = vg.Points(1.5)
 	p.Add(line)
 	p.Legend.Add(legend, line)
-	p.Legend.Top = true
+	p.Legend.Top = legendTop
 	w, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
