@@ -41,6 +41,7 @@ type SmallNetOptions struct {
 // SmallNetReport is what training measured.
 type SmallNetReport struct {
 	TrainImages int
+	FirstLoss   float64 // mean loss of the first epoch
 	FinalLoss   float64
 	ValMIoU     float64
 	ValPixelAcc float64
@@ -106,7 +107,7 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 		progressbar.OptionSetWriter(opts.Progress), progressbar.OptionSetDescription("train smallnet"),
 		progressbar.OptionShowCount(), progressbar.OptionSetItsString("step"), progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
-	var lastLoss float64
+	var firstLoss, lastLoss float64
 	for epoch := 0; epoch < opts.Epochs; epoch++ {
 		order := r.Perm(len(samples))
 		var epochLoss float64
@@ -124,10 +125,13 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 			bar.Add(1)
 		}
 		lastLoss = epochLoss / float64(epochN)
+		if epoch == 0 {
+			firstLoss = lastLoss
+		}
 	}
 	bar.Finish()
 	fmt.Fprintln(opts.Progress)
-	rep := &SmallNetReport{TrainImages: len(samples), FinalLoss: lastLoss}
+	rep := &SmallNetReport{TrainImages: len(samples), FirstLoss: firstLoss, FinalLoss: lastLoss}
 	if err := exportSmallNet(ctx, net, ds, classes, opts, rep); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,92 @@
+package calibration
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"osr/dataset"
+	"osr/model"
+)
+
+const camvid = "../../shared/datasets/camvid"
+
+func copyModel(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, f := range []string{model.SpecFile, model.ONNXFile} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// Calibrating on camvid val and then thresholding camvid test must keep
+// about the target share of test inlier pixels: the threshold transfers.
+func TestCalibrationTransfersFromValToTest(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(camvid, "dataset.yaml")); err != nil {
+		t.Skipf("CamVid not found at %s (the shared datasets folder beside the checkout): %v", camvid, err)
+	}
+	if testing.Short() {
+		t.Skip("runs the model over 334 CamVid images")
+	}
+	ds, err := dataset.Open(camvid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := copyModel(t, "../models/camvid-ood-small")
+	pkg, err := model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := model.DefaultOptions()
+	opts.Logits, opts.Overrides.Temperature, opts.Overrides.OpenSet = true, 1, false
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := Calibrate(context.Background(), eng, ds, CalibrateOptions{Split: "val", Protocol: true, TargetTPR: 0.95})
+	eng.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := pkg.Spec
+	if err := cal.Apply(&spec, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := model.WriteSpec(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err = model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pkg.Spec.Scoring.Calibration["split"] != "val" {
+		t.Fatalf("model.yaml does not record the calibration data: %v", pkg.Spec.Scoring.Calibration)
+	}
+	opts = model.DefaultOptions()
+	opts.Overrides.OpenSet = false
+	eng, err = model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	for _, split := range []string{"val", "test"} {
+		rep, err := Evaluate(context.Background(), eng, ds, EvalOptions{Split: split, Protocol: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s T=%g threshold %.4f: inlier TPR %.2f %%, AP %.2f %%, AUROC %.2f %%, FPR95 %.2f %%, mIoU %.2f %%",
+			split, rep.Score, rep.Temperature, rep.Threshold, 100*rep.InlierTPR, 100**rep.AP, 100**rep.AUROC, 100**rep.FPR95, 100*rep.MIoU)
+		if d := math.Abs(rep.InlierTPR - 0.95); d > 0.02 {
+			t.Errorf("%s: inlier TPR %.2f %% is %.2f points from the 95 %% target", split, 100*rep.InlierTPR, 100*d)
+		}
+	}
+}
