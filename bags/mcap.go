@@ -23,27 +23,22 @@ string encoding
 uint8 is_bigendian
 uint32 step
 uint8[] data
-================================================================================
-MSG: std_msgs/Header
-builtin_interfaces/Time stamp
-string frame_id
-================================================================================
-MSG: builtin_interfaces/Time
-int32 sec
-uint32 nanosec`,
+` + ros2HeaderDefs,
 	msgs.ROS2CompressedImage: `std_msgs/Header header
 string format
 uint8[] data
-================================================================================
+` + ros2HeaderDefs,
+	msgs.ROS2String: `string data`,
+}
+
+const ros2HeaderDefs = `================================================================================
 MSG: std_msgs/Header
 builtin_interfaces/Time stamp
 string frame_id
 ================================================================================
 MSG: builtin_interfaces/Time
 int32 sec
-uint32 nanosec`,
-	msgs.ROS2String: `string data`,
-}
+uint32 nanosec`
 
 // ReadMCAP reads a ROS 2 MCAP file in file order, without its index, so
 // that files with a damaged summary still read; chunks that fail are
@@ -152,19 +147,5 @@ func (b *MCAPWriter) Write(topic string, t time.Time, msg any) error {
 
 // Close finishes the file and moves it into place.
 func (b *MCAPWriter) Close() error {
-	defer os.Remove(b.tmp)
-	err := b.w.Close()
-	if err == nil {
-		err = b.f.Sync()
-	}
-	if cerr := b.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(b.tmp, 0o644)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", b.path, err)
-	}
-	return os.Rename(b.tmp, b.path)
+	return finishTemp(b.f, b.path, b.w.Close())
 }

@@ -258,24 +258,33 @@ func (b *ROS1Writer) Write(topic string, t time.Time, msg any) error {
 
 // Close finishes the bag, fixes the index times and moves it into place.
 func (b *ROS1Writer) Close() error {
-	defer os.Remove(b.tmp)
 	err := b.w.Close()
 	if err == nil {
 		err = fixIndexTimes(b.f)
 	}
+	return finishTemp(b.f, b.path, err)
+}
+
+// finishTemp syncs and closes a temporary file and renames it to path,
+// unless err (or any step) failed, in which case it is removed.
+func finishTemp(f *os.File, path string, err error) error {
+	defer os.Remove(f.Name())
 	if err == nil {
-		err = b.f.Sync()
+		err = f.Sync()
 	}
-	if cerr := b.f.Close(); err == nil {
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(b.tmp, 0o644)
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", b.path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.Rename(b.tmp, b.path)
+	return nil
 }
 
 // fixIndexTimes rewrites, in place, the time of every index data entry

@@ -11,9 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"osr/dataset"
+	"osr/internal/imageio"
 	"osr/model"
 )
 
@@ -75,101 +74,22 @@ func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts
 	if sc := eng.Scoring(); sc.Temperature != 1 {
 		return nil, errors.New("calibrate: open the engine at temperature 1 with logits")
 	}
-	var outliers []int
-	if opts.Protocol {
-		if ds.Protocol == nil {
-			return nil, fmt.Errorf("dataset %s: %w", ds.Name, dataset.ErrNoProtocol)
-		}
-		outliers = ds.Protocol.OutlierIDs
-	}
-	lm := NewLabelMap(ds, spec.Classes, outliers)
-	samples, err := ds.Samples(opts.Split)
+	acc := newTempAccum(temps, len(spec.Classes))
+	cal := &Calibration{Dataset: ds.Name, Split: opts.Split, TargetTPR: opts.TargetTPR}
+	_, _, err := runSplit(ctx, eng, ds, splitRun{Split: opts.Split, Protocol: opts.Protocol, Limit: opts.Limit, Progress: opts.Progress, Verb: "calibrate"},
+		func(name string, im imageio.RGB, gt []uint8, res *model.Result) error {
+			if im.Width != spec.Input.Width || im.Height != spec.Input.Height {
+				return fmt.Errorf("calibration needs images at the model's input size %dx%d, got %dx%d",
+					spec.Input.Width, spec.Input.Height, im.Width, im.Height)
+			}
+			cal.InlierPixels += acc.add(gt, res.Logits)
+			cal.Images++
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
-	if opts.Limit > 0 && len(samples) > opts.Limit {
-		samples = samples[:opts.Limit]
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	bar := progressbar.NewOptions(len(samples), progressbar.OptionSetWriter(progress),
-		progressbar.OptionSetDescription("calibrate "+opts.Split), progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond))
-	k := len(spec.Classes)
-	nll := make([]float64, len(temps))
-	msp := make([][]uint32, len(temps))
-	ent := make([][]uint32, len(temps))
-	for i := range temps {
-		msp[i] = make([]uint32, HistBins+1)
-		ent[i] = make([]uint32, HistBins+1)
-	}
-	cal := &Calibration{Dataset: ds.Name, Split: opts.Split, TargetTPR: opts.TargetTPR}
-	var res model.Result
-	var gt []uint8
-	invLogK := 1 / math.Log(float64(k))
-	for _, s := range samples {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("calibration stopped: %w", err)
-		}
-		im, lab, err := dataset.Load(s)
-		if err != nil {
-			return nil, err
-		}
-		if im.Width != spec.Input.Width || im.Height != spec.Input.Height {
-			return nil, fmt.Errorf("%s: calibration needs images at the model's input size %dx%d, got %dx%d",
-				s.Image, spec.Input.Width, spec.Input.Height, im.Width, im.Height)
-		}
-		if err := eng.Run(im, &res); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Image, err)
-		}
-		if cap(gt) < len(lab.Pix) {
-			gt = make([]uint8, len(lab.Pix))
-		}
-		gt = gt[:len(lab.Pix)]
-		lm.Apply(gt, lab.Pix)
-		hw := len(gt)
-		workers := min(runtime.GOMAXPROCS(0), 8)
-		partial := make([][]float64, workers)
-		counts := make([]int64, workers)
-		var wg sync.WaitGroup
-		for w := range workers {
-			partial[w] = make([]float64, len(temps))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				z := make([]float64, k)
-				for p := w * hw / workers; p < (w+1)*hw/workers; p++ {
-					g := gt[p]
-					if int(g) >= k {
-						continue // void, outlier or unknown to the model
-					}
-					counts[w]++
-					for c := range k {
-						z[c] = float64(res.Logits[c*hw+p])
-					}
-					for ti, t := range temps {
-						lse, maxP, h := softmaxStats(z, 1/t)
-						partial[w][ti] += lse - z[g]/t
-						atomic.AddUint32(&msp[ti][bin(float32(1-maxP))], 1)
-						atomic.AddUint32(&ent[ti][bin(float32(h*invLogK))], 1)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for w := range workers {
-			cal.InlierPixels += counts[w]
-			for ti := range temps {
-				nll[ti] += partial[w][ti]
-			}
-		}
-		cal.Images++
-		bar.Add(1)
-	}
-	bar.Finish()
-	fmt.Fprintln(progress)
+	nll, msp, ent := acc.nll, acc.msp, acc.ent
 	if cal.InlierPixels == 0 {
 		return nil, fmt.Errorf("calibrate: split %s has no inlier pixels of the model's classes", opts.Split)
 	}
@@ -190,6 +110,69 @@ func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts
 		opts.Split, temps, 100*opts.TargetTPR)
 	cal.Date = time.Now().UTC().Format(time.RFC3339)
 	return cal, nil
+}
+
+// tempAccum gathers, for each temperature of the grid, the NLL of the
+// inlier pixels and histograms of their MSP and entropy scores.
+type tempAccum struct {
+	temps    []float64
+	k        int
+	invLogK  float64
+	nll      []float64
+	msp, ent [][]uint32
+}
+
+func newTempAccum(temps []float64, classes int) *tempAccum {
+	a := &tempAccum{temps: temps, k: classes, invLogK: 1 / math.Log(float64(classes)), nll: make([]float64, len(temps))}
+	for range temps {
+		a.msp = append(a.msp, make([]uint32, HistBins+1))
+		a.ent = append(a.ent, make([]uint32, HistBins+1))
+	}
+	return a
+}
+
+// add accumulates one image's inlier pixels (gt below the class count)
+// from its logits [classes][pixels], split over the CPUs, and returns how
+// many pixels it counted.
+func (a *tempAccum) add(gt []uint8, logits []float32) int64 {
+	hw := len(gt)
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	partial := make([][]float64, workers)
+	counts := make([]int64, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		partial[w] = make([]float64, len(a.temps))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			z := make([]float64, a.k)
+			for p := w * hw / workers; p < (w+1)*hw/workers; p++ {
+				g := gt[p]
+				if int(g) >= a.k {
+					continue // void, outlier or unknown to the model
+				}
+				counts[w]++
+				for c := range a.k {
+					z[c] = float64(logits[c*hw+p])
+				}
+				for ti, t := range a.temps {
+					lse, maxP, h := softmaxStats(z, 1/t)
+					partial[w][ti] += lse - z[g]/t
+					atomic.AddUint32(&a.msp[ti][bin(float32(1-maxP))], 1)
+					atomic.AddUint32(&a.ent[ti][bin(float32(h*a.invLogK))], 1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var n int64
+	for w := range workers {
+		n += counts[w]
+		for ti := range a.temps {
+			a.nll[ti] += partial[w][ti]
+		}
+	}
+	return n
 }
 
 // softmaxStats returns log-sum-exp of z*s, the largest probability and

@@ -7,9 +7,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"osr/dataset"
+	"osr/internal/imageio"
 	"osr/model"
 )
 
@@ -111,61 +110,24 @@ func Evaluate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts 
 	if sc.UnknownID >= 0 {
 		return nil, fmt.Errorf("evaluate: open the engine with open-set labels off (scoring.open_set: false)")
 	}
-	var outliers []int
 	rep := &Report{Model: spec.Name, Dataset: ds.Name, Split: opts.Split, Score: sc.Kind, Temperature: sc.Temperature, Threshold: sc.Threshold}
-	if opts.Protocol {
-		if ds.Protocol == nil {
-			return nil, fmt.Errorf("dataset %s: %w", ds.Name, dataset.ErrNoProtocol)
-		}
-		outliers, rep.Protocol = ds.Protocol.OutlierIDs, ds.Protocol.Name
-	}
-	lm := NewLabelMap(ds, spec.Classes, outliers)
-	rep.Notes = append(rep.Notes, lm.Notes...)
-	samples, err := ds.Samples(opts.Split)
+	ev := NewEvaluator(spec.Classes)
+	var pixels int64
+	lm, protocol, err := runSplit(ctx, eng, ds, splitRun{Split: opts.Split, Protocol: opts.Protocol, Limit: opts.Limit, Progress: opts.Progress, Verb: "eval"},
+		func(name string, _ imageio.RGB, gt []uint8, res *model.Result) error {
+			r, err := ev.Add(name, gt, res.Labels, res.Score, res.Mask)
+			if err != nil {
+				return err
+			}
+			rep.KeepExtremes(r, *res)
+			pixels += int64(len(gt))
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
-	if opts.Limit > 0 && len(samples) > opts.Limit {
-		samples = samples[:opts.Limit]
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	bar := progressbar.NewOptions(len(samples), progressbar.OptionSetWriter(progress),
-		progressbar.OptionSetDescription("eval "+opts.Split), progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("img"), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(200*time.Millisecond))
-	ev := NewEvaluator(spec.Classes)
-	var res model.Result
-	var gt []uint8
-	var pixels int64
-	for _, s := range samples {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("evaluation stopped: %w", err)
-		}
-		im, lab, err := dataset.Load(s)
-		if err != nil {
-			return nil, err
-		}
-		if err := eng.Run(im, &res); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Image, err)
-		}
-		if cap(gt) < len(lab.Pix) {
-			gt = make([]uint8, len(lab.Pix))
-		}
-		gt = gt[:len(lab.Pix)]
-		lm.Apply(gt, lab.Pix)
-		r, err := ev.Add(s.Name, gt, res.Labels, res.Score, res.Mask)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
-		}
-		rep.KeepExtremes(r, res)
-		pixels += int64(len(gt))
-		bar.Add(1)
-	}
-	bar.Finish()
-	fmt.Fprintln(progress)
+	rep.Protocol = protocol
+	rep.Notes = append(rep.Notes, lm.Notes...)
 	rep.Finish(ev)
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PixelsPerSecond = float64(pixels) / rep.Seconds
