@@ -4,7 +4,8 @@
 #   gcc            cgo (ONNX Runtime binding)
 #   nodejs, npm    to install the ONNX Runtime shared library from npm
 #   go >= 1.21     fetches the Go toolchain go.mod asks for through the module proxy
-#   ROS 1          ros-core, rostopic, rosbag and the message packages (node tests)
+#   ROS 1          ros-core, rostopic, rosbag and the message packages, with
+#                  OSR_SETUP_ROS=1 (the test script sets it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +13,16 @@ need_apt=()
 command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 command -v git >/dev/null || need_apt+=(git)
-# ROS 1 from Debian, for the node and its integration tests.
-command -v roscore >/dev/null || need_apt+=(ros-core)
-command -v rostopic >/dev/null || need_apt+=(python3-rostopic)
-command -v rosbag >/dev/null || need_apt+=(python3-rosbag)
-/usr/bin/python3 -c 'import sensor_msgs.msg' 2>/dev/null || need_apt+=(python3-sensor-msgs)
-/usr/bin/python3 -c 'import diagnostic_msgs.msg' 2>/dev/null || need_apt+=(python3-diagnostic-msgs)
+# ROS 1 from Debian, for the node's integration tests (OSR_SETUP_ROS=1), and
+# scikit-learn to cross-check the metrics.
+if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
+	command -v roscore >/dev/null || need_apt+=(ros-core)
+	command -v rostopic >/dev/null || need_apt+=(python3-rostopic)
+	command -v rosbag >/dev/null || need_apt+=(python3-rosbag)
+	/usr/bin/python3 -c 'import sensor_msgs.msg' 2>/dev/null || need_apt+=(python3-sensor-msgs)
+	/usr/bin/python3 -c 'import diagnostic_msgs.msg' 2>/dev/null || need_apt+=(python3-diagnostic-msgs)
+	/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
+fi
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
