@@ -224,7 +224,7 @@ func chunkOffsets(b []byte) []int {
 		hlen := int(binary.LittleEndian.Uint32(b[pos:]))
 		header := b[pos+4 : pos+4+hlen]
 		dlen := int(binary.LittleEndian.Uint32(b[pos+4+hlen:]))
-		if op, _ := rosbag.GetHeaderValue(header, "op"); len(op) == 1 && rosbag.OpCode(op[0]) == rosbag.OpChunk {
+		if op, _ := headerValue(header, "op"); len(op) == 1 && rosbag.OpCode(op[0]) == rosbag.OpChunk {
 			out = append(out, pos+8+hlen)
 		}
 		pos += 8 + hlen + dlen

@@ -27,20 +27,34 @@ const maxRecord = 1 << 30
 // plain, bz2 or lz4; a chunk that fails to decompress or parse is counted
 // and skipped.
 func ReadROS1(path string, fn func(Message) error) (ReadStats, error) {
-	st := ReadStats{Compression: map[string]int{}}
 	f, err := os.Open(path)
 	if err != nil {
-		return st, err
+		return ReadStats{}, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
+	info, err := f.Stat()
+	if err != nil {
+		return ReadStats{}, err
+	}
+	st, err := ReadROS1From(bufio.NewReaderSize(f, 1<<20), info.Size(), fn)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+// ReadROS1From reads a ROS 1 bag of size bytes from r.
+func ReadROS1From(r io.Reader, size int64, fn func(Message) error) (ReadStats, error) {
+	st := ReadStats{Compression: map[string]int{}}
 	magic := make([]byte, len(rosbag.Magic))
 	if _, err := io.ReadFull(r, magic); err != nil || !bytes.Equal(magic, rosbag.Magic) {
-		return st, fmt.Errorf("%s: not a ROS 1 bag (no %q header)", path, bytes.TrimSpace(rosbag.Magic))
+		return st, fmt.Errorf("not a ROS 1 bag (no %q header)", bytes.TrimSpace(rosbag.Magic))
 	}
+	remaining := size - int64(len(magic))
 	conns := map[uint32]*rosbag.Connection{}
 	for {
-		op, rec, err := readRecord(r)
+		op, rec, err := readRecord(r, remaining)
+		remaining -= int64(len(rec))
 		if errors.Is(err, io.EOF) {
 			return st, nil
 		}
@@ -51,7 +65,7 @@ func ReadROS1(path string, fn func(Message) error) (ReadStats, error) {
 		}
 		switch op {
 		case rosbag.OpConnection:
-			if c, err := rosbag.ParseConnection(rec); err == nil {
+			if c, err := parseConnection(rec); err == nil {
 				conns[c.Conn] = c
 			} else {
 				st.BadRecords++
@@ -69,16 +83,17 @@ func ReadROS1(path string, fn func(Message) error) (ReadStats, error) {
 	}
 }
 
-// readRecord reads one record and returns its op and the whole record
-// bytes as go-rosbag's parsers take them.
-func readRecord(r io.Reader) (rosbag.OpCode, []byte, error) {
+// readRecord reads one record of at most limit bytes and returns its op
+// and the whole record as go-rosbag's parsers take them. Lengths are
+// checked against limit before anything is allocated.
+func readRecord(r io.Reader, limit int64) (rosbag.OpCode, []byte, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return 0, nil, err
 	}
 	hlen := binary.LittleEndian.Uint32(lenBuf[:])
-	if hlen > maxRecord {
-		return 0, nil, fmt.Errorf("header length %d", hlen)
+	if int64(hlen)+8 > limit || hlen > maxRecord {
+		return 0, nil, fmt.Errorf("header length %d exceeds the %d bytes left", hlen, limit)
 	}
 	rec := make([]byte, 4+hlen+4)
 	copy(rec, lenBuf[:])
@@ -86,14 +101,14 @@ func readRecord(r io.Reader) (rosbag.OpCode, []byte, error) {
 		return 0, nil, fmt.Errorf("truncated header: %w", io.ErrUnexpectedEOF)
 	}
 	dlen := binary.LittleEndian.Uint32(rec[4+hlen:])
-	if dlen > maxRecord {
-		return 0, nil, fmt.Errorf("data length %d", dlen)
+	if int64(hlen)+8+int64(dlen) > limit || dlen > maxRecord {
+		return 0, nil, fmt.Errorf("data length %d exceeds the %d bytes left", dlen, limit)
 	}
 	rec = append(rec, make([]byte, dlen)...)
 	if _, err := io.ReadFull(r, rec[8+hlen:]); err != nil {
 		return 0, nil, fmt.Errorf("truncated data: %w", io.ErrUnexpectedEOF)
 	}
-	opv, err := rosbag.GetHeaderValue(rec[4:4+hlen], "op")
+	opv, err := headerValue(rec[4:4+hlen], "op")
 	if err != nil || len(opv) != 1 {
 		return 0, nil, fmt.Errorf("record without op")
 	}
@@ -104,8 +119,8 @@ func readChunk(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, f
 	hlen := binary.LittleEndian.Uint32(rec)
 	header := rec[4 : 4+hlen]
 	data := rec[8+hlen:]
-	comp, _ := rosbag.GetHeaderValue(header, "compression")
-	sizeB, err := rosbag.GetHeaderValue(header, "size")
+	comp, _ := headerValue(header, "compression")
+	sizeB, err := headerValue(header, "size")
 	if err != nil || len(sizeB) != 4 {
 		st.CorruptChunks++
 		st.problem("chunk %d: no size", st.Chunks)
@@ -125,8 +140,9 @@ func readChunk(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, f
 	case "bz2":
 		plain, err = io.ReadAll(io.LimitReader(bzip2.NewReader(bytes.NewReader(data)), int64(size)+1))
 	case "lz4":
-		plain = make([]byte, size)
-		_, err = io.ReadFull(lz4.NewReader(bytes.NewReader(data)), plain)
+		// Read, rather than allocate the size the header claims: a corrupt
+		// header must not cost memory.
+		plain, err = io.ReadAll(io.LimitReader(lz4.NewReader(bytes.NewReader(data)), int64(size)+1))
 	default:
 		err = fmt.Errorf("unsupported compression %q", comp)
 	}
@@ -140,7 +156,7 @@ func readChunk(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, f
 	}
 	inner := bytes.NewReader(plain)
 	for inner.Len() > 0 {
-		op, r, err := readRecord(inner)
+		op, r, err := readRecord(inner, int64(inner.Len()))
 		if err != nil {
 			st.CorruptChunks++
 			st.problem("chunk %d: %v", st.Chunks, err)
@@ -148,8 +164,10 @@ func readChunk(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, f
 		}
 		switch op {
 		case rosbag.OpConnection:
-			if c, err := rosbag.ParseConnection(r); err == nil {
+			if c, err := parseConnection(r); err == nil {
 				conns[c.Conn] = c
+			} else {
+				st.BadRecords++
 			}
 		case rosbag.OpMessageData:
 			if err := emit(r, conns, st, fn); err != nil {
@@ -161,7 +179,7 @@ func readChunk(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, f
 }
 
 func emit(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, fn func(Message) error) error {
-	m, err := rosbag.ParseMessage(rec)
+	m, err := parseMessage(rec)
 	if err != nil {
 		st.BadRecords++
 		return nil
@@ -177,14 +195,46 @@ func emit(rec []byte, conns map[uint32]*rosbag.Connection, st *ReadStats, fn fun
 		Data: m.Data, Encoding: "ros1"})
 }
 
+// headerValue finds key in a record header (fields of u32 length, then
+// key=value). Unlike go-rosbag's GetHeaderValue it checks every length, so
+// a damaged header is an error, not a panic.
+func headerValue(header []byte, key string) ([]byte, error) {
+	for len(header) >= 4 {
+		n := binary.LittleEndian.Uint32(header)
+		if uint64(n) > uint64(len(header)-4) {
+			return nil, fmt.Errorf("header field length %d exceeds the header", n)
+		}
+		field := header[4 : 4+n]
+		header = header[4+n:]
+		if k, v, ok := bytes.Cut(field, []byte("=")); ok && string(k) == key {
+			return v, nil
+		}
+	}
+	return nil, fmt.Errorf("header has no %q", key)
+}
+
+// parseConnection and parseMessage call go-rosbag's parsers, which index
+// without checking lengths; a damaged record becomes an error.
+func parseConnection(rec []byte) (c *rosbag.Connection, err error) {
+	defer recoverAs(&err, "connection record")
+	return rosbag.ParseConnection(rec)
+}
+
+func parseMessage(rec []byte) (m *rosbag.Message, err error) {
+	defer recoverAs(&err, "message record")
+	return rosbag.ParseMessage(rec)
+}
+
+func recoverAs(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("damaged %s: %v", what, r)
+	}
+}
+
 // DecodeROS1 decodes a ROS 1 serialised message into dst (a pointer to a
 // msgs type). Malformed data is an error, never a panic.
 func DecodeROS1(data []byte, dst any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed ROS 1 message: %v", r)
-		}
-	}()
+	defer recoverAs(&err, "ROS 1 message")
 	var l [4]byte
 	binary.LittleEndian.PutUint32(l[:], uint32(len(data)))
 	return protocommon.MessageDecode(io.MultiReader(bytes.NewReader(l[:]), bytes.NewReader(data)), dst)
@@ -308,7 +358,7 @@ func fixIndexTimes(f *os.File) error {
 		}
 		dlen := int64(binary.LittleEndian.Uint32(lenBuf[:]))
 		dataPos := pos + 8 + hlen
-		if op, _ := rosbag.GetHeaderValue(header, "op"); len(op) == 1 && rosbag.OpCode(op[0]) == rosbag.OpIndexData {
+		if op, _ := headerValue(header, "op"); len(op) == 1 && rosbag.OpCode(op[0]) == rosbag.OpIndexData {
 			data := make([]byte, dlen)
 			if _, err := f.ReadAt(data, dataPos); err != nil {
 				return err
