@@ -46,7 +46,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			if protocol != "" && (ds.Protocol == nil || ds.Protocol.Name != protocol) {
 				return fmt.Errorf("dataset %s defines no protocol %q", ds.Name, protocol)
 			}
-			pkg, err := model.Load(cfg.Model)
+			pkg, err := model.Load(modelDir(cfg.Model))
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+
 	"osr/config"
 	"osr/model"
 )
@@ -8,7 +11,7 @@ import (
 // openEngine loads the configured model package and opens its engine,
 // logging the provider and scoring in use.
 func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
-	pkg, err := model.Load(cfg.Model)
+	pkg, err := model.Load(modelDir(cfg.Model))
 	if err != nil {
 		return nil, err
 	}
@@ -20,4 +23,27 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 	a.log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
+}
+
+// modelDir resolves a relative model directory against the working
+// directory first, then the osr checkout the binary was built in (bin/..),
+// so that the default model is found wherever osr is started from.
+func modelDir(dir string) string {
+	if filepath.IsAbs(dir) {
+		return dir
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return dir
+	}
+	if exe, err := os.Executable(); err == nil {
+		if alt := filepath.Join(filepath.Dir(filepath.Dir(exe)), dir); exists(alt) {
+			return alt
+		}
+	}
+	return dir
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

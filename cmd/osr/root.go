@@ -61,7 +61,7 @@ func addEngineFlags(fs *pflag.FlagSet) {
 	fs.String("score", "", "outlier score: msp or entropy (default: the model's)")
 	fs.Float64("temperature", 0, "softmax temperature (default: the model's)")
 	fs.Float64("threshold", -1, "outlier threshold on the score in [0,1] (default: the model's)")
-	fs.String("letterbox", "", "frame resizing: stretch or letterbox")
+	fs.String("resize", "", "frames of another size than the model's: stretch or letterbox")
 }
 
 // loadConfig merges defaults, the config file, OSR_* and the set flags.
