@@ -142,19 +142,15 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 // trainBatch spreads a batch over the workers and sums their gradients.
 func trainBatch(net *SmallNet, workers []*worker, samples []sample, batch []int, weights []float32, r *rand.Rand) float64 {
 	flips := make([]int, len(batch))
-	gain := make([][3]float32, len(batch))
+	gain := make([]float32, len(batch))
 	shift := make([]float32, len(batch))
 	for i := range flips {
 		flips[i] = r.IntN(2)
-		// Photometric jitter on the normalised colour channels, for the
-		// lighting (dusk, overcast) the training sequences lack: contrast
-		// x0.6..1.4, brightness +-0.5 std, and a colour cast of +-10 % per
-		// channel.
-		c := 0.6 + 0.8*r.Float32()
-		for ch := range 3 {
-			gain[i][ch] = c * (0.9 + 0.2*r.Float32())
-		}
-		shift[i] = r.Float32() - 0.5
+		// Photometric jitter on the normalised colour channels: contrast
+		// x0.8..1.2 and brightness +-0.2 std, for lighting the train
+		// sequences lack.
+		gain[i] = 0.8 + 0.4*r.Float32()
+		shift[i] = 0.4*r.Float32() - 0.2
 	}
 	losses := make([]float64, len(batch))
 	var wg sync.WaitGroup
@@ -166,12 +162,9 @@ func trainBatch(net *SmallNet, workers []*worker, samples []sample, batch []int,
 				s := samples[batch[i]]
 				in := wk.acts[0]
 				copy(in, s.input[flips[i]])
-				plane := len(in) / 4 // the fourth channel is the row coordinate
-				for ch := range 3 {
-					rgb := in[ch*plane : (ch+1)*plane]
-					for j, v := range rgb {
-						rgb[j] = v*gain[i][ch] + shift[i]
-					}
+				rgb := in[:3*len(in)/4] // the fourth channel is the row coordinate
+				for j, v := range rgb {
+					rgb[j] = v*gain[i] + shift[i]
 				}
 				losses[i], _ = wk.step(s.labels[flips[i]], weights)
 			}
@@ -306,7 +299,7 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, cla
 			Created: time.Now().UTC().Format(time.RFC3339),
 			Config: map[string]any{
 				"epochs": opts.Epochs, "batch": opts.Batch, "lr": opts.LR, "seed": opts.Seed,
-				"protocol": opts.Protocol, "augment": "horizontal flip, contrast x0.6-1.4, brightness +-0.5 std, colour cast +-10 %",
+				"protocol": opts.Protocol, "augment": "horizontal flip, contrast x0.8-1.2, brightness +-0.2 std",
 			},
 		},
 	}
