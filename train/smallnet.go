@@ -22,8 +22,8 @@ type SmallNetConfig struct {
 func DefaultSmallNet(classes int) SmallNetConfig {
 	return SmallNetConfig{
 		Width: 480, Height: 360, Pool: 4,
-		Widths:  []int{24, 32, 48, 48},
-		Strides: []int{2, 1, 2, 1},
+		Widths:  []int{32, 48, 64, 64, 64},
+		Strides: []int{2, 1, 2, 1, 1},
 		Classes: classes,
 		Mean:    [3]float32{0.485, 0.456, 0.406},
 		Std:     [3]float32{0.229, 0.224, 0.225},

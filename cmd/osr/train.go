@@ -49,7 +49,7 @@ func newTrainSmallNetCmd(a *app) *cobra.Command {
 	f.StringVar(&o.Data, "data", "", "dataset directory with dataset.yaml (CamVid layout)")
 	f.StringVar(&o.Out, "out", "", "model package directory to write")
 	f.BoolVar(&o.Protocol, "ood", true, "hold out the dataset's ood_protocol outlier classes (camvid-ood)")
-	f.IntVar(&o.Epochs, "epochs", 60, "training epochs")
+	f.IntVar(&o.Epochs, "epochs", 100, "training epochs")
 	f.IntVar(&o.Batch, "batch", 8, "images per Adam step")
 	f.Float64Var(&o.LR, "lr", 2e-3, "peak learning rate (cosine-annealed to 1 %)")
 	f.Uint64Var(&o.Seed, "seed", 1, "random seed")

@@ -221,11 +221,13 @@ func (m Model) Encode(g *Graph) []byte {
 }
 
 // Extend returns model with g's nodes, initializers, inputs and outputs
-// appended to its main graph. Outputs of the original graph that are named
-// in drop are removed, so that an intermediate value (such as logits) can be
-// replaced by post-processed outputs. It checks that the model is a
-// well-formed protobuf and has a graph; it does not check ONNX semantics.
-func Extend(model []byte, g *Graph, drop ...string) ([]byte, error) {
+// added to its main graph. Inputs and outputs of the original graph named
+// in replace are removed, so that g can compute what was an input (pre-
+// processing from a new input) and consume what was an output (post-
+// processing into new outputs). ONNX Runtime sorts the nodes itself. It
+// checks that the model is a well-formed protobuf and has a graph; it does
+// not check ONNX semantics.
+func Extend(model []byte, g *Graph, replace ...string) ([]byte, error) {
 	var out []byte
 	found := false
 	for b := model; len(b) > 0; {
@@ -244,7 +246,7 @@ func Extend(model []byte, g *Graph, drop ...string) ([]byte, error) {
 			continue
 		}
 		graph, _ := protowire.ConsumeBytes(field[n:])
-		edited, err := extendGraph(graph, g, drop)
+		edited, err := extendGraph(graph, g, replace)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +259,7 @@ func Extend(model []byte, g *Graph, drop ...string) ([]byte, error) {
 	return out, nil
 }
 
-func extendGraph(graph []byte, g *Graph, drop []string) ([]byte, error) {
+func extendGraph(graph []byte, g *Graph, replace []string) ([]byte, error) {
 	var out []byte
 	for b := graph; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -270,9 +272,9 @@ func extendGraph(graph []byte, g *Graph, drop []string) ([]byte, error) {
 		}
 		field := b[:n+m]
 		b = b[n+m:]
-		if num == graphOutput && typ == protowire.BytesType {
+		if (num == graphOutput || num == graphInput) && typ == protowire.BytesType {
 			v, _ := protowire.ConsumeBytes(field[n:])
-			if contains(drop, valueName(v)) {
+			if contains(replace, valueName(v)) {
 				continue
 			}
 		}
