@@ -362,7 +362,8 @@ func TestBagPlayRecordAndEvaluate(t *testing.T) {
 		}
 	}
 	time.Sleep(2500 * time.Millisecond) // the node sees the recorder within its 1 s watchdog
-	play := m.Start("rosbag", "play", played)
+	// -d: wait after advertising, so that subscribers connect before the first frame.
+	play := m.Start("rosbag", "play", "-d", "2", played)
 	if err := play.Wait(60 * time.Second); err != nil {
 		t.Fatalf("rosbag play: %v\n%s", err, play.Output())
 	}
