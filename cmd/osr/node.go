@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -62,10 +63,12 @@ __name:=segmenter, __ns:=/robot. Stops cleanly on SIGINT or SIGTERM.`,
 				Logger:            a.log,
 				Now:               tr.Now,
 			})
-			ctx := cmd.Context()
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- p.Run(ctx) }()
 			err = tr.Run(ctx, p)
+			cancel() // the transport is done: stop the pipeline too
 			if perr := <-done; err == nil {
 				err = perr
 			}
