@@ -49,8 +49,8 @@ export PATH="$PATH:/usr/local/go/bin:/usr/lib/go-1.23/bin"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 
 lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
-if [ ! -f "$lib" ]; then
-	echo "setup: installing the ONNX Runtime library (npm onnxruntime-node)" >&2
+if [ ! -f "$lib" ] || [ ! -d node_modules/@foxglove/rosmsg2-serialization ]; then
+	echo "setup: npm install (onnxruntime-node, and the test-only CDR reference serializer)" >&2
 	npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 fi
 [ -f "$lib" ] || { echo "setup: $lib missing after npm install" >&2; exit 1; }
