@@ -35,7 +35,9 @@ type SmallNetOptions struct {
 	Command  string // the command line, recorded in model.yaml
 	Widths   []int  // conv widths (default DefaultSmallNet's)
 	Strides  []int
-	Progress io.Writer
+	// InstanceNorm normalises each image by its own channel statistics.
+	InstanceNorm bool
+	Progress     io.Writer
 }
 
 // SmallNetReport is what training measured.
@@ -81,6 +83,7 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 	if len(opts.Widths) > 0 {
 		cfg.Widths, cfg.Strides = opts.Widths, opts.Strides
 	}
+	cfg.InstanceNorm = opts.InstanceNorm
 	if ds.ImageSize[0] > 0 {
 		cfg.Width, cfg.Height = ds.ImageSize[0], ds.ImageSize[1]
 	}
@@ -291,7 +294,7 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, cla
 		Output:  model.Output{Name: "logits"},
 		Scoring: model.ScoreSpec{Kind: "entropy", Temperature: 2, Threshold: 0.5},
 		Provenance: model.Provenance{
-			Method: "SmallNet (pool 4, row-coordinate channel, 3x3 convs " + fmt.Sprint(net.Cfg.Widths) +
+			Method: "SmallNet (pool 4, " + map[bool]string{true: "per-image instance normalisation, ", false: ""}[net.Cfg.InstanceNorm] + "row-coordinate channel, 3x3 convs " + fmt.Sprint(net.Cfg.Widths) +
 				", strides " + fmt.Sprint(net.Cfg.Strides) + ") trained from scratch in Go with class-weighted cross-entropy " +
 				"and Adam (cosine schedule); no synthetic outliers yet, so the outlier score is the plain softmax entropy",
 			Data:    fmt.Sprintf("%s train split, %d images", ds.Name, rep.TrainImages),
@@ -299,7 +302,7 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, cla
 			Created: time.Now().UTC().Format(time.RFC3339),
 			Config: map[string]any{
 				"epochs": opts.Epochs, "batch": opts.Batch, "lr": opts.LR, "seed": opts.Seed,
-				"protocol": opts.Protocol, "augment": "horizontal flip, contrast x0.8-1.2, brightness +-0.2 std",
+				"protocol": opts.Protocol, "instance_norm": opts.InstanceNorm, "augment": "horizontal flip, contrast x0.8-1.2, brightness +-0.2 std",
 			},
 		},
 	}

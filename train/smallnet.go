@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"osr/internal/onnxgraph"
@@ -16,6 +17,10 @@ type SmallNetConfig struct {
 	Strides       []int // stride of each 3x3 conv
 	Classes       int
 	Mean, Std     [3]float32
+	// InstanceNorm normalises each pooled colour channel by the image's own
+	// mean and standard deviation, so that global brightness and contrast
+	// (dusk, overcast) do not reach the network.
+	InstanceNorm bool
 }
 
 // DefaultSmallNet is the configuration of the bundled CamVid model.
@@ -114,7 +119,31 @@ func (n *SmallNet) Prepare(pix []uint8, flip bool, dst []float32) {
 			}
 		}
 	}
+	if cfg.InstanceNorm {
+		for c := 0; c < 3; c++ {
+			instanceNorm(dst[c*h*w : (c+1)*h*w])
+		}
+	}
 	copy(dst[3*h*w:4*h*w], rowCoord(h, w))
+}
+
+// instanceNormEps matches ONNX InstanceNormalization's default epsilon.
+const instanceNormEps = 1e-5
+
+func instanceNorm(plane []float32) {
+	var sum, sq float64
+	for _, v := range plane {
+		sum += float64(v)
+	}
+	mean := sum / float64(len(plane))
+	for _, v := range plane {
+		d := float64(v) - mean
+		sq += d * d
+	}
+	inv := 1 / math.Sqrt(sq/float64(len(plane))+instanceNormEps)
+	for i, v := range plane {
+		plane[i] = float32((float64(v) - mean) * inv)
+	}
 }
 
 func rowCoord(h, w int) []float32 {
@@ -136,6 +165,11 @@ func (n *SmallNet) ExportONNX(doc string, meta map[string]string) []byte {
 	x := g.Input(onnxgraph.Value{Name: "image", Type: onnxgraph.Float32, Shape: []int64{1, 3, int64(cfg.Height), int64(cfg.Width)}})
 	p := int64(cfg.Pool)
 	x = g.Op("AveragePool", []string{x}, onnxgraph.Ints("kernel_shape", p, p), onnxgraph.Ints("strides", p, p))
+	if cfg.InstanceNorm {
+		one := g.FloatTensor("in_scale", []int64{3}, []float32{1, 1, 1})
+		zero := g.FloatTensor("in_bias", []int64{3}, []float32{0, 0, 0})
+		x = g.Op("InstanceNormalization", []string{x, one, zero}, onnxgraph.Float("epsilon", instanceNormEps))
+	}
 	h, w := n.InputSize()
 	coord := g.FloatTensor("row_coord", []int64{1, 1, int64(h), int64(w)}, rowCoord(h, w))
 	x = g.Op("Concat", []string{x, coord}, onnxgraph.Int("axis", 1))

@@ -16,12 +16,20 @@ import (
 
 // The exported ONNX graph must compute what the Go network computes.
 func TestExportMatchesGoForward(t *testing.T) {
+	for _, in := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "instance-norm"}[in], func(t *testing.T) { testExport(t, in) })
+	}
+}
+
+func testExport(t *testing.T, instanceNorm bool) {
 	ds, err := dataset.Open("../testdata/camvid-mini")
 	if err != nil {
 		t.Fatal(err)
 	}
 	classes, _ := inlierClasses(ds, ds.Protocol.OutlierIDs)
-	net, err := NewSmallNet(DefaultSmallNet(len(classes)), 3)
+	cfg := DefaultSmallNet(len(classes))
+	cfg.InstanceNorm = instanceNorm
+	net, err := NewSmallNet(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,5 +58,6 @@ func newTrainSmallNetCmd(a *app) *cobra.Command {
 	d := train.DefaultSmallNet(10)
 	f.IntSliceVar(&o.Widths, "widths", d.Widths, "channels of each 3x3 convolution")
 	f.IntSliceVar(&o.Strides, "strides", d.Strides, "stride of each 3x3 convolution")
+	f.BoolVar(&o.InstanceNorm, "instance-norm", false, "normalise each image's colour channels by their own mean and std")
 	return cmd
 }
