@@ -63,12 +63,20 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		res.Timeline = &Timeline{Model: spec.Name, Bag: filepath.Base(path), Threshold: sc.Threshold}
 	}
 	ds := opts.Dataset
+	if ds == nil && opts.LabelTopic != "" {
+		// Recorders write topics in arrival order, so /dataset_info may come
+		// after the first label: look for it in a first pass.
+		var err error
+		if ds, err = findDatasetInfo(path); err != nil {
+			return nil, err
+		}
+	}
 	setLabels := func() error {
 		if lm != nil || ev == nil {
 			return nil
 		}
 		if ds == nil {
-			return errors.New("bag eval: labels need the dataset's classes: the bag has no /dataset_info before its first label; pass --data")
+			return errors.New("bag eval: labels need the dataset's classes: the bag has no " + DatasetInfoTopic + "; pass --data")
 		}
 		var outliers []int
 		if opts.Protocol != "" {
@@ -144,11 +152,6 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		}
 		switch x := v.(type) {
 		case *msgs.String:
-			if m.Topic == DatasetInfoTopic && opts.Dataset == nil {
-				if d, err := dataset.Parse([]byte(x.Data)); err == nil {
-					ds = d
-				}
-			}
 			return nil
 		case *msgs.Image:
 			if m.Topic == opts.LabelTopic {
@@ -186,6 +189,25 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		res.Report = rep
 	}
 	return res, nil
+}
+
+// findDatasetInfo reads the dataset.yaml text a bag carries on
+// DatasetInfoTopic; nil when it has none.
+func findDatasetInfo(path string) (*dataset.Dataset, error) {
+	var ds *dataset.Dataset
+	_, err := Read(path, func(m Message) error {
+		if m.Topic != DatasetInfoTopic || ds != nil {
+			return nil
+		}
+		v, err := Decode(m)
+		if s, ok := v.(*msgs.String); ok && err == nil {
+			if d, err := dataset.Parse([]byte(s.Data)); err == nil {
+				ds = d
+			}
+		}
+		return nil
+	})
+	return ds, err
 }
 
 func headerOf(v any) msgs.Header {

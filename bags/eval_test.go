@@ -10,6 +10,7 @@ import (
 	"osr/calibration"
 	"osr/dataset"
 	"osr/model"
+	"osr/msgs"
 )
 
 func openEngine(t *testing.T) *model.Engine {
@@ -103,5 +104,46 @@ func TestBagEvalTimelineWithoutLabels(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
+	}
+}
+
+// Recorders write topics in arrival order: /dataset_info may follow the
+// first label.
+func TestBagEvalDatasetInfoAfterLabels(t *testing.T) {
+	eng := openEngine(t)
+	ds, err := dataset.Open("../testdata/camvid-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, _ := ds.Samples("test")
+	im, lab, err := dataset.Load(samples[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml, _ := os.ReadFile("../testdata/camvid-mini/dataset.yaml")
+	path := filepath.Join(t.TempDir(), "late.bag")
+	w, err := CreateROS1(path, "none", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := msgs.Header{Stamp: t0, FrameId: "camera"}
+	for _, step := range []func() error{
+		func() error { return w.Write(DefaultLabelTopic, t0, msgs.Mono8Image(h, im.Width, im.Height, lab.Pix)) },
+		func() error { return w.Write(DatasetInfoTopic, t0, &msgs.String{Data: string(yaml)}) },
+		func() error { return w.Write(DefaultImageTopic, t0, msgs.RGB8Image(h, im.Width, im.Height, im.Pix)) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Evaluate(context.Background(), eng, path, EvalOptions{ImageTopic: DefaultImageTopic, LabelTopic: DefaultLabelTopic, Protocol: "camvid-ood"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Frames != 1 || res.Report.OutlierPixels == 0 {
+		t.Fatalf("frames %d, outlier pixels %d", res.Frames, res.Report.OutlierPixels)
 	}
 }
