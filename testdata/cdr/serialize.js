@@ -4,6 +4,15 @@
 const { parse } = require("@foxglove/rosmsg");
 const { MessageWriter } = require("@foxglove/rosmsg2-serialization");
 
+const header = `================================================================================
+MSG: std_msgs/Header
+builtin_interfaces/Time stamp
+string frame_id
+================================================================================
+MSG: builtin_interfaces/Time
+int32 sec
+uint32 nanosec`;
+
 const defs = {
   "sensor_msgs/msg/Image": `std_msgs/Header header
 uint32 height
@@ -12,25 +21,11 @@ string encoding
 uint8 is_bigendian
 uint32 step
 uint8[] data
-================================================================================
-MSG: std_msgs/Header
-builtin_interfaces/Time stamp
-string frame_id
-================================================================================
-MSG: builtin_interfaces/Time
-int32 sec
-uint32 nanosec`,
+${header}`,
   "sensor_msgs/msg/CompressedImage": `std_msgs/Header header
 string format
 uint8[] data
-================================================================================
-MSG: std_msgs/Header
-builtin_interfaces/Time stamp
-string frame_id
-================================================================================
-MSG: builtin_interfaces/Time
-int32 sec
-uint32 nanosec`,
+${header}`,
   "std_msgs/msg/String": `string data`,
 };
 
