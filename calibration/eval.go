@@ -49,8 +49,20 @@ type Report struct {
 	Seconds         float64       `json:"seconds"`
 	PixelsPerSecond float64       `json:"pixels_per_second"`
 
+	PixelAccuracy float64 `json:"pixel_accuracy"` // closed-set, over inlier pixels
+
 	curve       []CurvePoint
 	best, worst *Example
+	hist        *Hist
+}
+
+// InlierThreshold is the score threshold that keeps q of the split's
+// inlier pixels (see Hist.InlierQuantile).
+func (r *Report) InlierThreshold(q float64) float64 {
+	if r.hist == nil {
+		return math.NaN()
+	}
+	return r.hist.InlierQuantile(q)
 }
 
 // Example is an image kept for the report: its overlay and its figures.
@@ -139,6 +151,8 @@ func (rep *Report) Finish(ev *Evaluator) {
 	rep.PerImage = ev.Images()
 	rep.Images = len(rep.PerImage)
 	rep.PerClassIoU, rep.MIoU = ev.IoU()
+	rep.PixelAccuracy = ev.PixelAccuracy()
+	rep.hist = ev.Hist()
 	_, rep.OpenMIoU = ev.OpenIoU()
 	var flaggedInliers, inliers int64
 	for _, r := range rep.PerImage {

@@ -115,6 +115,22 @@ func (e *Evaluator) IoU() (map[string]float64, float64) {
 	return iou(e.classes, e.closed, len(e.classes))
 }
 
+// PixelAccuracy is the share of inlier pixels given their class.
+func (e *Evaluator) PixelAccuracy() float64 {
+	k := len(e.classes)
+	var correct, total int64
+	for i, n := range e.closed {
+		total += n
+		if i/k == i%k {
+			correct += n
+		}
+	}
+	if total == 0 {
+		return math.NaN()
+	}
+	return float64(correct) / float64(total)
+}
+
 // OpenIoU is per-class IoU where outlier pixels that the model gives a
 // known class count as false positives of that class, and inlier pixels it
 // flags as outliers as false negatives.

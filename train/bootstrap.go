@@ -322,24 +322,29 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, cla
 	if err := model.WriteSpec(opts.Out, spec); err != nil {
 		return err
 	}
-	val, err := evaluateVal(ctx, opts.Out, ds, classes, opts.Limit)
+	val, err := evaluateVal(ctx, opts.Out, ds, opts)
 	if err != nil {
 		return fmt.Errorf("validate exported model: %w", err)
 	}
-	rep.ValMIoU, rep.ValPixelAcc, rep.Threshold = val.miou, val.acc, val.threshold
-	spec.Scoring.Threshold = val.threshold
+	threshold := float32(val.InlierThreshold(0.95))
+	rep.ValMIoU, rep.ValPixelAcc, rep.Threshold = val.MIoU, val.PixelAccuracy, threshold
+	spec.Scoring.Threshold = threshold
 	spec.Scoring.Calibration = map[string]any{
 		"rule":   "threshold keeps 95% of val inlier pixels (outlier and void pixels unused)",
 		"split":  "val",
-		"images": val.images,
+		"images": val.Images,
+	}
+	perClass := map[string]float64{}
+	for c, v := range val.PerClassIoU {
+		perClass[c] = round4(v)
 	}
 	spec.Provenance.Metrics = map[string]any{
-		"val_miou_inliers":   round4(val.miou),
-		"val_pixel_accuracy": round4(val.acc),
-		"val_images":         val.images,
+		"val_miou_inliers":   round4(val.MIoU),
+		"val_pixel_accuracy": round4(val.PixelAccuracy),
+		"val_images":         val.Images,
 		"metric_note":        "full 480x360 resolution through ONNX Runtime; bicyclist and void pixels excluded",
 		"train_final_loss":   round4(rep.FinalLoss),
-		"per_class_iou":      val.perClass,
+		"per_class_iou":      perClass,
 	}
 	return model.WriteSpec(opts.Out, spec)
 }
