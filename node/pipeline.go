@@ -69,11 +69,12 @@ type Pipeline struct {
 	slot  *Slot[Frame]
 	stats Stats
 
-	rgb      imageio.RGB
-	res      model.Result
-	lastWarn time.Time
-	warnDrop uint64
-	lastSnap Snapshot
+	rgb imageio.RGB
+	res model.Result
+	// Touched only by the diagnostics goroutine.
+	lastWarn    time.Time
+	warnDrop    uint64 // drops counted at the last warning
+	prevDropped uint64 // drops counted at the last diagnostics
 }
 
 // NewPipeline wires an engine to sinks.
@@ -200,20 +201,11 @@ func (p *Pipeline) anySubscribers() bool {
 	return false
 }
 
-// Snapshot is the figures of the last diagnostics period.
-func (p *Pipeline) Snapshot() Snapshot {
-	p.stats.mu.Lock()
-	defer p.stats.mu.Unlock()
-	return p.lastSnap
-}
-
 func (p *Pipeline) publishDiagnostics(period time.Duration) {
 	dropped := p.slot.Dropped()
 	snap := p.stats.take(period, dropped)
-	p.stats.mu.Lock()
-	prevDropped := p.lastSnap.Dropped
-	p.lastSnap = snap
-	p.stats.mu.Unlock()
+	droppedNow := dropped - p.prevDropped
+	p.prevDropped = dropped
 	if dropped > p.warnDrop && time.Since(p.lastWarn) >= p.opts.DropWarnInterval {
 		p.opts.Logger.Warn("falling behind: dropping stale frames",
 			"dropped", dropped-p.warnDrop, "since", p.opts.DropWarnInterval, "input_hz", fmt.Sprintf("%.1f", snap.InRate),
@@ -221,7 +213,7 @@ func (p *Pipeline) publishDiagnostics(period time.Duration) {
 		p.lastWarn, p.warnDrop = time.Now(), dropped
 	}
 	if s := p.sinks.Diagnostics; s != nil {
-		s.Publish(p.diagnosticArray(snap, dropped-prevDropped))
+		s.Publish(p.diagnosticArray(snap, droppedNow))
 	}
 }
 
