@@ -2,6 +2,8 @@ package model
 
 import (
 	"math"
+
+	"osr/internal/bilinear"
 	"runtime"
 	"sync"
 )
@@ -88,8 +90,8 @@ func (n *normalizer) planes(dst []float32, pix []uint8, lo, hi int) {
 func (n *normalizer) resampled(dst []float32, im Image, g geometry) {
 	hw := g.modelW * g.modelH
 	clear(dst[:3*hw])
-	xs := axisTaps(im.Width, g.cw)
-	ys := axisTaps(im.Height, g.ch)
+	xs := bilinear.Taps(im.Width, g.cw)
+	ys := bilinear.Taps(im.Height, g.ch)
 	stride := 3 * im.Width
 	for y := 0; y < g.ch; y++ {
 		ty := ys[y]
@@ -97,38 +99,17 @@ func (n *normalizer) resampled(dst []float32, im Image, g geometry) {
 		for x := 0; x < g.cw; x++ {
 			tx := xs[x]
 			for c := 0; c < 3; c++ {
-				p00 := float32(im.Pix[ty.i0*stride+3*tx.i0+c])
-				p01 := float32(im.Pix[ty.i0*stride+3*tx.i1+c])
-				p10 := float32(im.Pix[ty.i1*stride+3*tx.i0+c])
-				p11 := float32(im.Pix[ty.i1*stride+3*tx.i1+c])
-				top := p00 + (p01-p00)*tx.w
-				bot := p10 + (p11-p10)*tx.w
-				v := top + (bot-top)*ty.w
+				p00 := float32(im.Pix[ty.I0*stride+3*tx.I0+c])
+				p01 := float32(im.Pix[ty.I0*stride+3*tx.I1+c])
+				p10 := float32(im.Pix[ty.I1*stride+3*tx.I0+c])
+				p11 := float32(im.Pix[ty.I1*stride+3*tx.I1+c])
+				top := p00 + (p01-p00)*tx.W
+				bot := p10 + (p11-p10)*tx.W
+				v := top + (bot-top)*ty.W
 				dst[c*hw+row+x] = n.lut[c][uint8(v+0.5)]
 			}
 		}
 	}
-}
-
-// tap is one output coordinate's two source indices and the weight of i1.
-type tap struct {
-	i0, i1 int
-	w      float32
-}
-
-// axisTaps computes bilinear taps from src samples to dst samples with
-// half-pixel centres, as ONNX Resize does with half_pixel.
-func axisTaps(src, dst int) []tap {
-	taps := make([]tap, dst)
-	scale := float64(src) / float64(dst)
-	for i := range taps {
-		x := (float64(i)+0.5)*scale - 0.5
-		x = math.Max(0, math.Min(x, float64(src-1)))
-		i0 := int(x)
-		i1 := min(i0+1, src-1)
-		taps[i] = tap{i0: i0, i1: i1, w: float32(x - float64(i0))}
-	}
-	return taps
 }
 
 // nearestIndex maps each frame coordinate to the model coordinate whose

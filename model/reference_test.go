@@ -42,7 +42,7 @@ func referenceOutputs(n testNet, im Image, sc Scoring) Result {
 		for x := range n.w {
 			best, bestK := math.Inf(-1), 0
 			for k := range n.classes {
-				z := bilinear(logits[k], lw, lh, x, y, n.w, n.h) / float64(sc.Temperature)
+				z := bilinearAt(logits[k], lw, lh, x, y, n.w, n.h) / float64(sc.Temperature)
 				p[k] = z
 				if z > best {
 					best, bestK = z, k
@@ -81,9 +81,9 @@ func referenceOutputs(n testNet, im Image, sc Scoring) Result {
 	return out
 }
 
-// bilinear samples a w x h plane at output pixel (x, y) of an ow x oh grid
+// bilinearAt samples a w x h plane at output pixel (x, y) of an ow x oh grid
 // with half-pixel centres and edge clamping, as ONNX Resize does.
-func bilinear(plane []float64, w, h, x, y, ow, oh int) float64 {
+func bilinearAt(plane []float64, w, h, x, y, ow, oh int) float64 {
 	sx := math.Max(0, math.Min((float64(x)+0.5)*float64(w)/float64(ow)-0.5, float64(w-1)))
 	sy := math.Max(0, math.Min((float64(y)+0.5)*float64(h)/float64(oh)-0.5, float64(h-1)))
 	x0, y0 := int(sx), int(sy)

@@ -1,10 +1,10 @@
 package nn
 
 import (
-	"math"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"osr/internal/bilinear"
 )
 
 // Interp is the [dst x src] bilinear interpolation matrix along one axis,
@@ -12,14 +12,9 @@ import (
 // coordinate_transformation_mode=half_pixel.
 func Interp(src, dst int) []float32 {
 	m := make([]float32, dst*src)
-	scale := float64(src) / float64(dst)
-	for i := 0; i < dst; i++ {
-		x := math.Max(0, math.Min((float64(i)+0.5)*scale-0.5, float64(src-1)))
-		i0 := int(x)
-		i1 := min(i0+1, src-1)
-		f := float32(x - float64(i0))
-		m[i*src+i0] += 1 - f
-		m[i*src+i1] += f
+	for i, t := range bilinear.Taps(src, dst) {
+		m[i*src+t.I0] += 1 - t.W
+		m[i*src+t.I1] += t.W
 	}
 	return m
 }
