@@ -78,14 +78,11 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		if ds == nil {
 			return errors.New("bag eval: labels need the dataset's classes: the bag has no " + DatasetInfoTopic + "; pass --data")
 		}
-		var outliers []int
-		if opts.Protocol != "" {
-			if ds.Protocol == nil || ds.Protocol.Name != opts.Protocol {
-				return fmt.Errorf("dataset %s defines no protocol %q", ds.Name, opts.Protocol)
-			}
-			outliers = ds.Protocol.OutlierIDs
-			rep.Protocol = opts.Protocol
+		outliers, err := ds.OutlierIDs(opts.Protocol)
+		if err != nil {
+			return err
 		}
+		rep.Protocol = opts.Protocol
 		m := calibration.NewLabelMap(ds, spec.Classes, outliers)
 		lm = &m
 		rep.Dataset = ds.Name

@@ -156,3 +156,15 @@ func HasAny(lab *image.Gray, ids []int) bool {
 // ErrNoProtocol is returned when an open-set protocol is asked of a
 // dataset that defines none.
 var ErrNoProtocol = errors.New("dataset defines no ood_protocol")
+
+// OutlierIDs returns the outlier class ids of the named protocol, nil for
+// "", and an error naming the dataset when it defines no such protocol.
+func (d *Dataset) OutlierIDs(protocol string) ([]int, error) {
+	if protocol == "" {
+		return nil, nil
+	}
+	if d.Protocol == nil || d.Protocol.Name != protocol {
+		return nil, fmt.Errorf("dataset %s defines no protocol %q: %w", d.Name, protocol, ErrNoProtocol)
+	}
+	return d.Protocol.OutlierIDs, nil
+}

@@ -43,8 +43,8 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			if err != nil {
 				return err
 			}
-			if protocol != "" && (ds.Protocol == nil || ds.Protocol.Name != protocol) {
-				return fmt.Errorf("dataset %s defines no protocol %q", ds.Name, protocol)
+			if _, err := ds.OutlierIDs(protocol); err != nil {
+				return err
 			}
 			pkg, err := model.Load(modelDir(cfg.Model))
 			if err != nil {

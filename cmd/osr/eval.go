@@ -35,8 +35,8 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 			if err != nil {
 				return err
 			}
-			if protocol != "" && (ds.Protocol == nil || ds.Protocol.Name != protocol) {
-				return fmt.Errorf("dataset %s defines no protocol %q", ds.Name, protocol)
+			if _, err := ds.OutlierIDs(protocol); err != nil {
+				return err
 			}
 			eng, err := openEngine(cfg, a)
 			if err != nil {
