@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"osr/internal/parallel"
+	"testing"
+)
 
 func BenchmarkPlanes(b *testing.B) {
 	im := randomImage(480, 360, 1)
@@ -8,7 +11,7 @@ func BenchmarkPlanes(b *testing.B) {
 	dst := make([]float32, 3*480*360)
 	b.SetBytes(int64(len(im.Pix)))
 	for b.Loop() {
-		parallel(480*360, func(lo, hi int) { n.planes(dst, im.Pix, lo, hi) })
+		parallel.For(480*360, 4096, func(lo, hi int) { n.planes(dst, im.Pix, lo, hi) })
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"osr/internal/onnxgraph"
+	"osr/internal/parallel"
 )
 
 // Provider names as ONNX Runtime reports them.
@@ -314,7 +315,7 @@ func (e *Engine) preprocess(im Image) {
 	}
 	if e.geom.identity() {
 		dst := e.input.GetData()
-		parallel(im.Width*im.Height, func(lo, hi int) { e.norm.planes(dst, im.Pix, lo, hi) })
+		parallel.For(im.Width*im.Height, 4096, func(lo, hi int) { e.norm.planes(dst, im.Pix, lo, hi) })
 		return
 	}
 	e.norm.resampled(e.input.GetData(), im, e.geom)

@@ -1,6 +1,9 @@
 package model
 
-import "sync"
+import (
+	"osr/internal/parallel"
+	"sync"
+)
 
 // overlayPainter blends the palette over the frame in integer arithmetic:
 // out = (img*(256-a) + colour*a) >> 8, with a stronger alpha on outliers so
@@ -48,7 +51,7 @@ func newOverlayPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unkn
 func (p *overlayPainter) paint(dst, img, labels, mask []uint8) int {
 	var mu sync.Mutex
 	total := 0
-	parallel(len(labels), func(lo, hi int) {
+	parallel.For(len(labels), 4096, func(lo, hi int) {
 		n := 0
 		ls, ms := labels[lo:hi], mask[lo:hi:hi]
 		src, out := img[3*lo:3*hi], dst[3*lo:3*hi]

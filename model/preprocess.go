@@ -4,29 +4,7 @@ import (
 	"math"
 
 	"osr/internal/bilinear"
-	"runtime"
-	"sync"
 )
-
-// parallel splits [0, n) into one contiguous chunk per CPU. Frames are
-// large enough that the split pays for itself.
-func parallel(n int, fn func(lo, hi int)) {
-	k := min(runtime.GOMAXPROCS(0), 8)
-	if k <= 1 || n < 4096 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for c := range k {
-		lo, hi := c*n/k, (c+1)*n/k
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
 
 // geometry maps a frame onto the model's input: the content rectangle
 // (ox, oy, cw, ch) in model pixels that the frame fills. Stretch fills the
