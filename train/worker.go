@@ -45,7 +45,7 @@ func (wk *worker) forward() []float32 {
 	for i, c := range wk.convs {
 		c.Forward(&wk.states[i], wk.acts[i], wk.net.h[i], wk.net.w[i], wk.acts[i+1])
 		if i < last {
-			nn.ReLU(wk.acts[i+1])
+			nn.ReLUInPlace(wk.acts[i+1])
 		}
 	}
 	return wk.acts[last+1]

@@ -79,7 +79,12 @@ func (c *Conv2D) Backward(st *ConvState, dout []float32, h, w int, dx []float32)
 
 // im2col lays out every kernel tap as a row: col[(c*k+ky)*k+kx][oy*ow+ox].
 func im2col(x []float32, ch, h, w, k, stride, pad, oh, ow int, col []float32) {
-	for c := 0; c < ch; c++ {
+	im2colRange(x, 0, ch, h, w, k, stride, pad, oh, ow, col)
+}
+
+// im2colRange fills the rows of channels [c0, c1).
+func im2colRange(x []float32, c0, c1, h, w, k, stride, pad, oh, ow int, col []float32) {
+	for c := c0; c < c1; c++ {
 		plane := x[c*h*w : (c+1)*h*w]
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -108,9 +113,14 @@ func im2col(x []float32, ch, h, w, k, stride, pad, oh, ow int, col []float32) {
 
 // col2im is the adjoint of im2col: it sums the taps back into dx.
 func col2im(col []float32, ch, h, w, k, stride, pad, oh, ow int, dx []float32) {
-	clear(dx[:ch*h*w])
-	for c := 0; c < ch; c++ {
+	col2imRange(col, 0, ch, h, w, k, stride, pad, oh, ow, dx)
+}
+
+// col2imRange writes the planes of channels [c0, c1).
+func col2imRange(col []float32, c0, c1, h, w, k, stride, pad, oh, ow int, dx []float32) {
+	for c := c0; c < c1; c++ {
 		plane := dx[c*h*w : (c+1)*h*w]
+		clear(plane)
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
@@ -133,8 +143,8 @@ func col2im(col []float32, ch, h, w, k, stride, pad, oh, ow int, dx []float32) {
 	}
 }
 
-// ReLU applies max(0, x) in place.
-func ReLU(x []float32) {
+// ReLUInPlace applies max(0, x) in place.
+func ReLUInPlace(x []float32) {
 	for i, v := range x {
 		if v < 0 {
 			x[i] = 0

@@ -1,0 +1,256 @@
+package nn
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"osr/internal/parallel"
+)
+
+// Workspace is scratch memory shared by the ops of one graph. Gorgonia's
+// tape machine runs one op at a time, so one im2col buffer serves them all.
+type Workspace struct{ col []float32 }
+
+func (ws *Workspace) colBuf(n int) []float32 {
+	ws.col = grow(ws.col, n)
+	return ws.col
+}
+
+// ConvSpec is a square convolution's kernel size, stride and padding.
+type ConvSpec struct{ K, Stride, Pad int }
+
+func (s ConvSpec) out(n int) int { return (n+2*s.Pad-s.K)/s.Stride + 1 }
+
+// pointwise convolutions need no im2col: the input is the column matrix.
+func (s ConvSpec) pointwise() bool { return s.K == 1 && s.Stride == 1 && s.Pad == 0 }
+
+// geometry is one convolution's sizes for an input of c x h x w.
+type geometry struct {
+	ConvSpec
+	c, h, w, oh, ow int
+}
+
+func (g geometry) kk() int { return g.c * g.K * g.K }
+func (g geometry) p() int  { return g.oh * g.ow }
+
+// im2col fills the column matrix of one image, in parallel over channels.
+func (g geometry) im2col(ws *Workspace, x []float32) []float32 {
+	if g.pointwise() {
+		return x
+	}
+	col := ws.colBuf(g.kk() * g.p())
+	parallel.For(g.c, 2, func(lo, hi int) {
+		im2colRange(x, lo, hi, g.h, g.w, g.K, g.Stride, g.Pad, g.oh, g.ow, col)
+	})
+	return col
+}
+
+// Conv is a 2-D convolution of x [N,C,H,W] with w [O,C,K,K] and, when b is
+// not nil, a bias [O]: im2col and one OpenBLAS GEMM per image.
+func Conv(ws *Workspace, x, w, b *G.Node, s ConvSpec) (*G.Node, error) {
+	o := &convOp{op: newOp(fmt.Sprintf("conv%dx%d/%d", s.K, s.K, s.Stride), 4, 4, 4), spec: s, ws: ws}
+	in := G.Nodes{x, w}
+	if b != nil {
+		o.in = append(o.in, 1)
+		in = append(in, b)
+	}
+	return G.ApplyOp(o, in...)
+}
+
+type convOp struct {
+	op
+	spec ConvSpec
+	ws   *Workspace
+}
+
+func (o *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	n, c, h, w, err := shape4(in[0])
+	if err != nil {
+		return nil, err
+	}
+	ws := in[1].(tensor.Shape)
+	if len(ws) != 4 || ws[1] != c || ws[2] != o.spec.K || ws[3] != o.spec.K {
+		return nil, fmt.Errorf("%s: weight %v does not fit input %v", o.name, ws, in[0])
+	}
+	return tensor.Shape{n, ws[0], o.spec.out(h), o.spec.out(w)}, nil
+}
+
+func (o *convOp) geometry(x G.Value) (n int, g geometry) {
+	n, c, h, w := dims(x)
+	return n, geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+}
+
+func (o *convOp) Do(in ...G.Value) (G.Value, error) {
+	n, g := o.geometry(in[0])
+	wt := f32(in[1])
+	out := in[1].Shape()[0]
+	y := o.output(false, n, out, g.oh, g.ow)
+	x, yd := f32(in[0]), f32(y)
+	for i := range n {
+		col := g.im2col(o.ws, x[i*g.c*g.h*g.w:])
+		yi := yd[i*out*g.p() : (i+1)*out*g.p()]
+		beta := float32(0)
+		if len(in) == 3 {
+			for c, bc := range f32(in[2]) {
+				fill(yi[c*g.p():(c+1)*g.p()], bc)
+			}
+			beta = 1
+		}
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
+			blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
+			beta, blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: yi})
+	}
+	return y, nil
+}
+
+func (o *convOp) DiffWRT(n int) []bool { return trues(n) }
+
+func (o *convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&convDataGrad{op: newOp(o.name+"/dx", 4, 4, 4, 4), spec: o.spec, ws: o.ws}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := G.ApplyOp(&convFilterGrad{op: newOp(o.name+"/dw", 4, 4, 4), spec: o.spec, ws: o.ws}, in[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	out := G.Nodes{dx, dw}
+	if len(in) == 3 {
+		db, err := G.ApplyOp(&biasGrad{op: newOp(o.name+"/db", 1, 4)}, grad)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, db)
+	}
+	return out, nil
+}
+
+// convDataGrad is dL/dx = col2im(Wᵀ·dy). It takes x only for its shape.
+type convDataGrad struct {
+	op
+	spec ConvSpec
+	ws   *Workspace
+}
+
+func (o *convDataGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+
+func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
+	n, c, h, w := dims(in[0])
+	g := geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+	wt, dy := f32(in[1]), f32(in[2])
+	out := in[1].Shape()[0]
+	dx := o.output(false, n, c, h, w)
+	dxd := f32(dx)
+	for i := range n {
+		dxi := dxd[i*c*h*w : (i+1)*c*h*w]
+		dcol := dxi
+		if !g.pointwise() {
+			dcol = o.ws.colBuf(g.kk() * g.p())
+		}
+		blas32.Gemm(blas.Trans, blas.NoTrans, 1,
+			blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
+			blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
+			0, blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: dcol})
+		if !g.pointwise() {
+			parallel.For(c, 2, func(lo, hi int) {
+				col2imRange(dcol, lo, hi, h, w, g.K, g.Stride, g.Pad, g.oh, g.ow, dxi)
+			})
+		}
+	}
+	return dx, nil
+}
+
+// convFilterGrad is dL/dW = Σ_images dy·im2col(x)ᵀ. It recomputes im2col
+// instead of keeping every image's column matrix from the forward pass:
+// that matrix is K² times the input, the largest buffer a conv net has.
+type convFilterGrad struct {
+	op
+	spec ConvSpec
+	ws   *Workspace
+}
+
+func (o *convFilterGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	_, c, _, _, err := shape4(in[0])
+	if err != nil {
+		return nil, err
+	}
+	_, out, _, _, err := shape4(in[1])
+	return tensor.Shape{out, c, o.spec.K, o.spec.K}, err
+}
+
+func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
+	n, c, h, w := dims(in[0])
+	g := geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+	out := in[1].Shape()[1]
+	dw := o.output(false, out, c, o.spec.K, o.spec.K)
+	x, dy := f32(in[0]), f32(in[1])
+	for i := range n {
+		col := g.im2col(o.ws, x[i*c*h*w:])
+		beta := float32(1)
+		if i == 0 {
+			beta = 0
+		}
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+			blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
+			blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
+			beta, blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: f32(dw)})
+	}
+	return dw, nil
+}
+
+// biasGrad sums dy [N,C,H,W] over everything but channels.
+type biasGrad struct{ op }
+
+func (o *biasGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	_, c, _, _, err := shape4(in[0])
+	return tensor.Shape{c}, err
+}
+
+func (o *biasGrad) Do(in ...G.Value) (G.Value, error) {
+	n, c, h, w := dims(in[0])
+	db := o.output(true, c)
+	channelSums(f32(in[0]), nil, n, c, h*w, f32(db))
+	return db, nil
+}
+
+// channelSums adds Σ a (or Σ a·b when b is not nil) per channel into dst.
+func channelSums(a, b []float32, n, c, p int, dst []float32) {
+	for i := range n {
+		for ch := range c {
+			off := (i*c + ch) * p
+			s := float32(0)
+			if b == nil {
+				for _, v := range a[off : off+p] {
+					s += v
+				}
+			} else {
+				bb := b[off : off+p]
+				for j, v := range a[off : off+p] {
+					s += v * bb[j]
+				}
+			}
+			dst[ch] += s
+		}
+	}
+}
+
+func fill(s []float32, v float32) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func trues(n int) []bool {
+	b := make([]bool, n)
+	for i := range b {
+		b[i] = true
+	}
+	return b
+}

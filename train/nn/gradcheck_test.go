@@ -1,0 +1,199 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// randTensor is a tensor of N(0, scale²) values.
+func randTensor(r *rand.Rand, scale float64, shape ...int) *tensor.Dense {
+	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	for i, d := 0, t.Float32s(); i < len(d); i++ {
+		d[i] = float32(r.NormFloat64() * scale)
+	}
+	return t
+}
+
+// project turns a tensor into a scalar loss Σ y·p with a fixed random p, so
+// that every output element gets a different gradient.
+func project(r *rand.Rand, y *G.Node) (*G.Node, error) {
+	p := G.NewTensor(y.Graph(), tensor.Float32, y.Dims(), G.WithShape(y.Shape()...),
+		G.WithValue(randTensor(r, 1, y.Shape()...)), G.WithName("proj"))
+	return G.Sum(G.Must(G.HadamardProd(y, p)))
+}
+
+// gradCheck builds loss = build(inputs) and compares gorgonia's gradient of
+// every input with central differences at up to 12 random elements each.
+func gradCheck(t *testing.T, seed uint64, build func(ins []*G.Node) (*G.Node, error), inputs ...*tensor.Dense) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	g := G.NewGraph()
+	nodes := make([]*G.Node, len(inputs))
+	for i, in := range inputs {
+		nodes[i] = G.NewTensor(g, tensor.Float32, in.Dims(), G.WithShape(in.Shape()...), G.WithValue(in), G.WithName(fmt.Sprintf("in%d", i)))
+	}
+	loss, err := build(nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := G.Grad(loss, nodes...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	run := func() float64 {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return float64(scalar(loss.Value()))
+	}
+	run()
+	analytic := make([][]float32, len(grads))
+	for i, gr := range grads {
+		analytic[i] = append([]float32(nil), f32(gr.Value())...)
+	}
+	for i, in := range inputs {
+		d := in.Float32s()
+		for range min(12, len(d)) {
+			j := r.IntN(len(d))
+			const eps = 1e-2
+			v := d[j]
+			d[j] = v + eps
+			lp := run()
+			d[j] = v - eps
+			lm := run()
+			d[j] = v
+			num := (lp - lm) / (2 * eps)
+			a := float64(analytic[i][j])
+			if math.Abs(a-num) > 2e-2*math.Max(1, math.Abs(num)) {
+				t.Errorf("input %d element %d: analytic %.5f, numeric %.5f", i, j, a, num)
+			}
+		}
+	}
+}
+
+func TestConvOpGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []ConvSpec{{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {2, 2, 0}} {
+		ws := &Workspace{}
+		gradCheck(t, 3, func(in []*G.Node) (*G.Node, error) {
+			y, err := Conv(ws, in[0], in[1], in[2], s)
+			if err != nil {
+				return nil, err
+			}
+			return project(r, y)
+		}, randTensor(r, 1, 2, 3, 7, 6), randTensor(r, 0.5, 4, 3, s.K, s.K), randTensor(r, 1, 4))
+	}
+}
+
+func TestBatchNormGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 2))
+	for _, train := range []bool{true, false} {
+		bn := NewBatchNorm(3)
+		bn.Train = train
+		gradCheck(t, 5, func(in []*G.Node) (*G.Node, error) {
+			y, err := bn.Apply(in[0], in[1], in[2])
+			if err != nil {
+				return nil, err
+			}
+			return project(r, y)
+		}, randTensor(r, 2, 2, 3, 4, 5), randTensor(r, 1, 3), randTensor(r, 1, 3))
+	}
+}
+
+func TestLayerGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 2))
+	layers := map[string]func(x *G.Node) (*G.Node, error){
+		"relu":      ReLU,
+		"avgpool":   func(x *G.Node) (*G.Node, error) { return AvgPool(x, 2) },
+		"bilinear":  func(x *G.Node) (*G.Node, error) { return Bilinear(x, 9, 5) },
+		"squeeze":   Squeeze,
+		"unsqueeze": func(x *G.Node) (*G.Node, error) { return Unsqueeze(G.Must(Squeeze(x))) },
+		"slice":     func(x *G.Node) (*G.Node, error) { return SliceChannels(x, 1, 3) },
+		"concat":    func(x *G.Node) (*G.Node, error) { return Concat(x, G.Must(SliceChannels(x, 0, 2)), x) },
+	}
+	for name, layer := range layers {
+		t.Run(name, func(t *testing.T) {
+			gradCheck(t, 7, func(in []*G.Node) (*G.Node, error) {
+				y, err := layer(in[0])
+				if err != nil {
+					return nil, err
+				}
+				return project(r, y)
+			}, randTensor(r, 1, 2, 4, 6, 4))
+		})
+	}
+}
+
+func TestSegLossGradientAndValue(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 2))
+	const n, k, h, w = 2, 4, 3, 5
+	tg := &Targets{Labels: make([]uint8, n*h*w), Weights: []float32{1, 2, 0.5, 1}, Lambda: 0.3}
+	for i := range tg.Labels {
+		tg.Labels[i] = []uint8{0, 1, 2, 3, LabelOutlier, LabelIgnore}[i%6]
+	}
+	logits := randTensor(r, 1, n, k, h, w)
+	gradCheck(t, 9, func(in []*G.Node) (*G.Node, error) { return SegLoss(in[0], tg) }, logits)
+
+	// The value, pixel by pixel from the definitions.
+	z := logits.Float32s()
+	var ce, wsum, kl float64
+	for q, l := range tg.Labels {
+		img, px := q/(h*w), q%(h*w)
+		lp := make([]float64, k)
+		var sum float64
+		for c := range k {
+			sum += math.Exp(float64(z[(img*k+c)*h*w+px]))
+		}
+		for c := range k {
+			lp[c] = float64(z[(img*k+c)*h*w+px]) - math.Log(sum)
+		}
+		switch {
+		case l == LabelOutlier:
+			for c := range k { // Σ u·log(u/p)
+				kl += (math.Log(1.0/k) - lp[c]) / k
+			}
+		case l < k:
+			ce -= float64(tg.Weights[l]) * lp[l]
+			wsum += float64(tg.Weights[l])
+		}
+	}
+	want := ce/wsum + 0.3*kl/5
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
+	loss := G.Must(SegLoss(x, tg))
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := float64(scalar(loss.Value())); math.Abs(got-want) > 1e-5 || tg.Outliers != 5 || tg.Inliers != 20 {
+		t.Errorf("loss %.6f, want %.6f (inliers %d, outliers %d)", got, want, tg.Inliers, tg.Outliers)
+	}
+}
+
+func TestSqueezeLayout(t *testing.T) {
+	g := G.NewGraph()
+	in := tensor.New(tensor.WithShape(1, 1, 2, 4), tensor.WithBacking([]float32{0, 1, 2, 3, 4, 5, 6, 7}))
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(1, 1, 2, 4), G.WithValue(in))
+	y := G.Must(Squeeze(x))
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	// Channel 2dy+dx holds the (dy, dx) phase of each 2x2 block.
+	want := []float32{0, 2, 1, 3, 4, 6, 5, 7}
+	for i, v := range f32(y.Value()) {
+		if v != want[i] {
+			t.Fatalf("squeeze = %v, want %v", f32(y.Value()), want)
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"osr/internal/parallel"
+)
+
+// Label codes beside class ids: pasted outlier pixels, and pixels that do
+// not count.
+const (
+	LabelOutlier = 254
+	LabelIgnore  = 255
+)
+
+// Targets are one step's labels for SegLoss, set before each run.
+type Targets struct {
+	Labels  []uint8   // N*H*W: class id, LabelOutlier or LabelIgnore
+	Weights []float32 // per-class weights of the cross-entropy; nil = 1
+	Lambda  float32   // weight of the outlier term
+
+	// Results of the last forward pass.
+	CE, KL            float64
+	Inliers, Outliers int
+}
+
+// SegLoss is the paper's dense loss over logits [N,K,H,W]: the (weighted)
+// mean cross-entropy over inlier pixels plus λ times the mean
+// KL(Uniform ‖ softmax) over pasted outlier pixels. KL(U‖P) is
+// -log K - (1/K)·Σ_k log p_k, whose gradient wrt the logits is p - 1/K.
+func SegLoss(logits *G.Node, t *Targets) (*G.Node, error) {
+	return G.ApplyOp(&segLoss{op: newOp("segloss", 0, 4), t: t}, logits)
+}
+
+type segLoss struct {
+	op
+	t      *Targets
+	prob   []float32 // softmax kept for the backward pass
+	wsum   float64
+	parts  [][3]float64 // per chunk: CE·w, Σw, KL
+	counts [][2]int
+}
+
+func (o *segLoss) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	if _, _, _, _, err := shape4(in[0]); err != nil {
+		return nil, err
+	}
+	return tensor.ScalarShape(), nil
+}
+
+func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
+	n, k, h, w := dims(in[0])
+	p := h * w
+	t := o.t
+	if len(t.Labels) != n*p {
+		return nil, fmt.Errorf("segloss: %d labels for %d pixels", len(t.Labels), n*p)
+	}
+	z := f32(in[0])
+	o.prob = grow(o.prob, len(z))
+	const chunks = 8
+	if len(o.parts) != chunks {
+		o.parts, o.counts = make([][3]float64, chunks), make([][2]int, chunks)
+	}
+	logK := math.Log(float64(k))
+	parallel.For(chunks, 2, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var part [3]float64
+			var cnt [2]int
+			for q := ch * n * p / chunks; q < (ch+1)*n*p/chunks; q++ {
+				img, px := q/p, q%p
+				base := img*k*p + px
+				mx := z[base]
+				for c := 1; c < k; c++ {
+					mx = max(mx, z[base+c*p])
+				}
+				var sum float64
+				for c := range k {
+					e := math.Exp(float64(z[base+c*p] - mx))
+					o.prob[base+c*p] = float32(e)
+					sum += e
+				}
+				lse := float64(mx) + math.Log(sum)
+				for c := range k {
+					o.prob[base+c*p] /= float32(sum)
+				}
+				switch l := t.Labels[q]; {
+				case l == LabelOutlier:
+					var mean float64
+					for c := range k {
+						mean += float64(z[base+c*p])
+					}
+					part[2] += lse - mean/float64(k) - logK
+					cnt[1]++
+				case int(l) < k:
+					wt := 1.0
+					if t.Weights != nil {
+						wt = float64(t.Weights[l])
+					}
+					part[0] += wt * (lse - float64(z[base+int(l)*p]))
+					part[1] += wt
+					cnt[0]++
+				}
+			}
+			o.parts[ch], o.counts[ch] = part, cnt
+		}
+	})
+	var ce, wsum, kl float64
+	t.Inliers, t.Outliers = 0, 0
+	for i := range o.parts {
+		ce, wsum, kl = ce+o.parts[i][0], wsum+o.parts[i][1], kl+o.parts[i][2]
+		t.Inliers += o.counts[i][0]
+		t.Outliers += o.counts[i][1]
+	}
+	o.wsum = wsum
+	t.CE, t.KL = 0, 0
+	if wsum > 0 {
+		t.CE = ce / wsum
+	}
+	if t.Outliers > 0 {
+		t.KL = kl / float64(t.Outliers)
+	}
+	return G.NewF32(float32(t.CE + float64(t.Lambda)*t.KL)), nil
+}
+
+func (o *segLoss) DiffWRT(int) []bool { return []bool{true} }
+
+func (o *segLoss) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dz, err := G.ApplyOp(&segLossGrad{op: newOp("segloss/dz", 4, 4, 0), fwd: o}, in[0], grad)
+	return G.Nodes{dz}, err
+}
+
+type segLossGrad struct {
+	op
+	fwd *segLoss
+}
+
+func (o *segLossGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	return in[0].(tensor.Shape).Clone(), nil
+}
+
+func (o *segLossGrad) Do(in ...G.Value) (G.Value, error) {
+	n, k, h, w := dims(in[0])
+	p := h * w
+	f, t := o.fwd, o.fwd.t
+	g := scalar(in[1])
+	var ce, kl float32
+	if f.wsum > 0 {
+		ce = g / float32(f.wsum)
+	}
+	if t.Outliers > 0 {
+		kl = g * t.Lambda / float32(t.Outliers)
+	}
+	dz := o.output(false, n, k, h, w)
+	d := f32(dz)
+	uni := 1 / float32(k)
+	parallel.For(n*p, 4096, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			img, px := q/p, q%p
+			base := img*k*p + px
+			switch l := t.Labels[q]; {
+			case l == LabelOutlier:
+				for c := range k {
+					d[base+c*p] = kl * (f.prob[base+c*p] - uni)
+				}
+			case int(l) < k:
+				s := ce
+				if t.Weights != nil {
+					s *= t.Weights[l]
+				}
+				for c := range k {
+					d[base+c*p] = s * f.prob[base+c*p]
+				}
+				d[base+int(l)*p] -= s
+			default:
+				for c := range k {
+					d[base+c*p] = 0
+				}
+			}
+		}
+	})
+	return dz, nil
+}
