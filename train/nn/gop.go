@@ -63,8 +63,13 @@ func (o *op) output(zero bool, shape ...int) *tensor.Dense {
 	return o.out
 }
 
-// f32 is the float32 data of a tensor value.
-func f32(v G.Value) []float32 { return v.Data().([]float32) }
+// f32 is the float32 data of a tensor value, or a scalar as one element.
+func f32(v G.Value) []float32 {
+	if d, ok := v.Data().([]float32); ok {
+		return d
+	}
+	return []float32{scalar(v)}
+}
 
 // scalar reads a scalar value (the gradient of a scalar loss).
 func scalar(v G.Value) float32 {

@@ -14,6 +14,7 @@ import (
 // for evaluation, and the batch statistics of the last training forward
 // pass, which its backward pass reuses.
 type BatchNorm struct {
+	Name            string
 	C               int
 	Momentum, Eps   float32
 	Train           bool // batch statistics (and running-average updates) when set
