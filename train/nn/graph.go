@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"osr/internal/onnxgraph"
 )
 
 // Store holds a network's state apart from any graph: its parameters, in
@@ -91,6 +93,7 @@ type Graph struct {
 	nodes map[*Param]*G.Node
 	used  []*Param
 	err   error
+	onnx  *onnxTrace
 }
 
 // NewGraph is an empty graph over store.
@@ -135,7 +138,9 @@ func (g *Graph) P(name string, init Init, shape ...int) *G.Node {
 // returned tensor before each run.
 func (g *Graph) Input(name string, shape ...int) (*G.Node, *tensor.Dense) {
 	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
-	return G.NewTensor(g.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithValue(t), G.WithName(name)), t
+	n := G.NewTensor(g.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithValue(t), G.WithName(name))
+	g.onnx.input(n, name, shape)
+	return n, t
 }
 
 // Apply runs a layer constructor unless an error is pending.
@@ -168,7 +173,9 @@ func (g *Graph) conv(name string, x *G.Node, out int, s ConvSpec, bias bool, ini
 	if bias {
 		b = g.P(name+".bias", Const(0), out)
 	}
-	return g.Apply(func() (*G.Node, error) { return Conv(g.WS, x, w, b, s) })
+	y := g.Apply(func() (*G.Node, error) { return Conv(g.WS, x, w, b, s) })
+	g.onnx.conv(g, y, x, w, b, s)
+	return y
 }
 
 // ConvInit is Conv with an explicit weight initialisation.
@@ -186,7 +193,49 @@ func (g *Graph) BNReLU(name string, x *G.Node) *G.Node {
 	gamma := g.P(name+".weight", Const(1), c)
 	beta := g.P(name+".bias", Const(0), c)
 	y := g.Apply(func() (*G.Node, error) { return bn.Apply(x, gamma, beta) })
-	return g.Apply(func() (*G.Node, error) { return ReLU(y) })
+	g.onnx.batchNorm(g, y, x, bn, gamma, beta)
+	return g.ReLU(y)
+}
+
+// ReLU is max(0, x).
+func (g *Graph) ReLU(x *G.Node) *G.Node {
+	y := g.Apply(func() (*G.Node, error) { return ReLU(x) })
+	g.onnx.op(y, "Relu", []*G.Node{x})
+	return y
+}
+
+// AvgPool is k x k average pooling, stride k, ceil mode.
+func (g *Graph) AvgPool(x *G.Node, k int) *G.Node {
+	y := g.Apply(func() (*G.Node, error) { return AvgPool(x, k) })
+	g.onnx.op(y, "AveragePool", []*G.Node{x}, onnxgraph.Ints("kernel_shape", int64(k), int64(k)),
+		onnxgraph.Ints("strides", int64(k), int64(k)), onnxgraph.Int("ceil_mode", 1))
+	return y
+}
+
+// Concat joins tensors along channels.
+func (g *Graph) Concat(xs ...*G.Node) *G.Node {
+	y := g.Apply(func() (*G.Node, error) { return Concat(xs...) })
+	if len(xs) > 1 {
+		g.onnx.op(y, "Concat", xs, onnxgraph.Int("axis", 1))
+	}
+	return y
+}
+
+// Add is x + y, elementwise.
+func (g *Graph) Add(x, y *G.Node) *G.Node {
+	z := g.Apply(func() (*G.Node, error) { return G.Add(x, y) })
+	g.onnx.op(z, "Add", []*G.Node{x, y})
+	return z
+}
+
+// Bilinear resizes to oh x ow (ONNX Resize, linear, half-pixel).
+func (g *Graph) Bilinear(x *G.Node, oh, ow int) *G.Node {
+	if g.err == nil && x.Shape()[2] == oh && x.Shape()[3] == ow {
+		return x
+	}
+	y := g.Apply(func() (*G.Node, error) { return Bilinear(x, oh, ow) })
+	g.onnx.resize(y, x, oh, ow)
+	return y
 }
 
 // Normal draws N(0, std²) initial values (a flow's small random last layer).

@@ -10,7 +10,8 @@ import (
 )
 
 // AvgPool is k x k average pooling with stride k (DenseNet transitions and
-// the stem's downsampling). H and W must be multiples of k.
+// the stem's downsampling), in ONNX AveragePool's ceil mode: sizes round
+// up, and a window that runs past the edge averages only what it covers.
 func AvgPool(x *G.Node, k int) (*G.Node, error) {
 	return G.ApplyOp(&poolOp{op: newOp(fmt.Sprintf("avgpool%d", k), 4, 4), k: k}, x)
 }
@@ -25,35 +26,30 @@ func (o *poolOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h%o.k != 0 || w%o.k != 0 {
-		return nil, fmt.Errorf("%s: input %dx%d is not a multiple of %d", o.name, h, w, o.k)
-	}
-	return tensor.Shape{n, c, h / o.k, w / o.k}, nil
+	return tensor.Shape{n, c, ceilDiv(h, o.k), ceilDiv(w, o.k)}, nil
 }
 
 func (o *poolOp) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
 	k := o.k
-	oh, ow := h/k, w/k
+	oh, ow := ceilDiv(h, k), ceilDiv(w, k)
 	y := o.output(false, n, c, oh, ow)
 	x, yd := f32(in[0]), f32(y)
-	inv := 1 / float32(k*k)
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			src, dst := x[pl*h*w:(pl+1)*h*w], yd[pl*oh*ow:(pl+1)*oh*ow]
 			for oy := range oh {
+				y0, y1 := oy*k, min(oy*k+k, h)
 				row := dst[oy*ow : (oy+1)*ow]
-				clear(row)
-				for dy := range k {
-					s := src[(oy*k+dy)*w:]
-					for ox := range row {
-						for dx := range k {
-							row[ox] += s[ox*k+dx]
+				for ox := range row {
+					x0, x1 := ox*k, min(ox*k+k, w)
+					var s float32
+					for yy := y0; yy < y1; yy++ {
+						for _, v := range src[yy*w+x0 : yy*w+x1] {
+							s += v
 						}
 					}
-				}
-				for ox := range row {
-					row[ox] *= inv
+					row[ox] = s / float32((y1-y0)*(x1-x0))
 				}
 			}
 		}
@@ -81,21 +77,24 @@ func (o *poolGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (o *poolGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
 	k := o.k
-	oh, ow := h/k, w/k
+	oh, ow := ceilDiv(h, k), ceilDiv(w, k)
 	dx := o.output(false, n, c, h, w)
 	dy, d := f32(in[1]), f32(dx)
-	inv := 1 / float32(k*k)
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			src, dst := dy[pl*oh*ow:(pl+1)*oh*ow], d[pl*h*w:(pl+1)*h*w]
 			for y := range h {
+				wy := float32(min(y/k*k+k, h) - y/k*k)
 				s := src[(y/k)*ow:]
 				row := dst[y*w : (y+1)*w]
 				for x := range row {
-					row[x] = s[x/k] * inv
+					wx := float32(min(x/k*k+k, w) - x/k*k)
+					row[x] = s[x/k] / (wy * wx)
 				}
 			}
 		}
 	})
 	return dx, nil
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -1,0 +1,114 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"osr/internal/atomicfile"
+	"osr/model"
+	"osr/train/nn"
+)
+
+func tinyLDN(t *testing.T) *LDN {
+	t.Helper()
+	m, err := NewLDN(LDNConfig{Classes: 5, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1}, Bottleneck: 2, Compression: 0.5, Up: 8}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// The exported model, run by ONNX Runtime through the inference engine
+// (with its post-processing head), gives the gorgonia forward pass's
+// logits. The odd size exercises the ceil-mode pools and the ladder's
+// resizes to uneven skip sizes.
+func TestLDNExportMatchesONNXRuntime(t *testing.T) {
+	const h, w = 50, 38
+	m := tinyLDN(t)
+	r := rand.New(rand.NewPCG(3, 4))
+	g := nn.NewGraph(m.Store)
+	x, xv := g.Input("image", 1, 3, h, w)
+	logits := m.Forward(g, x, true)
+	p, err := nn.Compile(g, logits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Random BN statistics and affine parameters, so that evaluation mode
+	// is not the identity.
+	for _, bn := range m.Store.Norms {
+		for i := range bn.RunMean {
+			bn.RunMean[i] = float32(r.NormFloat64() * 0.3)
+			bn.RunVar[i] = float32(0.5 + r.Float64())
+		}
+	}
+	for _, prm := range m.Store.Params {
+		if prm.Shape[0] == len(prm.W) { // gammas, betas, biases
+			for i := range prm.W {
+				prm.W[i] += float32(r.NormFloat64() * 0.2)
+			}
+		}
+	}
+	m.Store.SetTrain(false)
+
+	im := model.Image{Width: w, Height: h, Pix: make([]uint8, 3*w*h)}
+	for i := range im.Pix {
+		im.Pix[i] = uint8(r.IntN(256))
+	}
+	mean, std := [3]float32{0.4, 0.45, 0.5}, [3]float32{0.25, 0.2, 0.3}
+	d := xv.Float32s()
+	for c := range 3 {
+		for i := range w * h {
+			d[c*w*h+i] = (float32(im.Pix[3*i+c])/255 - mean[c]) / std[c]
+		}
+	}
+	if _, err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	goLogits := p.Output(0)
+
+	onnx, err := m.ExportONNX(h, w, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	spec := model.Spec{Name: "t", Classes: []string{"a", "b", "c", "d", "e"}, Palette: make([][3]uint8, 5),
+		Input:   model.Input{Name: "image", Layout: "NCHW", Width: w, Height: h, Mean: mean, Std: std},
+		Output:  model.Output{Name: "logits"},
+		Scoring: model.ScoreSpec{Kind: "msp", Temperature: 1, Threshold: 0.5}}
+	if err := atomicfile.Write(filepath.Join(dir, model.ONNXFile), onnx); err != nil {
+		t.Fatal(err)
+	}
+	if err := model.WriteSpec(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := model.DefaultOptions()
+	opts.Logits, opts.Overrides.OpenSet = true, false
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var res model.Result
+	if err := eng.Run(im, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Logits) != len(goLogits) {
+		t.Fatalf("ONNX Runtime gave %d logits, gorgonia %d", len(res.Logits), len(goLogits))
+	}
+	worst, scale := 0.0, 0.0
+	for i := range goLogits {
+		worst = math.Max(worst, math.Abs(float64(goLogits[i]-res.Logits[i])))
+		scale = math.Max(scale, math.Abs(float64(goLogits[i])))
+	}
+	t.Logf("max |ORT - gorgonia| = %.2g over logits up to %.2g", worst, scale)
+	if worst > 1e-4 || scale < 0.1 {
+		t.Fatalf("ONNX logits differ from the gorgonia forward pass by up to %g (logits up to %g)", worst, scale)
+	}
+}
