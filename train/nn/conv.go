@@ -89,26 +89,46 @@ func im2colRange(x []float32, c0, c1, h, w, k, stride, pad, oh, ow int, col []fl
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
+				ox0, ox1 := validRange(kx, stride, pad, w, ow)
 				for oy := 0; oy < oh; oy++ {
 					iy := oy*stride - pad + ky
 					dst := row[oy*ow : (oy+1)*ow]
-					if iy < 0 || iy >= h {
+					if iy < 0 || iy >= h || ox0 >= ox1 {
 						clear(dst)
 						continue
 					}
+					clear(dst[:ox0])
+					clear(dst[ox1:])
 					src := plane[iy*w : (iy+1)*w]
-					for ox := range dst {
-						ix := ox*stride - pad + kx
-						if ix < 0 || ix >= w {
-							dst[ox] = 0
-						} else {
-							dst[ox] = src[ix]
-						}
+					if stride == 1 {
+						copy(dst[ox0:ox1], src[ox0-pad+kx:])
+						continue
+					}
+					ix := ox0*stride - pad + kx
+					for ox := ox0; ox < ox1; ox++ {
+						dst[ox] = src[ix]
+						ix += stride
 					}
 				}
 			}
 		}
 	}
+}
+
+// validRange is the output columns [ox0, ox1) whose tap kx lands inside a
+// row of width w.
+func validRange(kx, stride, pad, w, ow int) (int, int) {
+	ox0 := 0
+	if d := pad - kx; d > 0 {
+		ox0 = (d + stride - 1) / stride
+	}
+	ox1 := ow
+	if last := (w - 1 + pad - kx) / stride; w-1+pad-kx < 0 {
+		ox1 = 0
+	} else if last+1 < ox1 {
+		ox1 = last + 1
+	}
+	return min(ox0, ox1), ox1
 }
 
 // col2im is the adjoint of im2col: it sums the taps back into dx.
@@ -124,18 +144,25 @@ func col2imRange(col []float32, c0, c1, h, w, k, stride, pad, oh, ow int, dx []f
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
 				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
+				ox0, ox1 := validRange(kx, stride, pad, w, ow)
 				for oy := 0; oy < oh; oy++ {
 					iy := oy*stride - pad + ky
-					if iy < 0 || iy >= h {
+					if iy < 0 || iy >= h || ox0 >= ox1 {
 						continue
 					}
 					dst := plane[iy*w : (iy+1)*w]
-					src := row[oy*ow : (oy+1)*ow]
-					for ox, v := range src {
-						ix := ox*stride - pad + kx
-						if ix >= 0 && ix < w {
-							dst[ix] += v
+					src := row[oy*ow+ox0 : oy*ow+ox1]
+					if stride == 1 {
+						d := dst[ox0-pad+kx:][:len(src)]
+						for i, v := range src {
+							d[i] += v
 						}
+						continue
+					}
+					ix := ox0*stride - pad + kx
+					for _, v := range src {
+						dst[ix] += v
+						ix += stride
 					}
 				}
 			}

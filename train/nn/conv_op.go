@@ -2,22 +2,58 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"osr/internal/parallel"
 )
 
-// Workspace is scratch memory shared by the ops of one graph. Gorgonia's
-// tape machine runs one op at a time, so one im2col buffer serves them all.
-type Workspace struct{ col []float32 }
+// Workspace is scratch memory shared by the ops of one graph: gorgonia's
+// tape machine runs one op at a time, so one buffer per worker goroutine
+// serves them all.
+type Workspace struct{ cols, parts [][]float32 }
 
-func (ws *Workspace) colBuf(n int) []float32 {
-	ws.col = grow(ws.col, n)
-	return ws.col
+// workers is how many goroutines an op over n images uses.
+func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+// col is worker w's column buffer of at least n floats.
+func (ws *Workspace) col(w, n int) []float32 {
+	for len(ws.cols) <= w {
+		ws.cols = append(ws.cols, nil)
+	}
+	ws.cols[w] = grow(ws.cols[w], n)
+	return ws.cols[w]
+}
+
+// part is worker w's partial-sum buffer of n floats.
+func (ws *Workspace) part(w, n int) []float32 {
+	for len(ws.parts) <= w {
+		ws.parts = append(ws.parts, nil)
+	}
+	ws.parts[w] = grow(ws.parts[w], n)
+	return ws.parts[w]
+}
+
+// forImages runs fn for images [0, n), split over workers(n) goroutines;
+// each image runs im2col and a single-threaded GEMM on its worker.
+func forImages(n int, fn func(worker, lo, hi int)) {
+	k := workers(n)
+	if k == 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w, w*n/k, (w+1)*n/k)
+		}()
+	}
+	wg.Wait()
 }
 
 // ConvSpec is a square convolution's kernel size, stride and padding.
@@ -37,15 +73,13 @@ type geometry struct {
 func (g geometry) kk() int { return g.c * g.K * g.K }
 func (g geometry) p() int  { return g.oh * g.ow }
 
-// im2col fills the column matrix of one image, in parallel over channels.
-func (g geometry) im2col(ws *Workspace, x []float32) []float32 {
+// im2col fills worker w's column matrix for one image.
+func (g geometry) im2col(ws *Workspace, w int, x []float32) []float32 {
 	if g.pointwise() {
 		return x
 	}
-	col := ws.colBuf(g.kk() * g.p())
-	parallel.For(g.c, 2, func(lo, hi int) {
-		im2colRange(x, lo, hi, g.h, g.w, g.K, g.Stride, g.Pad, g.oh, g.ow, col)
-	})
+	col := ws.col(w, g.kk()*g.p())
+	im2colRange(x, 0, g.c, g.h, g.w, g.K, g.Stride, g.Pad, g.oh, g.ow, col)
 	return col
 }
 
@@ -90,21 +124,23 @@ func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 	out := in[1].Shape()[0]
 	y := o.output(false, n, out, g.oh, g.ow)
 	x, yd := f32(in[0]), f32(y)
-	for i := range n {
-		col := g.im2col(o.ws, x[i*g.c*g.h*g.w:])
-		yi := yd[i*out*g.p() : (i+1)*out*g.p()]
-		beta := float32(0)
-		if len(in) == 3 {
-			for c, bc := range f32(in[2]) {
-				fill(yi[c*g.p():(c+1)*g.p()], bc)
+	forImages(n, func(wk, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			col := g.im2col(o.ws, wk, x[i*g.c*g.h*g.w:])
+			yi := yd[i*out*g.p() : (i+1)*out*g.p()]
+			beta := float32(0)
+			if len(in) == 3 {
+				for c, bc := range f32(in[2]) {
+					fill(yi[c*g.p():(c+1)*g.p()], bc)
+				}
+				beta = 1
 			}
-			beta = 1
+			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
+				blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
+				beta, blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: yi})
 		}
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
-			blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
-			blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
-			beta, blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: yi})
-	}
+	})
 	return y, nil
 }
 
@@ -148,22 +184,22 @@ func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
 	out := in[1].Shape()[0]
 	dx := o.output(false, n, c, h, w)
 	dxd := f32(dx)
-	for i := range n {
-		dxi := dxd[i*c*h*w : (i+1)*c*h*w]
-		dcol := dxi
-		if !g.pointwise() {
-			dcol = o.ws.colBuf(g.kk() * g.p())
+	forImages(n, func(wk, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dxi := dxd[i*c*h*w : (i+1)*c*h*w]
+			dcol := dxi
+			if !g.pointwise() {
+				dcol = o.ws.col(wk, g.kk()*g.p())
+			}
+			blas32.Gemm(blas.Trans, blas.NoTrans, 1,
+				blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
+				blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
+				0, blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: dcol})
+			if !g.pointwise() {
+				col2imRange(dcol, 0, c, h, w, g.K, g.Stride, g.Pad, g.oh, g.ow, dxi)
+			}
 		}
-		blas32.Gemm(blas.Trans, blas.NoTrans, 1,
-			blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
-			blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
-			0, blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: dcol})
-		if !g.pointwise() {
-			parallel.For(c, 2, func(lo, hi int) {
-				col2imRange(dcol, lo, hi, h, w, g.K, g.Stride, g.Pad, g.oh, g.ow, dxi)
-			})
-		}
-	}
+	})
 	return dx, nil
 }
 
@@ -191,16 +227,31 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 	out := in[1].Shape()[1]
 	dw := o.output(false, out, c, o.spec.K, o.spec.K)
 	x, dy := f32(in[0]), f32(in[1])
-	for i := range n {
-		col := g.im2col(o.ws, x[i*c*h*w:])
-		beta := float32(1)
-		if i == 0 {
-			beta = 0
+	k := workers(n)
+	forImages(n, func(wk, lo, hi int) {
+		// Each worker sums its images into its own buffer; worker 0's is
+		// the output itself.
+		part := f32(dw)
+		if wk > 0 {
+			part = o.ws.part(wk, len(part))
 		}
-		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-			blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
-			blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
-			beta, blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: f32(dw)})
+		for i := lo; i < hi; i++ {
+			col := g.im2col(o.ws, wk, x[i*c*h*w:])
+			beta := float32(1)
+			if i == lo {
+				beta = 0
+			}
+			blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+				blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
+				blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
+				beta, blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: part})
+		}
+	})
+	d := f32(dw)
+	for wk := 1; wk < k; wk++ {
+		for j, v := range o.ws.parts[wk][:len(d)] {
+			d[j] += v
+		}
 	}
 	return dw, nil
 }

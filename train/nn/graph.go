@@ -87,6 +87,10 @@ func (s *Store) Count() int {
 // keep the first error and turn later calls into no-ops, so that network
 // definitions read as straight-line code; Err reports it.
 type Graph struct {
+	// ConvFLOPs counts the forward pass's convolution work (2 per
+	// multiply-add), for reporting achieved GFLOP/s.
+	ConvFLOPs float64
+
 	G     *G.ExprGraph
 	WS    *Workspace
 	Store *Store
@@ -175,6 +179,10 @@ func (g *Graph) conv(name string, x *G.Node, out int, s ConvSpec, bias bool, ini
 	}
 	y := g.Apply(func() (*G.Node, error) { return Conv(g.WS, x, w, b, s) })
 	g.onnx.conv(g, y, x, w, b, s)
+	if y != nil {
+		ys := y.Shape()
+		g.ConvFLOPs += 2 * float64(ys.TotalSize()) * float64(in*s.K*s.K)
+	}
 	return y
 }
 
