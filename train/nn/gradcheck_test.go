@@ -63,17 +63,24 @@ func gradCheck(t *testing.T, seed uint64, build func(ins []*G.Node) (*G.Node, er
 		d := in.Float32s()
 		for range min(12, len(d)) {
 			j := r.IntN(len(d))
-			const eps = 1e-2
 			v := d[j]
-			d[j] = v + eps
-			lp := run()
-			d[j] = v - eps
-			lm := run()
-			d[j] = v
-			num := (lp - lm) / (2 * eps)
-			a := float64(analytic[i][j])
-			if math.Abs(a-num) > 2e-2*math.Max(1, math.Abs(num)) {
-				t.Errorf("input %d element %d: analytic %.5f, numeric %.5f", i, j, a, num)
+			// A ReLU kink inside the step spoils a central difference and
+			// float32 round-off spoils tiny steps: the best of three steps
+			// must match.
+			best, bestNum := math.Inf(1), 0.0
+			for _, eps := range []float32{1e-2, 3e-3, 1e-3} {
+				d[j] = v + eps
+				lp := run()
+				d[j] = v - eps
+				lm := run()
+				d[j] = v
+				num := (lp - lm) / float64(2*eps)
+				if e := math.Abs(float64(analytic[i][j])-num) / math.Max(1, math.Abs(num)); e < best {
+					best, bestNum = e, num
+				}
+			}
+			if best > 2e-2 {
+				t.Errorf("input %d element %d: analytic %.5f, numeric %.5f", i, j, analytic[i][j], bestNum)
 			}
 		}
 	}
@@ -95,11 +102,15 @@ func TestConvOpGradients(t *testing.T) {
 
 func TestBatchNormGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 2))
-	for _, train := range []bool{true, false} {
+	for _, c := range []struct{ train, relu bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
 		bn := NewBatchNorm(3)
-		bn.Train = train
+		bn.Train = c.train
+		apply := bn.Apply
+		if c.relu {
+			apply = bn.ApplyReLU
+		}
 		gradCheck(t, 5, func(in []*G.Node) (*G.Node, error) {
-			y, err := bn.Apply(in[0], in[1], in[2])
+			y, err := apply(in[0], in[1], in[2])
 			if err != nil {
 				return nil, err
 			}

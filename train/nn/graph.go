@@ -200,9 +200,9 @@ func (g *Graph) BNReLU(name string, x *G.Node) *G.Node {
 	bn := g.Store.Norm(name, c)
 	gamma := g.P(name+".weight", Const(1), c)
 	beta := g.P(name+".bias", Const(0), c)
-	y := g.Apply(func() (*G.Node, error) { return bn.Apply(x, gamma, beta) })
-	g.onnx.batchNorm(g, y, x, bn, gamma, beta)
-	return g.ReLU(y)
+	y := g.Apply(func() (*G.Node, error) { return bn.ApplyReLU(x, gamma, beta) })
+	g.onnx.batchNorm(g, y, x, bn, gamma, beta, true)
+	return y
 }
 
 // ReLU is max(0, x).

@@ -37,9 +37,22 @@ func (bn *BatchNorm) Apply(x, gamma, beta *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&bnOp{op: newOp("batchnorm", 4, 4, 1, 1), bn: bn}, x, gamma, beta)
 }
 
+// ApplyReLU is Apply followed by a ReLU, fused: one pass forward, and a
+// backward pass that masks dy on the fly instead of keeping and reading
+// the normalised tensor and a separate ReLU gradient.
+func (bn *BatchNorm) ApplyReLU(x, gamma, beta *G.Node) (*G.Node, error) {
+	return G.ApplyOp(&bnOp{op: newOp("batchnorm+relu", 4, 4, 1, 1), bn: bn, relu: true}, x, gamma, beta)
+}
+
 type bnOp struct {
 	op
-	bn *BatchNorm
+	bn   *BatchNorm
+	relu bool
+
+	// Per-channel Σg and Σg·x̂ (g = dy, masked by the ReLU), computed by
+	// whichever of the three gradient ops runs first in a step.
+	gen, sumGen uint64
+	sdy, sdyx   []float64
 }
 
 func (o *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -70,11 +83,18 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 			s := bn.invStd[ch] * gamma[ch]
 			t := beta[ch] - bn.mean[ch]*s
 			src, dst := x[k*p:(k+1)*p], yd[k*p:(k+1)*p]
+			if o.relu {
+				for i, v := range src {
+					dst[i] = max(v*s+t, 0)
+				}
+				continue
+			}
 			for i, v := range src {
 				dst[i] = v*s + t
 			}
 		}
 	})
+	o.gen++
 	return y, nil
 }
 
@@ -104,74 +124,95 @@ func (bn *BatchNorm) batchStats(x []float32, n, p int) {
 
 func (o *bnOp) DiffWRT(n int) []bool { return trues(n) }
 
-func (o *bnOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	out := make(G.Nodes, 3)
+func (o *bnOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	res := make(G.Nodes, 3)
 	for i, name := range []string{"dx", "dgamma", "dbeta"} {
 		d := 1
 		if i == 0 {
 			d = 4
 		}
 		var err error
-		out[i], err = G.ApplyOp(&bnGrad{op: newOp("batchnorm/"+name, d, 4, 1, 4), bn: o.bn, which: i}, in[0], in[1], grad)
+		res[i], err = G.ApplyOp(&bnGrad{op: newOp(o.name+"/"+name, d, 4, 1, 4, 4), fwd: o, which: i}, in[0], in[1], out, grad)
 		if err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return res, nil
 }
 
-// bnGrad is one of the three gradients of batch normalisation; each
-// recomputes the per-channel sums it needs from x and dy, which is cheaper
-// than keeping the normalised input.
+// bnGrad is one of the three gradients of batch normalisation (with its
+// ReLU, when fused). Inputs: x, gamma, the forward output y, and dy.
 type bnGrad struct {
 	op
-	bn        *BatchNorm
-	which     int // 0 dx, 1 dgamma, 2 dbeta
-	sdy, sdyx []float64
+	fwd   *bnOp
+	which int // 0 dx, 1 dgamma, 2 dbeta
 }
 
 func (o *bnGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if o.which == 0 {
 		return in[0].(tensor.Shape).Clone(), nil
 	}
-	return tensor.Shape{o.bn.C}, nil
+	return tensor.Shape{o.fwd.bn.C}, nil
+}
+
+// sums computes Σg and Σg·x̂ per channel once per forward pass.
+func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
+	if f.sumGen == f.gen {
+		return
+	}
+	f.sumGen = f.gen
+	bn := f.bn
+	f.sdy, f.sdyx = growF64(f.sdy, c), growF64(f.sdyx, c)
+	parallel.For(c, 2, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var a, b float64
+			mean := bn.mean[ch]
+			for i := range n {
+				off := (i*c + ch) * p
+				xs, ys := x[off:off+p], y[off:off+p]
+				var a32, b32 float32
+				if f.relu {
+					for j, g := range dy[off : off+p] {
+						// A select, not a branch: the compiler makes it a
+						// conditional move, and ReLU masks are coin flips.
+						v := g
+						if ys[j] <= 0 {
+							v = 0
+						}
+						a32 += v
+						b32 += v * (xs[j] - mean)
+					}
+				} else {
+					for j, g := range dy[off : off+p] {
+						a32 += g
+						b32 += g * (xs[j] - mean)
+					}
+				}
+				a += float64(a32)
+				b += float64(b32)
+			}
+			f.sdy[ch], f.sdyx[ch] = a, b*float64(bn.invStd[ch])
+		}
+	})
 }
 
 func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
 	p := h * w
-	x, gamma, dy := f32(in[0]), f32(in[1]), f32(in[2])
-	bn := o.bn
-	// Per channel: Σdy and Σdy·x̂, with x̂ = (x-mean)·invStd.
-	o.sdy, o.sdyx = growF64(o.sdy, c), growF64(o.sdyx, c)
-	sdy, sdyx := o.sdy, o.sdyx
-	parallel.For(c, 2, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var a, b float64
-			for i := range n {
-				off := (i*c + ch) * p
-				xs := x[off : off+p]
-				for j, g := range dy[off : off+p] {
-					a += float64(g)
-					b += float64(g) * float64(xs[j]-bn.mean[ch])
-				}
-			}
-			sdy[ch], sdyx[ch] = a, b*float64(bn.invStd[ch])
-		}
-	})
+	x, gamma, y, dy := f32(in[0]), f32(in[1]), f32(in[2]), f32(in[3])
+	f, bn := o.fwd, o.fwd.bn
+	f.sums(x, y, dy, n, c, p)
 	switch o.which {
-	case 1:
-		dg := o.output(false, c)
-		for ch, v := range sdyx {
-			f32(dg)[ch] = float32(v)
+	case 1, 2:
+		src := f.sdyx
+		if o.which == 2 {
+			src = f.sdy
 		}
-		return dg, nil
-	case 2:
-		db := o.output(false, c)
-		for ch, v := range sdy {
-			f32(db)[ch] = float32(v)
+		d := o.output(false, c)
+		for ch, v := range src {
+			f32(d)[ch] = float32(v)
 		}
-		return db, nil
+		return d, nil
 	}
 	dx := o.output(false, n, c, h, w)
 	dxd := f32(dx)
@@ -180,21 +221,27 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
 			is := bn.invStd[ch]
+			s := gamma[ch] * is
 			off := k * p
-			if !bn.Train {
-				// Fixed statistics: the layer is affine in x.
-				s := gamma[ch] * is
-				for j, g := range dy[off : off+p] {
-					dxd[off+j] = g * s
+			xs, ys, gs, ds := x[off:off+p], y[off:off+p], dy[off:off+p], dxd[off:off+p]
+			// Fixed statistics make the layer affine in x.
+			var mdy, mdyx float32
+			if bn.Train {
+				mdy, mdyx = float32(f.sdy[ch])/m, float32(f.sdyx[ch])/m*is
+			}
+			mean := bn.mean[ch]
+			if f.relu {
+				for j, g := range gs {
+					v := g
+					if ys[j] <= 0 {
+						v = 0
+					}
+					ds[j] = s * (v - mdy - (xs[j]-mean)*mdyx)
 				}
 				continue
 			}
-			mdy, mdyx := float32(sdy[ch])/m, float32(sdyx[ch])/m
-			s := gamma[ch] * is
-			xs := x[off : off+p]
-			for j, g := range dy[off : off+p] {
-				xh := (xs[j] - bn.mean[ch]) * is
-				dxd[off+j] = s * (g - mdy - xh*mdyx)
+			for j, g := range gs {
+				ds[j] = s * (g - mdy - (xs[j]-mean)*mdyx)
 			}
 		}
 	})

@@ -81,7 +81,7 @@ func (t *onnxTrace) conv(g *Graph, y, x, w, b *G.Node, s ConvSpec) {
 		onnxgraph.Ints("strides", int64(s.Stride), int64(s.Stride)), onnxgraph.Ints("pads", p, p, p, p))
 }
 
-func (t *onnxTrace) batchNorm(g *Graph, y, x *G.Node, bn *BatchNorm, gamma, beta *G.Node) {
+func (t *onnxTrace) batchNorm(g *Graph, y, x *G.Node, bn *BatchNorm, gamma, beta *G.Node, relu bool) {
 	if t == nil || y == nil {
 		return
 	}
@@ -92,6 +92,9 @@ func (t *onnxTrace) batchNorm(g *Graph, y, x *G.Node, bn *BatchNorm, gamma, beta
 	variance := t.g.FloatTensor(bn.Name+".running_var", []int64{c}, bn.RunVar)
 	t.names[y] = t.g.Op("BatchNormalization", []string{t.names[x], t.names[gamma], t.names[beta], mean, variance},
 		onnxgraph.Float("epsilon", bn.Eps))
+	if relu {
+		t.names[y] = t.g.Op("Relu", []string{t.names[y]})
+	}
 }
 
 func (t *onnxTrace) resize(y, x *G.Node, oh, ow int) {
