@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Group is a set of parameters sharing one learning rate.
 type Group struct {
@@ -66,3 +69,37 @@ func (a *Adam) Step(gradScale float32) {
 
 // StepCount is the number of updates done so far.
 func (a *Adam) StepCount() int { return a.t }
+
+// AdamState is the optimiser's state by parameter name, for checkpoints.
+type AdamState struct {
+	T    int
+	M, V map[string][]float32
+}
+
+// State copies the optimiser's state.
+func (a *Adam) State() AdamState {
+	s := AdamState{T: a.t, M: map[string][]float32{}, V: map[string][]float32{}}
+	for p, m := range a.m {
+		s.M[p.Name] = append([]float32(nil), m...)
+		s.V[p.Name] = append([]float32(nil), a.v[p]...)
+	}
+	return s
+}
+
+// SetState restores a state taken by State over the same parameters.
+func (a *Adam) SetState(s AdamState) error {
+	a.t = s.T
+	for _, g := range a.Groups {
+		for _, p := range g.Params {
+			m, v := s.M[p.Name], s.V[p.Name]
+			if m == nil && v == nil {
+				continue // not updated yet when the state was taken
+			}
+			if len(m) != len(p.W) || len(v) != len(p.W) {
+				return fmt.Errorf("optimiser state for %s has %d values, the parameter %d", p.Name, len(m), len(p.W))
+			}
+			a.m[p], a.v[p] = append([]float32(nil), m...), append([]float32(nil), v...)
+		}
+	}
+	return nil
+}
