@@ -78,7 +78,7 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 		}
 		outliers = ds.Protocol.OutlierIDs
 	}
-	classes, lut := inlierClasses(ds, outliers)
+	classes, lut := compactLabels(ds, outliers)
 	cfg := DefaultSmallNet(len(classes))
 	if len(opts.Widths) > 0 {
 		cfg.Widths, cfg.Strides = opts.Widths, opts.Strides
@@ -98,7 +98,11 @@ func TrainSmallNet(ctx context.Context, opts SmallNetOptions) (*SmallNetReport, 
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("dataset %s: no training images left after holding out ids %v", ds.Name, outliers)
 	}
-	weights := classWeights(samples, len(classes))
+	labels := make([][]uint8, len(samples))
+	for i, sm := range samples {
+		labels[i] = sm.labels[0]
+	}
+	weights := classWeights(labels, len(classes))
 	stepsPerEpoch := (len(samples) + opts.Batch - 1) / opts.Batch
 	adam := nn.NewAdam([]nn.Group{{Params: net.Params(), LR: opts.LR}}, opts.Epochs*stepsPerEpoch, opts.LR*0.01)
 	workers := make([]*worker, opts.Workers)
@@ -187,27 +191,6 @@ func trainBatch(net *SmallNet, workers []*worker, samples []sample, batch []int,
 	return sum / float64(len(batch))
 }
 
-// inlierClasses maps dataset ids to compact inlier ids; ignored and
-// outlier ids map to nn.Ignore.
-func inlierClasses(ds *dataset.Dataset, outliers []int) ([]int, [256]uint8) {
-	var lut [256]uint8
-	for i := range lut {
-		lut[i] = nn.Ignore
-	}
-	skip := map[int]bool{}
-	for _, id := range append(append([]int{}, outliers...), ds.IgnoreIDs...) {
-		skip[id] = true
-	}
-	var classes []int
-	for id := range ds.Classes {
-		if !skip[id] {
-			lut[id] = uint8(len(classes))
-			classes = append(classes, id)
-		}
-	}
-	return classes, lut
-}
-
 func loadSamples(ctx context.Context, ds *dataset.Dataset, split string, net *SmallNet, lut [256]uint8, outliers []int, opts SmallNetOptions) ([]sample, error) {
 	list, err := ds.Samples(split)
 	if err != nil {
@@ -256,10 +239,10 @@ func loadSamples(ctx context.Context, ds *dataset.Dataset, split string, net *Sm
 
 // classWeights are sqrt median-frequency weights, clipped to [0.2, 5], so
 // that thin classes (poles, signs, pedestrians) are not ignored.
-func classWeights(samples []sample, classes int) []float32 {
+func classWeights(labels [][]uint8, classes int) []float32 {
 	counts := make([]float64, classes)
-	for _, s := range samples {
-		for _, l := range s.labels[0] {
+	for _, ls := range labels {
+		for _, l := range ls {
 			if int(l) < classes {
 				counts[l]++
 			}
@@ -286,34 +269,29 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, cla
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return err
 	}
-	spec := model.Spec{
-		Name:        filepath.Base(opts.Out),
-		Description: "Small CPU segmenter (SmallNet) for 480x360 road scenes",
-		Input: model.Input{Name: "image", Layout: "NCHW", Width: net.Cfg.Width, Height: net.Cfg.Height,
-			Mean: net.Cfg.Mean, Std: net.Cfg.Std},
-		Output:  model.Output{Name: "logits"},
-		Scoring: model.ScoreSpec{Kind: "entropy", Temperature: 2, Threshold: 0.5},
-		Provenance: model.Provenance{
-			Method: "SmallNet (pool 4, " + map[bool]string{true: "per-image instance normalisation, ", false: ""}[net.Cfg.InstanceNorm] + "row-coordinate channel, 3x3 convs " + fmt.Sprint(net.Cfg.Widths) +
-				", strides " + fmt.Sprint(net.Cfg.Strides) + ") trained from scratch in Go with class-weighted cross-entropy " +
-				"and Adam (cosine schedule); no synthetic outliers yet, so the outlier score is the plain softmax entropy",
-			Data:    fmt.Sprintf("%s train split, %d images", ds.Name, rep.TrainImages),
-			Command: opts.Command,
-			Created: time.Now().UTC().Format(time.RFC3339),
-			Config: map[string]any{
-				"epochs": opts.Epochs, "batch": opts.Batch, "lr": opts.LR, "seed": opts.Seed,
-				"protocol": opts.Protocol, "instance_norm": opts.InstanceNorm, "augment": "horizontal flip, contrast x0.8-1.2, brightness +-0.2 std",
-			},
+	var outliers []int
+	if opts.Protocol {
+		outliers = ds.Protocol.OutlierIDs
+	}
+	spec := baseSpec(opts.Out, ds, classes, outliers)
+	spec.Description = "Small CPU segmenter (SmallNet) for 480x360 road scenes"
+	spec.Input = model.Input{Name: "image", Layout: "NCHW", Width: net.Cfg.Width, Height: net.Cfg.Height,
+		Mean: net.Cfg.Mean, Std: net.Cfg.Std}
+	spec.Scoring.Kind, spec.Scoring.Temperature, spec.Scoring.Threshold = "entropy", 2, 0.5
+	spec.Provenance = model.Provenance{
+		Method: "SmallNet (pool 4, " + map[bool]string{true: "per-image instance normalisation, ", false: ""}[net.Cfg.InstanceNorm] + "row-coordinate channel, 3x3 convs " + fmt.Sprint(net.Cfg.Widths) +
+			", strides " + fmt.Sprint(net.Cfg.Strides) + ") trained from scratch in Go with class-weighted cross-entropy " +
+			"and Adam (cosine schedule); no synthetic outliers yet, so the outlier score is the plain softmax entropy",
+		Data:    fmt.Sprintf("%s train split, %d images", ds.Name, rep.TrainImages),
+		Command: opts.Command,
+		Created: time.Now().UTC().Format(time.RFC3339),
+		Config: map[string]any{
+			"epochs": opts.Epochs, "batch": opts.Batch, "lr": opts.LR, "seed": opts.Seed,
+			"protocol": opts.Protocol, "instance_norm": opts.InstanceNorm, "augment": "horizontal flip, contrast x0.8-1.2, brightness +-0.2 std",
 		},
 	}
 	if opts.Protocol {
 		spec.Provenance.Data += fmt.Sprintf(" without any image containing the %s outlier ids %v", ds.Protocol.Name, ds.Protocol.OutlierIDs)
-		unknown := ds.Protocol.OutlierIDs[0]
-		spec.Scoring.UnknownID = &unknown
-	}
-	for _, id := range classes {
-		spec.Classes = append(spec.Classes, ds.Classes[id])
-		spec.Palette = append(spec.Palette, ds.Palette[id])
 	}
 	onnx := net.ExportONNX(spec.Description, map[string]string{"classes": fmt.Sprint(spec.Classes)})
 	if err := atomicfile.Write(filepath.Join(opts.Out, model.ONNXFile), onnx); err != nil {
@@ -322,30 +300,12 @@ func exportSmallNet(ctx context.Context, net *SmallNet, ds *dataset.Dataset, cla
 	if err := model.WriteSpec(opts.Out, spec); err != nil {
 		return err
 	}
-	val, err := evaluateVal(ctx, opts.Out, ds, opts)
+	val, err := evaluateVal(ctx, opts.Out, ds, opts.Protocol, opts.Limit)
 	if err != nil {
 		return fmt.Errorf("validate exported model: %w", err)
 	}
-	threshold := float32(val.InlierThreshold(0.95))
-	rep.ValMIoU, rep.ValPixelAcc, rep.Threshold = val.MIoU, val.PixelAccuracy, threshold
-	spec.Scoring.Threshold = threshold
-	spec.Scoring.Calibration = map[string]any{
-		"rule":   "threshold keeps 95% of val inlier pixels (outlier and void pixels unused)",
-		"split":  "val",
-		"images": val.Images,
-	}
-	perClass := map[string]float64{}
-	for c, v := range val.PerClassIoU {
-		perClass[c] = round4(v)
-	}
-	spec.Provenance.Metrics = map[string]any{
-		"val_miou_inliers":   round4(val.MIoU),
-		"val_pixel_accuracy": round4(val.PixelAccuracy),
-		"val_images":         val.Images,
-		"metric_note":        "full 480x360 resolution through ONNX Runtime; bicyclist and void pixels excluded",
-		"train_final_loss":   round4(rep.FinalLoss),
-		"per_class_iou":      perClass,
-	}
+	rep.ValMIoU, rep.ValPixelAcc = val.MIoU, val.PixelAccuracy
+	rep.Threshold = recordVal(&spec, val, map[string]any{"train_final_loss": round4(rep.FinalLoss)})
 	return model.WriteSpec(opts.Out, spec)
 }
 

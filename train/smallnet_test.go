@@ -26,7 +26,7 @@ func testExport(t *testing.T, instanceNorm bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	classes, _ := inlierClasses(ds, ds.Protocol.OutlierIDs)
+	classes, _ := compactLabels(ds, ds.Protocol.OutlierIDs)
 	cfg := DefaultSmallNet(len(classes))
 	cfg.InstanceNorm = instanceNorm
 	net, err := NewSmallNet(cfg, 3)

@@ -11,7 +11,7 @@ import (
 // evaluateVal runs the exported package through the engine on the val
 // split, with open-set labels off and no pixel flagged, so that labels are
 // the argmax and the report's score histogram gives the threshold.
-func evaluateVal(ctx context.Context, dir string, ds *dataset.Dataset, o SmallNetOptions) (*calibration.Report, error) {
+func evaluateVal(ctx context.Context, dir string, ds *dataset.Dataset, protocol bool, limit int) (*calibration.Report, error) {
 	pkg, err := model.Load(dir)
 	if err != nil {
 		return nil, err
@@ -24,5 +24,5 @@ func evaluateVal(ctx context.Context, dir string, ds *dataset.Dataset, o SmallNe
 		return nil, err
 	}
 	defer eng.Close()
-	return calibration.Evaluate(ctx, eng, ds, calibration.EvalOptions{Split: "val", Protocol: o.Protocol, Limit: o.Limit})
+	return calibration.Evaluate(ctx, eng, ds, calibration.EvalOptions{Split: "val", Protocol: protocol, Limit: limit})
 }

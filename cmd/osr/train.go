@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -12,10 +13,49 @@ import (
 )
 
 func newTrainCmd(a *app) *cobra.Command {
+	var cfgFile, out string
+	var resume bool
 	cmd := &cobra.Command{
-		Use:   "train",
-		Short: "Train segmenters and export them as model packages",
+		Use:   "train [--config FILE] --out DIR [--resume]",
+		Short: "Train the segmenter (LDN) on a dataset, checkpointed, and export it as a model package",
+		Long: `Trains the ladder-style DenseNet segmenter as the config says (defaults:
+train.DefaultConfig, camvid-ood at half resolution) and writes into DIR:
+  checkpoint.osr   weights, optimiser and random state, every checkpoint_every steps
+  train.log        one JSON line per log_every steps
+  config.yaml      the run's config
+  model/           the exported model package (model.onnx + model.yaml)
+Ctrl-C or SIGTERM saves a checkpoint; --resume continues from it, with the
+config the run started with.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			cfg := train.DefaultConfig()
+			if cfgFile != "" {
+				if resume {
+					return fmt.Errorf("--resume continues with the config the run started with; leave out --config")
+				}
+				var err error
+				if cfg, err = train.LoadConfig(cfgFile); err != nil {
+					return err
+				}
+			}
+			rep, err := train.Run(cmd.Context(), cfg, train.RunOptions{Out: out, Resume: resume, Progress: os.Stderr,
+				Command: strings.Join(os.Args, " ")})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("trained %d steps on %d images in %.0f s: loss %.3f, val mIoU %.2f %%, threshold %.4f\n",
+				rep.Steps, rep.TrainImages, rep.Seconds, rep.FinalLoss, 100*rep.ValMIoU, rep.Threshold)
+			fmt.Printf("model package written to %s\n", filepath.Join(out, train.ModelDir))
+			return nil
+		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&cfgFile, "config", "", "training config (YAML); see config/train.yaml")
+	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
+	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
 	cmd.AddCommand(newTrainSmallNetCmd(a))
 	return cmd
 }

@@ -1,0 +1,107 @@
+package train
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is one training run, as a YAML file gives it (`osr train
+// --config`). Every field has a default; see DefaultConfig.
+type Config struct {
+	Data     string     `yaml:"data"`     // dataset directory with dataset.yaml
+	Protocol string     `yaml:"protocol"` // hold out this protocol's outlier ids (camvid-ood); "" trains on every class
+	Mode     string     `yaml:"mode"`     // msp: cross-entropy only (more modes come with joint training)
+	Model    LDNConfig  `yaml:"model"`    // classes come from the dataset
+	Flow     RNVPConfig `yaml:"flow"`
+
+	Scale float64 `yaml:"scale"` // images are resized by this before cropping
+	Crop  [2]int  `yaml:"crop"`  // width, height of a training crop, at the scaled size
+	Batch int     `yaml:"batch"`
+	Steps int     `yaml:"steps"`
+	LR    struct {
+		Encoder    float64 `yaml:"encoder"`
+		Upsampling float64 `yaml:"upsampling"`
+		Min        float64 `yaml:"min"` // cosine annealing ends here
+	} `yaml:"lr"`
+	Mean [3]float32 `yaml:"mean"` // input normalisation, recorded in model.yaml
+	Std  [3]float32 `yaml:"std"`
+
+	CheckpointEvery int    `yaml:"checkpoint_every"` // steps between checkpoints
+	ValidateEvery   int    `yaml:"validate_every"`   // steps between val evaluations (0: at the end only)
+	LogEvery        int    `yaml:"log_every"`        // steps between lines in train.log
+	Seed            uint64 `yaml:"seed"`
+	Limit           int    `yaml:"limit"` // use at most this many train and val images (0: all)
+}
+
+// DefaultConfig trains the default CPU segmenter on camvid-ood at half
+// resolution. The learning rates are the paper's ratio (upsampling 4x the
+// backbone) at a higher level, as the backbone here starts from scratch
+// rather than from ImageNet.
+func DefaultConfig() Config {
+	c := Config{Data: "../shared/datasets/camvid", Protocol: "camvid-ood", Mode: "msp",
+		Model: SmallLDN(0), Flow: DefaultRNVP(), Scale: 0.5, Crop: [2]int{240, 176}, Batch: 4, Steps: 4000,
+		Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225},
+		CheckpointEvery: 100, ValidateEvery: 1000, LogEvery: 10, Seed: 1}
+	c.LR.Encoder, c.LR.Upsampling, c.LR.Min = 1e-3, 4e-3, 1e-7
+	return c
+}
+
+// LoadConfig reads a YAML config over the defaults. Unknown keys are
+// errors, so that a typo does not silently train with a default.
+func LoadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	if err := decodeConfig(raw, &c); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, c.Validate()
+}
+
+func decodeConfig(raw []byte, c *Config) error {
+	d := yaml.NewDecoder(bytes.NewReader(raw))
+	d.KnownFields(true)
+	if err := d.Decode(c); err != nil && err.Error() != "EOF" {
+		return err
+	}
+	return nil
+}
+
+// Marshal is the config as YAML, as checkpoints and model.yaml record it.
+func (c Config) Marshal() []byte {
+	b, _ := yaml.Marshal(c)
+	return b
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.Data == "":
+		return fmt.Errorf("config: data is empty")
+	case c.Mode != "msp":
+		return fmt.Errorf("config: mode %q: this version trains msp (plain cross-entropy)", c.Mode)
+	case c.Scale <= 0 || c.Scale > 4:
+		return fmt.Errorf("config: scale %g is outside (0, 4]", c.Scale)
+	case c.Crop[0] < 32 || c.Crop[1] < 32:
+		return fmt.Errorf("config: crop %v must be at least 32x32", c.Crop)
+	case c.Batch < 1 || c.Steps < 1:
+		return fmt.Errorf("config: batch %d and steps %d must be >= 1", c.Batch, c.Steps)
+	case c.LR.Encoder <= 0 || c.LR.Upsampling <= 0 || c.LR.Min < 0:
+		return fmt.Errorf("config: learning rates %+v must be positive", c.LR)
+	case c.CheckpointEvery < 1 || c.ValidateEvery < 0 || c.LogEvery < 1:
+		return fmt.Errorf("config: checkpoint_every and log_every must be >= 1, validate_every >= 0")
+	}
+	for i, s := range c.Std {
+		if s <= 0 {
+			return fmt.Errorf("config: std[%d] = %g must be positive", i, s)
+		}
+	}
+	m := c.Model
+	m.Classes = 2 // filled from the dataset
+	return m.Validate()
+}

@@ -1,0 +1,271 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"osr/dataset"
+	"osr/train/nn"
+)
+
+// Files in a run directory.
+const (
+	CheckpointFile = "checkpoint.osr"
+	LogFile        = "train.log"  // one JSON object per logged step
+	ModelDir       = "model"      // the exported model package
+	ConfigFile     = "config.yaml" // the run's config
+)
+
+// RunOptions are how a run is driven, beside what it trains.
+type RunOptions struct {
+	Out      string // run directory: checkpoint, log, config and model package
+	Resume   bool   // continue from Out's checkpoint
+	Progress io.Writer
+	Command  string // the command line, for model.yaml
+	// stopAfter ends the run (as a cancel would) after this many steps of
+	// this process, for tests of interrupted runs.
+	stopAfter int
+}
+
+// Report is what a finished run measured.
+type Report struct {
+	Steps       int
+	FinalLoss   float64 // mean over the last log interval
+	ValMIoU     float64
+	Threshold   float32
+	Seconds     float64 // wall time over all sessions of the run
+	TrainImages int
+}
+
+// ErrStopped wraps the context error when a run stops before its last
+// step; its checkpoint is current, and --resume continues it.
+var ErrStopped = errors.New("training stopped")
+
+// trainer is one run's state.
+type trainer struct {
+	cfg     Config
+	opts    RunOptions
+	ds      *dataset.Dataset
+	classes []int
+	images  []trainImage
+	net     *LDN
+	opt     *nn.Adam
+	step    *segStep
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	norm    *normalizer
+	at      int     // steps done
+	seconds float64 // wall time of earlier sessions
+	logf    *os.File
+}
+
+// Run trains a segmenter as cfg says, checkpointing into opts.Out, and
+// exports it as a model package in opts.Out/model. On cancellation it
+// saves a checkpoint and returns ErrStopped; a non-finite loss stops it
+// with an error and leaves the last good checkpoint as it was.
+func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, err
+	}
+	var ck *nn.Checkpoint
+	if opts.Resume {
+		var err error
+		if ck, err = nn.LoadCheckpoint(filepath.Join(opts.Out, CheckpointFile)); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		// The run continues with the config it started with.
+		cfg = DefaultConfig()
+		if err := decodeConfig(ck.Config, &cfg); err != nil {
+			return nil, fmt.Errorf("resume: checkpoint config: %w", err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := newTrainer(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	if ck != nil {
+		if err := t.restore(ck); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(opts.Progress, "resuming %s at step %d of %d\n", opts.Out, t.at, cfg.Steps)
+	} else if err := os.WriteFile(filepath.Join(opts.Out, ConfigFile), cfg.Marshal(), 0o644); err != nil {
+		return nil, err
+	}
+	return t.run(ctx)
+}
+
+func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, error) {
+	ds, err := dataset.Open(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	var outliers []int
+	if cfg.Protocol != "" {
+		if outliers, err = ds.OutlierIDs(cfg.Protocol); err != nil {
+			return nil, err
+		}
+	}
+	classes, lut := compactLabels(ds, outliers)
+	images, err := loadTrainImages(ctx, ds, "train", cfg.Scale, lut, outliers, cfg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	mc := cfg.Model
+	mc.Classes = len(classes)
+	net, err := NewLDN(mc, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	step, err := newSegStep(net, nil, cfg.Batch, cfg.Crop[1], cfg.Crop[0], false)
+	if err != nil {
+		return nil, fmt.Errorf("build training graph: %w", err)
+	}
+	labels := make([][]uint8, len(images))
+	for i, im := range images {
+		labels[i] = im.labels
+	}
+	step.Targets.Weights = classWeights(labels, len(classes))
+	enc, up := net.Groups()
+	opt := nn.NewAdam([]nn.Group{{Params: enc, LR: cfg.LR.Encoder}, {Params: up, LR: cfg.LR.Upsampling}}, cfg.Steps, cfg.LR.Min)
+	step.opt = opt
+	pcg := rand.NewPCG(cfg.Seed, 2)
+	logf, err := os.OpenFile(filepath.Join(opts.Out, LogFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		step.Close()
+		return nil, err
+	}
+	return &trainer{cfg: cfg, opts: opts, ds: ds, classes: classes, images: images, net: net, opt: opt, step: step,
+		pcg: pcg, rng: rand.New(pcg), norm: newNormalizer(cfg.Mean, cfg.Std), logf: logf}, nil
+}
+
+func (t *trainer) close() {
+	t.step.Close()
+	t.logf.Close()
+}
+
+func (t *trainer) checkpoint() *nn.Checkpoint {
+	c := nn.NewCheckpoint(t.at)
+	c.Config = t.cfg.Marshal()
+	c.RNG, _ = t.pcg.MarshalBinary()
+	c.Capture("seg/", t.net.Store)
+	c.Optim["seg"] = t.opt.State()
+	c.Extra["seconds"] = t.seconds
+	return c
+}
+
+func (t *trainer) restore(c *nn.Checkpoint) error {
+	if err := c.Restore("seg/", t.net.Store); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := t.opt.SetState(c.Optim["seg"]); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := t.pcg.UnmarshalBinary(c.RNG); err != nil {
+		return fmt.Errorf("resume: random state: %w", err)
+	}
+	t.at, t.seconds = c.Step, c.Extra["seconds"]
+	return nil
+}
+
+func (t *trainer) save(sessionStart time.Time) error {
+	c := t.checkpoint()
+	c.Extra["seconds"] = t.seconds + time.Since(sessionStart).Seconds()
+	return c.Save(filepath.Join(t.opts.Out, CheckpointFile))
+}
+
+// logLine is one train.log record.
+type logLine struct {
+	Step      int     `json:"step"`
+	Loss      float64 `json:"loss"`
+	LREncoder float64 `json:"lr_encoder"`
+	ImagesPS  float64 `json:"images_per_s"`
+	Seconds   float64 `json:"seconds"`
+	ValMIoU   float64 `json:"val_miou,omitempty"`
+}
+
+func (t *trainer) log(l logLine) {
+	b, _ := json.Marshal(l)
+	t.logf.Write(append(b, '\n'))
+}
+
+func (t *trainer) run(ctx context.Context) (*Report, error) {
+	cfg := t.cfg
+	start := time.Now()
+	bar := progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(t.opts.Progress),
+		progressbar.OptionSetDescription("train"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("step"), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionFullWidth())
+	bar.Set(t.at)
+	rep := &Report{TrainImages: len(t.images)}
+	var sum float64
+	var n, done int
+	tick := time.Now()
+	for t.at < cfg.Steps {
+		if ctx.Err() != nil || (t.opts.stopAfter > 0 && done >= t.opts.stopAfter) {
+			if err := t.save(start); err != nil {
+				return nil, err
+			}
+			bar.Exit()
+			fmt.Fprintln(t.opts.Progress)
+			return nil, fmt.Errorf("%w at step %d of %d (checkpoint saved; continue with --resume): %v", ErrStopped, t.at, cfg.Steps, context.Cause(ctx))
+		}
+		fillBatch(t.rng, t.images, t.norm, t.step.Input.Float32s(), t.step.Targets.Labels, cfg.Batch, cfg.Crop[1], cfg.Crop[0])
+		loss, err := t.step.Run()
+		if err != nil {
+			bar.Exit()
+			fmt.Fprintln(t.opts.Progress)
+			return nil, fmt.Errorf("step %d: %w; the last good checkpoint (%s) is kept", t.at+1, err,
+				filepath.Join(t.opts.Out, CheckpointFile))
+		}
+		t.at++
+		done++
+		sum += loss
+		n++
+		if t.at%cfg.LogEvery == 0 || t.at == cfg.Steps {
+			ips := float64(n*cfg.Batch) / time.Since(tick).Seconds()
+			rep.FinalLoss = sum / float64(n)
+			t.log(logLine{Step: t.at, Loss: rep.FinalLoss, LREncoder: t.opt.LR(cfg.LR.Encoder), ImagesPS: ips,
+				Seconds: t.seconds + time.Since(start).Seconds()})
+			bar.Describe(fmt.Sprintf("train loss %.3f %.1f img/s", rep.FinalLoss, ips))
+			sum, n, tick = 0, 0, time.Now()
+		}
+		bar.Set(t.at)
+		if t.at%cfg.CheckpointEvery == 0 && t.at < cfg.Steps {
+			if err := t.save(start); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.ValidateEvery > 0 && t.at%cfg.ValidateEvery == 0 && t.at < cfg.Steps {
+			if _, err := t.export(ctx, rep); err != nil {
+				return nil, err
+			}
+		}
+	}
+	bar.Finish()
+	fmt.Fprintln(t.opts.Progress)
+	if err := t.save(start); err != nil {
+		return nil, err
+	}
+	rep.Steps = t.at
+	rep.Seconds = t.seconds + time.Since(start).Seconds()
+	if _, err := t.export(ctx, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
