@@ -20,8 +20,8 @@ import (
 // Files in a run directory.
 const (
 	CheckpointFile = "checkpoint.osr"
-	LogFile        = "train.log"  // one JSON object per logged step
-	ModelDir       = "model"      // the exported model package
+	LogFile        = "train.log"   // one JSON object per logged step
+	ModelDir       = "model"       // the exported model package
 	ConfigFile     = "config.yaml" // the run's config
 )
 
