@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"gopkg.in/yaml.v3"
 )
@@ -57,8 +58,13 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return c, err
 	}
+	def := c.Data
 	if err := decodeConfig(raw, &c); err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	// A dataset named in the file is relative to the file.
+	if c.Data != def && !filepath.IsAbs(c.Data) {
+		c.Data = filepath.Join(filepath.Dir(path), c.Data)
 	}
 	return c, c.Validate()
 }

@@ -16,36 +16,12 @@ import (
 	"osr/train/nn"
 )
 
-// miniData is a dataset whose train and val splits are the camvid-mini
-// frames (bicyclists included, so no protocol).
-func miniData(t testing.TB) string {
-	t.Helper()
-	src, err := filepath.Abs("../testdata/camvid-mini")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(src, "dataset.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(raw), "  test: test ", "  train: test\n  val: test\n  test: test ", 1)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "dataset.yaml"), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(src, "test"), filepath.Join(dir, "test")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func tinyConfig(t testing.TB, steps int) Config {
-	c := DefaultConfig()
-	c.Data, c.Protocol = miniData(t), ""
-	c.Model = LDNConfig{Stem: 8, Growth: 8, Blocks: []int{1, 2}, Bottleneck: 2, Compression: 0.5, Up: 16}
-	c.Scale, c.Crop, c.Batch, c.Steps = 0.25, [2]int{64, 48}, 2, steps
-	c.LR.Encoder, c.LR.Upsampling = 3e-3, 1e-2
-	c.CheckpointEvery, c.ValidateEvery, c.LogEvery = 2, 0, 2
+	c, err := LoadConfig("../testdata/train-mini/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Steps = steps
 	return c
 }
 

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"osr/train"
+	"osr/train/nn"
+)
+
+// A training run killed with SIGKILL and resumed ends with the same
+// weights, bit for bit, as one that ran straight through.
+func TestTrainKilledAndResumed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and trains twice")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "osr")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg, err := os.ReadFile("../../testdata/train-mini/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := filepath.Abs("../../testdata/train-mini")
+	text := strings.Replace(string(cfg), "data: .", "data: "+data, 1)
+	text = strings.Replace(text, "steps: 40", "steps: 150", 1)
+	text = strings.Replace(text, "checkpoint_every: 2", "checkpoint_every: 10", 1)
+	cfgPath := filepath.Join(dir, "run.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	straight, killed := filepath.Join(dir, "straight"), filepath.Join(dir, "killed")
+	if out, err := exec.Command(bin, "train", "--config", cfgPath, "--out", straight).CombinedOutput(); err != nil {
+		t.Fatalf("straight run: %v\n%s", err, out)
+	}
+
+	cmd := exec.Command(bin, "train", "--config", cfgPath, "--out", killed)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(killed, train.CheckpointFile)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(ckpt); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint after 2 minutes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // mid-way between checkpoints
+	cmd.Process.Signal(syscall.SIGKILL)
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("the run finished before it was killed (%v); make it longer", err)
+	}
+	at, err := nn.LoadCheckpoint(ckpt)
+	if err != nil {
+		t.Fatalf("checkpoint after SIGKILL: %v", err)
+	}
+	if out, err := exec.Command(bin, "train", "--out", killed, "--resume").CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	a, errA := nn.LoadCheckpoint(filepath.Join(straight, train.CheckpointFile))
+	b, errB := nn.LoadCheckpoint(ckpt)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if a.Step != 150 || b.Step != 150 {
+		t.Fatalf("final steps %d and %d", a.Step, b.Step)
+	}
+	for name, w := range a.Params {
+		if !slices.Equal(f32bits(w), f32bits(b.Params[name])) {
+			t.Fatalf("%s differs after kill at step %d and resume", name, at.Step)
+		}
+	}
+	t.Logf("killed with a checkpoint at step %d of 150; resumed run matches bit for bit", at.Step)
+	if _, err := os.Stat(filepath.Join(killed, train.ModelDir, "model.onnx")); err != nil {
+		t.Error(err)
+	}
+}
+
+func f32bits(f []float32) []uint32 {
+	out := make([]uint32, len(f))
+	for i, v := range f {
+		out[i] = math.Float32bits(v)
+	}
+	return out
+}
