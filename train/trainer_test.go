@@ -136,3 +136,38 @@ func TestNonFiniteLossStopsAndKeepsCheckpoint(t *testing.T) {
 	}
 	t.Logf("%v; checkpoint at step %d", err, c.Step)
 }
+
+// config/train.yaml documents the defaults: it must load to exactly them.
+func TestDocumentedConfigIsTheDefault(t *testing.T) {
+	c, err := LoadConfig("../config/train.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	if abs, _ := filepath.Abs(c.Data); abs != mustAbs(t, d.Data) {
+		t.Errorf("data %s, default %s", abs, mustAbs(t, d.Data))
+	}
+	c.Data = d.Data
+	if string(c.Marshal()) != string(d.Marshal()) {
+		t.Errorf("config/train.yaml:\n%s\ndefault:\n%s", c.Marshal(), d.Marshal())
+	}
+	if _, err := LoadConfig(writeTemp(t, "stpes: 3\n")); err == nil || !strings.Contains(err.Error(), "stpes") {
+		t.Errorf("a misspelt key gave %v", err)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	a, err := filepath.Abs(filepath.Join("..", p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func writeTemp(t *testing.T, s string) string {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

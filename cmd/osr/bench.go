@@ -10,6 +10,7 @@ import (
 
 	"osr/internal/imageio"
 	"osr/model"
+	"osr/train"
 )
 
 // defaultBenchImage is a bundled CamVid test frame.
@@ -67,9 +68,78 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 			return nil
 		},
 	}
+	cmd.AddCommand(newBenchTrainCmd())
 	addEngineFlags(cmd.Flags())
 	cmd.Flags().IntVarP(&frames, "frames", "n", 100, "frames to time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&image, "image", defaultBenchImage, "frame to run on")
 	return cmd
+}
+
+func newBenchTrainCmd() *cobra.Command {
+	o := train.DefaultBench()
+	var asJSON, memory bool
+	cmd := &cobra.Command{
+		Use:   "train [--steps N] [--json]",
+		Short: "Time a training step of the default segmenter against PyTorch on this machine",
+		Long: `Times forward, backward and the Adam update of the default CPU segmenter
+(batch 4, 480x360 crops) in osr (gorgonia ops, OpenBLAS), then the same
+network in PyTorch (bench/ldn_torch.py, Debian python3-torch) in the same
+run, and OpenBLAS's SGEMM rate on all cores. Prints the median step times,
+their ratio and the share of the SGEMM peak osr achieves.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if memory {
+				return benchMemory(cmd, asJSON)
+			}
+			o.Script = bundled(o.Script)
+			r, err := train.BenchTrain(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			fmt.Printf("training step, default segmenter, batch %d at %dx%d, %d threads (%.1f GFLOP per step)\n",
+				r.Batch, r.Width, r.Height, r.Threads, r.StepGFLOP)
+			fmt.Printf("  osr (gorgonia + OpenBLAS)  %8.0f ms   %6.1f GFLOP/s  (%.0f %% of the %.0f GFLOP/s SGEMM peak)\n",
+				r.GoStepMS, r.GoGFLOPS, 100*r.PeakShare, r.PeakGFLOPS)
+			if r.TorchError != "" {
+				fmt.Printf("  PyTorch                    not run: %s\n", r.TorchError)
+				return nil
+			}
+			fmt.Printf("  PyTorch %-18s %8.0f ms\n", r.Torch, r.TorchStepMS)
+			fmt.Printf("  ratio osr / PyTorch        %8.2f\n", r.Ratio)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps (after one warm-up step)")
+	f.StringVar(&o.Python, "python", o.Python, "python3 with torch for the reference (\"\" skips it)")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&memory, "memory", false, "measure memory with and without recomputing im2col in the backward pass instead")
+	return cmd
+}
+
+func benchMemory(cmd *cobra.Command, asJSON bool) error {
+	rows, err := train.BenchMemory(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	fmt.Println("memory a training step holds (live Go heap), column matrices kept vs recomputed")
+	for _, r := range rows {
+		mode := "kept      "
+		if r.Recompute {
+			mode = "recomputed"
+		}
+		fmt.Printf("  %-9s %s  %7.0f MiB  %7.0f ms/step   (%s)\n", r.Network, mode, r.HeapMB, r.StepMS, r.Description)
+	}
+	return nil
 }

@@ -46,7 +46,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			if _, err := ds.OutlierIDs(protocol); err != nil {
 				return err
 			}
-			pkg, err := model.Load(modelDir(cfg.Model))
+			pkg, err := model.Load(bundled(cfg.Model))
 			if err != nil {
 				return err
 			}

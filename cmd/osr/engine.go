@@ -11,7 +11,7 @@ import (
 // openEngine loads the configured model package and opens its engine,
 // logging the provider and scoring in use.
 func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
-	pkg, err := model.Load(modelDir(cfg.Model))
+	pkg, err := model.Load(bundled(cfg.Model))
 	if err != nil {
 		return nil, err
 	}
@@ -25,10 +25,11 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 	return eng, nil
 }
 
-// modelDir resolves a relative model directory against the working
-// directory first, then the osr checkout the binary was built in (bin/..),
-// so that the default model is found wherever osr is started from.
-func modelDir(dir string) string {
+// bundled resolves a relative path to something osr ships (the default
+// model, the benchmark's PyTorch script) against the working directory
+// first, then the osr checkout the binary was built in (bin/..), so that
+// it is found wherever osr is started from.
+func bundled(dir string) string {
 	if filepath.IsAbs(dir) {
 		return dir
 	}

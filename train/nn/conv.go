@@ -79,20 +79,23 @@ func (c *Conv2D) Backward(st *ConvState, dout []float32, h, w int, dx []float32)
 
 // im2col lays out every kernel tap as a row: col[(c*k+ky)*k+kx][oy*ow+ox].
 func im2col(x []float32, ch, h, w, k, stride, pad, oh, ow int, col []float32) {
-	im2colRange(x, 0, ch, h, w, k, stride, pad, oh, ow, col)
+	im2colRows(x, ch, h, w, k, stride, pad, ow, 0, oh, col)
 }
 
-// im2colRange fills the rows of channels [c0, c1).
-func im2colRange(x []float32, c0, c1, h, w, k, stride, pad, oh, ow int, col []float32) {
-	for c := c0; c < c1; c++ {
+// im2colRows fills the column matrix of output rows [oy0, oy1) only: each
+// tap's row holds (oy1-oy0)*ow values. Convolutions work in such row
+// tiles, so that the matrix stays in cache between im2col and GEMM.
+func im2colRows(x []float32, ch, h, w, k, stride, pad, ow, oy0, oy1 int, col []float32) {
+	n := (oy1 - oy0) * ow
+	for c := 0; c < ch; c++ {
 		plane := x[c*h*w : (c+1)*h*w]
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
-				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
+				row := col[((c*k+ky)*k+kx)*n:][:n]
 				ox0, ox1 := validRange(kx, stride, pad, w, ow)
-				for oy := 0; oy < oh; oy++ {
+				for oy := oy0; oy < oy1; oy++ {
 					iy := oy*stride - pad + ky
-					dst := row[oy*ow : (oy+1)*ow]
+					dst := row[(oy-oy0)*ow : (oy-oy0+1)*ow]
 					if iy < 0 || iy >= h || ox0 >= ox1 {
 						clear(dst)
 						continue
@@ -133,25 +136,26 @@ func validRange(kx, stride, pad, w, ow int) (int, int) {
 
 // col2im is the adjoint of im2col: it sums the taps back into dx.
 func col2im(col []float32, ch, h, w, k, stride, pad, oh, ow int, dx []float32) {
-	col2imRange(col, 0, ch, h, w, k, stride, pad, oh, ow, dx)
+	clear(dx[:ch*h*w])
+	col2imRows(col, ch, h, w, k, stride, pad, ow, 0, oh, dx)
 }
 
-// col2imRange writes the planes of channels [c0, c1).
-func col2imRange(col []float32, c0, c1, h, w, k, stride, pad, oh, ow int, dx []float32) {
-	for c := c0; c < c1; c++ {
+// col2imRows adds the taps of output rows [oy0, oy1) into dx.
+func col2imRows(col []float32, ch, h, w, k, stride, pad, ow, oy0, oy1 int, dx []float32) {
+	n := (oy1 - oy0) * ow
+	for c := 0; c < ch; c++ {
 		plane := dx[c*h*w : (c+1)*h*w]
-		clear(plane)
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
-				row := col[((c*k+ky)*k+kx)*oh*ow:][:oh*ow]
+				row := col[((c*k+ky)*k+kx)*n:][:n]
 				ox0, ox1 := validRange(kx, stride, pad, w, ow)
-				for oy := 0; oy < oh; oy++ {
+				for oy := oy0; oy < oy1; oy++ {
 					iy := oy*stride - pad + ky
 					if iy < 0 || iy >= h || ox0 >= ox1 {
 						continue
 					}
 					dst := plane[iy*w : (iy+1)*w]
-					src := row[oy*ow+ox0 : oy*ow+ox1]
+					src := row[(oy-oy0)*ow+ox0 : (oy-oy0)*ow+ox1]
 					if stride == 1 {
 						d := dst[ox0-pad+kx:][:len(src)]
 						for i, v := range src {

@@ -14,7 +14,15 @@ import (
 // Workspace is scratch memory shared by the ops of one graph: gorgonia's
 // tape machine runs one op at a time, so one buffer per worker goroutine
 // serves them all.
-type Workspace struct{ cols, parts [][]float32 }
+type Workspace struct {
+	// KeepColumns stores every image's column matrix in the forward pass
+	// for the weight gradient, instead of recomputing it there: faster by
+	// one im2col per conv, at K² times each conv input in memory. Off by
+	// default; `osr bench train` measures both.
+	KeepColumns bool
+
+	cols, parts [][]float32
+}
 
 // workers is how many goroutines an op over n images uses.
 func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
@@ -73,14 +81,36 @@ type geometry struct {
 func (g geometry) kk() int { return g.c * g.K * g.K }
 func (g geometry) p() int  { return g.oh * g.ow }
 
-// im2col fills worker w's column matrix for one image.
-func (g geometry) im2col(ws *Workspace, w int, x []float32) []float32 {
+// tileRows is how many output rows one GEMM takes: enough to keep the
+// GEMM efficient, few enough that the tile's column matrix (about 256 KiB)
+// is still in cache when the GEMM reads it after im2col wrote it.
+func (g geometry) tileRows() int {
 	if g.pointwise() {
-		return x
+		return g.oh
 	}
-	col := ws.col(w, g.kk()*g.p())
-	im2colRange(x, 0, g.c, g.h, g.w, g.K, g.Stride, g.Pad, g.oh, g.ow, col)
-	return col
+	return max(1, min(g.oh, (64<<10)/(g.kk()*g.ow)))
+}
+
+// tiles calls fn for each row tile [oy0, oy1) with the tile's column matrix
+// of image x filled (x itself for pointwise convolutions).
+func (g geometry) tiles(ws *Workspace, wk int, x []float32, fn func(oy0, oy1 int, col []float32)) {
+	rows := g.tileRows()
+	for oy0 := 0; oy0 < g.oh; oy0 += rows {
+		oy1 := min(oy0+rows, g.oh)
+		if g.pointwise() {
+			fn(oy0, oy1, x)
+			continue
+		}
+		col := ws.col(wk, g.kk()*(oy1-oy0)*g.ow)
+		im2colRows(x, g.c, g.h, g.w, g.K, g.Stride, g.Pad, g.ow, oy0, oy1, col)
+		fn(oy0, oy1, col)
+	}
+}
+
+// view is the [rows x n] block at column off of a row-major matrix with
+// ld columns.
+func view(d []float32, rows, n, ld, off int) blas32.General {
+	return blas32.General{Rows: rows, Cols: n, Stride: ld, Data: d[off:]}
 }
 
 // Conv is a 2-D convolution of x [N,C,H,W] with w [O,C,K,K] and, when b is
@@ -99,6 +129,7 @@ type convOp struct {
 	op
 	spec ConvSpec
 	ws   *Workspace
+	kept []float32 // every image's column matrix, with KeepColumns
 }
 
 func (o *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -124,10 +155,25 @@ func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 	out := in[1].Shape()[0]
 	y := o.output(false, n, out, g.oh, g.ow)
 	x, yd := f32(in[0]), f32(y)
+	wm := view(wt, out, g.kk(), g.kk(), 0)
+	if o.ws.KeepColumns && !g.pointwise() {
+		o.kept = grow(o.kept, n*g.kk()*g.p())
+	}
 	forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			col := g.im2col(o.ws, wk, x[i*g.c*g.h*g.w:])
 			yi := yd[i*out*g.p() : (i+1)*out*g.p()]
+			if o.kept != nil {
+				col := o.kept[i*g.kk()*g.p() : (i+1)*g.kk()*g.p()]
+				im2colRows(x[i*g.c*g.h*g.w:], g.c, g.h, g.w, g.K, g.Stride, g.Pad, g.ow, 0, g.oh, col)
+				if len(in) == 3 {
+					for c, bc := range f32(in[2]) {
+						fill(yi[c*g.p():(c+1)*g.p()], bc)
+					}
+				}
+				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), g.p(), g.p(), 0),
+					float32(len(in)-2), view(yi, out, g.p(), g.p(), 0))
+				continue
+			}
 			beta := float32(0)
 			if len(in) == 3 {
 				for c, bc := range f32(in[2]) {
@@ -135,10 +181,15 @@ func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 				}
 				beta = 1
 			}
-			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
-				blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
-				blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
-				beta, blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: yi})
+			g.tiles(o.ws, wk, x[i*g.c*g.h*g.w:], func(oy0, oy1 int, col []float32) {
+				cols := (oy1 - oy0) * g.ow
+				ld, off := cols, 0
+				if g.pointwise() {
+					ld, off = g.p(), oy0*g.ow
+				}
+				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), cols, ld, off),
+					beta, view(yi, out, cols, g.p(), oy0*g.ow))
+			})
 		}
 	})
 	return y, nil
@@ -151,7 +202,7 @@ func (o *convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(&convFilterGrad{op: newOp(o.name+"/dw", 4, 4, 4), spec: o.spec, ws: o.ws}, in[0], grad)
+	dw, err := G.ApplyOp(&convFilterGrad{op: newOp(o.name+"/dw", 4, 4, 4), spec: o.spec, ws: o.ws, fwd: o}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -184,19 +235,25 @@ func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
 	out := in[1].Shape()[0]
 	dx := o.output(false, n, c, h, w)
 	dxd := f32(dx)
+	wm := view(wt, out, g.kk(), g.kk(), 0)
 	forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dxi := dxd[i*c*h*w : (i+1)*c*h*w]
-			dcol := dxi
-			if !g.pointwise() {
-				dcol = o.ws.col(wk, g.kk()*g.p())
+			dyi := dy[i*out*g.p():]
+			if g.pointwise() {
+				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, g.p(), g.p(), 0),
+					0, view(dxi, g.kk(), g.p(), g.p(), 0))
+				continue
 			}
-			blas32.Gemm(blas.Trans, blas.NoTrans, 1,
-				blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: wt},
-				blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
-				0, blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: dcol})
-			if !g.pointwise() {
-				col2imRange(dcol, 0, c, h, w, g.K, g.Stride, g.Pad, g.oh, g.ow, dxi)
+			clear(dxi)
+			rows := g.tileRows()
+			for oy0 := 0; oy0 < g.oh; oy0 += rows {
+				oy1 := min(oy0+rows, g.oh)
+				cols := (oy1 - oy0) * g.ow
+				dcol := o.ws.col(wk, g.kk()*cols)
+				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, cols, g.p(), oy0*g.ow),
+					0, view(dcol, g.kk(), cols, cols, 0))
+				col2imRows(dcol, c, h, w, g.K, g.Stride, g.Pad, g.ow, oy0, oy1, dxi)
 			}
 		}
 	})
@@ -210,6 +267,7 @@ type convFilterGrad struct {
 	op
 	spec ConvSpec
 	ws   *Workspace
+	fwd  *convOp
 }
 
 func (o *convFilterGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -235,16 +293,24 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 		if wk > 0 {
 			part = o.ws.part(wk, len(part))
 		}
+		clear(part)
+		pm := view(part, out, g.kk(), g.kk(), 0)
 		for i := lo; i < hi; i++ {
-			col := g.im2col(o.ws, wk, x[i*c*h*w:])
-			beta := float32(1)
-			if i == lo {
-				beta = 0
+			dyi := dy[i*out*g.p():]
+			if kept := o.fwd.kept; kept != nil {
+				blas32.Gemm(blas.NoTrans, blas.Trans, 1, view(dyi, out, g.p(), g.p(), 0),
+					view(kept[i*g.kk()*g.p():], g.kk(), g.p(), g.p(), 0), 1, pm)
+				continue
 			}
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-				blas32.General{Rows: out, Cols: g.p(), Stride: g.p(), Data: dy[i*out*g.p():]},
-				blas32.General{Rows: g.kk(), Cols: g.p(), Stride: g.p(), Data: col},
-				beta, blas32.General{Rows: out, Cols: g.kk(), Stride: g.kk(), Data: part})
+			g.tiles(o.ws, wk, x[i*c*h*w:], func(oy0, oy1 int, col []float32) {
+				cols := (oy1 - oy0) * g.ow
+				ld, off := cols, 0
+				if g.pointwise() {
+					ld, off = g.p(), oy0*g.ow
+				}
+				blas32.Gemm(blas.NoTrans, blas.Trans, 1, view(dyi, out, cols, g.p(), oy0*g.ow),
+					view(col, g.kk(), cols, ld, off), 1, pm)
+			})
 		}
 	})
 	d := f32(dw)

@@ -89,15 +89,29 @@ func gradCheck(t *testing.T, seed uint64, build func(ins []*G.Node) (*G.Node, er
 func TestConvOpGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range []ConvSpec{{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {2, 2, 0}} {
-		ws := &Workspace{}
-		gradCheck(t, 3, func(in []*G.Node) (*G.Node, error) {
-			y, err := Conv(ws, in[0], in[1], in[2], s)
-			if err != nil {
-				return nil, err
-			}
-			return project(r, y)
-		}, randTensor(r, 1, 2, 3, 7, 6), randTensor(r, 0.5, 4, 3, s.K, s.K), randTensor(r, 1, 4))
+		for _, keep := range []bool{false, true} {
+			ws := &Workspace{KeepColumns: keep}
+			gradCheck(t, 3, func(in []*G.Node) (*G.Node, error) {
+				y, err := Conv(ws, in[0], in[1], in[2], s)
+				if err != nil {
+					return nil, err
+				}
+				return project(r, y)
+			}, randTensor(r, 1, 2, 3, 7, 6), randTensor(r, 0.5, 4, 3, s.K, s.K), randTensor(r, 1, 4))
+		}
 	}
+	// Wide enough that a conv works in several row tiles.
+	ws := &Workspace{}
+	gradCheck(t, 4, func(in []*G.Node) (*G.Node, error) {
+		y, err := Conv(ws, in[0], in[1], nil, ConvSpec{3, 1, 1})
+		if err != nil {
+			return nil, err
+		}
+		if rows := (geometry{ConvSpec: ConvSpec{3, 1, 1}, c: 16, h: 40, w: 64, oh: 40, ow: 64}).tileRows(); rows >= 40 {
+			t.Fatalf("one tile of %d rows: the test does not cover tiling", rows)
+		}
+		return project(r, y)
+	}, randTensor(r, 1, 2, 16, 40, 64), randTensor(r, 0.2, 3, 16, 3, 3))
 }
 
 func TestBatchNormGradients(t *testing.T) {

@@ -77,15 +77,16 @@ func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
 				for c := 1; c < k; c++ {
 					mx = max(mx, z[base+c*p])
 				}
-				var sum float64
+				var sum float32
 				for c := range k {
-					e := math.Exp(float64(z[base+c*p] - mx))
-					o.prob[base+c*p] = float32(e)
+					e := exp32(z[base+c*p] - mx)
+					o.prob[base+c*p] = e
 					sum += e
 				}
-				lse := float64(mx) + math.Log(sum)
+				lse := float64(mx) + math.Log(float64(sum))
+				inv := 1 / sum
 				for c := range k {
-					o.prob[base+c*p] /= float32(sum)
+					o.prob[base+c*p] *= inv
 				}
 				switch l := t.Labels[q]; {
 				case l == LabelOutlier:

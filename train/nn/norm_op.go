@@ -173,12 +173,7 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
 				var a32, b32 float32
 				if f.relu {
 					for j, g := range dy[off : off+p] {
-						// A select, not a branch: the compiler makes it a
-						// conditional move, and ReLU masks are coin flips.
-						v := g
-						if ys[j] <= 0 {
-							v = 0
-						}
+						v := reluMask(g, ys[j])
 						a32 += v
 						b32 += v * (xs[j] - mean)
 					}
@@ -232,11 +227,7 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 			mean := bn.mean[ch]
 			if f.relu {
 				for j, g := range gs {
-					v := g
-					if ys[j] <= 0 {
-						v = 0
-					}
-					ds[j] = s * (v - mdy - (xs[j]-mean)*mdyx)
+					ds[j] = s * (reluMask(g, ys[j]) - mdy - (xs[j]-mean)*mdyx)
 				}
 				continue
 			}
@@ -253,4 +244,13 @@ func growF64(s []float64, n int) []float64 {
 		return s[:n]
 	}
 	return make([]float64, n)
+}
+
+// reluMask is g where the ReLU output y is positive, else 0, without a
+// branch: ReLU masks are coin flips that a branch predictor loses. y is a
+// ReLU output, so it is +0 or positive, and its bits are zero only at 0.
+func reluMask(g, y float32) float32 {
+	b := math.Float32bits(y)
+	keep := uint32(int32(b|-b) >> 31) // all ones when b != 0
+	return math.Float32frombits(math.Float32bits(g) & keep)
 }

@@ -1,0 +1,135 @@
+package train
+
+import (
+	"context"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+
+	"osr/train/nn"
+)
+
+// MemoryRow is one network's training memory in one mode.
+type MemoryRow struct {
+	Network     string  `json:"network"`
+	Recompute   bool    `json:"recompute"` // im2col recomputed in the weight gradient
+	HeapMB      float64 `json:"heap_mb"`   // live Go heap after a step: every buffer the step keeps
+	StepMS      float64 `json:"step_ms"`
+	Description string  `json:"description"`
+}
+
+// BenchMemory measures what recomputation saves: the segmenter's training
+// step (batch 4, 480x360) and the flow's outlier sampling step (inverse
+// plus the patch NLL, batch 4 at 32x32), each with the convolutions'
+// column matrices kept from the forward pass and recomputed.
+func BenchMemory(ctx context.Context) ([]MemoryRow, error) {
+	var rows []MemoryRow
+	for _, recompute := range []bool{false, true} {
+		ms, mb, err := measure(func() (func() error, func(), error) { return segmenterStep(recompute) })
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, MemoryRow{Network: "segmenter", Recompute: recompute, HeapMB: mb, StepMS: ms,
+			Description: "default LDN, batch 4, 480x360"})
+		ms, mb, err = measure(func() (func() error, func(), error) { return flowStep(recompute) })
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, MemoryRow{Network: "rnvp", Recompute: recompute, HeapMB: mb, StepMS: ms,
+			Description: "paper's RNVP, inverse + patch NLL, batch 4, 32x32"})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
+// measure runs a step twice and reports the second's time and the live
+// heap the step holds (its buffers) after it.
+func measure(build func() (func() error, func(), error)) (float64, float64, error) {
+	// Gorgonia's machines have finalizers: what they hold is freed only by
+	// the collection after the one that ran them.
+	runtime.GC()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	step, done, err := build()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer done()
+	if err := step(); err != nil {
+		return 0, 0, err
+	}
+	t := time.Now()
+	if err := step(); err != nil {
+		return 0, 0, err
+	}
+	ms := float64(time.Since(t).Microseconds()) / 1000
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	return ms, float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20), nil
+}
+
+func segmenterStep(recompute bool) (func() error, func(), error) {
+	net, err := NewLDN(SmallLDN(11), 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := nn.NewGraph(net.Store)
+	g.WS.KeepColumns = !recompute
+	x, xv := g.Input("image", 4, 3, 360, 480)
+	t := &nn.Targets{Labels: make([]uint8, 4*360*480)}
+	loss := g.Apply(func() (*G.Node, error) { return nn.SegLoss(net.Forward(g, x, true), t) })
+	p, err := nn.CompileLoss(g, loss, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	for i, d := 0, xv.Float32s(); i < len(d); i++ {
+		d[i] = float32(r.NormFloat64())
+	}
+	for i := range t.Labels {
+		t.Labels[i] = uint8(r.IntN(11))
+	}
+	return func() error { _, err := p.Run(); return err }, func() { p.Close() }, nil
+}
+
+func flowStep(recompute bool) (func() error, func(), error) {
+	f, err := NewRNVP(DefaultRNVP(), 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := nn.NewGraph(f.Store)
+	g.WS.KeepColumns = !recompute
+	r := rand.New(rand.NewPCG(2, 2))
+	var zs []*G.Node
+	for i, s := range f.LatentShapes(4, 32, 32) {
+		z, zv := g.Input("z"+string(rune('0'+i)), s...)
+		for j, d := 0, zv.Float32s(); j < len(d); j++ {
+			d[j] = float32(r.NormFloat64())
+		}
+		zs = append(zs, z)
+	}
+	sample := f.Inverse(g, zs)
+	up, uv := g.Input("upstream", sample.Shape()...)
+	for j, d := 0, uv.Float32s(); j < len(d); j++ {
+		d[j] = float32(r.NormFloat64() * 1e-3)
+	}
+	patch, pv := g.Input("patch", 4, 3, 32, 32)
+	for j, d := 0, pv.Float32s(); j < len(d); j++ {
+		d[j] = float32(r.NormFloat64())
+	}
+	pz, logdet := f.Forward(g, patch)
+	nll := f.NLL(g, pz, logdet)
+	push := g.Apply(func() (*G.Node, error) { return G.Sum(G.Must(G.HadamardProd(sample, up))) })
+	loss := g.Apply(func() (*G.Node, error) { return G.Add(nll, push) })
+	p, err := nn.CompileLoss(g, loss, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() error { _, err := p.Run(); return err }, func() { p.Close() }, nil
+}
