@@ -3,6 +3,7 @@
 # builds bin/osr. Safe to run again: it only installs what is missing.
 #   gcc            cgo (ONNX Runtime binding)
 #   nodejs, npm    to install the ONNX Runtime shared library from npm
+#   libopenblas    OpenBLAS's SGEMM for training (cgo, -lopenblas)
 #   go >= 1.21     fetches the Go toolchain go.mod asks for through the module proxy
 #   ROS 1          ros-core, rostopic, rosbag and the message packages, with
 #                  OSR_SETUP_ROS=1 (the test script sets it)
@@ -13,6 +14,7 @@ need_apt=()
 command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 command -v git >/dev/null || need_apt+=(git)
+[ -e /usr/lib/x86_64-linux-gnu/libopenblas.so ] || [ -e /usr/lib/aarch64-linux-gnu/libopenblas.so ] || need_apt+=(libopenblas-dev)
 # ROS 1 from Debian, for the node's integration tests (OSR_SETUP_ROS=1), and
 # scikit-learn to cross-check the metrics.
 if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
