@@ -120,7 +120,14 @@ type proc struct {
 
 func start(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", env, name, args...)
+}
+
+// startIn runs the command in dir (the test's directory if empty).
+func startIn(t *testing.T, dir string, env []string, name string, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(name, args...), done: make(chan struct{})}
+	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
