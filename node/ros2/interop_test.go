@@ -164,14 +164,21 @@ func (p *proc) waitOutput(s string, d time.Duration) bool {
 
 // peerEvent is one JSON line of the peer.
 type peerEvent struct {
-	Event, Topic, FrameID, Encoding string
-	Sec                             int32
-	Nanosec, Width, Height, Step    uint32
-	Bytes                           int
-	LatencyMs                       float64 `json:"latency_ms"`
-	Ours                            bool
-	Sent                            int
-	AfterMs                         float64 `json:"after_ms"`
+	Event, Topic, Encoding       string
+	FrameID                      string `json:"frame_id"`
+	Sec                          int32
+	Nanosec, Width, Height, Step uint32
+	Bytes                        int
+	LatencyMs                    float64 `json:"latency_ms"`
+	Ours                         bool
+	Sent                         int
+	// label_info and discovery events
+	Classes                      int
+	LastID                       int `json:"last_id"`
+	First, Last, Namespace, Node string
+	Threshold                    float64
+	Readers, Writers             int
+	LabelsWriterListed           bool `json:"labels_writer_listed"`
 }
 
 func events(t *testing.T, out string) []peerEvent {
@@ -181,7 +188,7 @@ func events(t *testing.T, out string) []peerEvent {
 			continue
 		}
 		var e peerEvent
-		if err := json.Unmarshal([]byte(strings.ReplaceAll(line, `"frame_id"`, `"frameid"`)), &e); err != nil {
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("peer line %q: %v", line, err)
 		}
 		evs = append(evs, e)
@@ -216,7 +223,8 @@ func startOsrNode(t *testing.T, domain uint32, env ...string) *proc {
 
 // Both camera QoS: the node's best-effort camera reader (the sensor-data
 // profile) matches reliable and best-effort Fast DDS publishers, and the
-// outputs reach Fast DDS's reliable readers with the frame's header.
+// outputs reach Fast DDS's reliable readers with the frame's header. Fast
+// DDS also reads the label info and the discovery info that ROS 2 tools use.
 func TestFastDDSCameraAndOsrNode(t *testing.T) {
 	peer := fastDDSPeer(t)
 	frame := frameRGB(t)
@@ -230,7 +238,7 @@ func TestFastDDSCameraAndOsrNode(t *testing.T) {
 				t.Fatalf("peer: %v\n%s\nnode:\n%s", err, p.out.String(), n.out.String())
 			}
 			got := map[string]peerEvent{}
-			var done peerEvent
+			var done, labelInfo, discovery peerEvent
 			for _, e := range events(t, p.out.String()) {
 				switch {
 				case e.Event == "output" && e.Ours:
@@ -239,7 +247,19 @@ func TestFastDDSCameraAndOsrNode(t *testing.T) {
 					}
 				case e.Event == "done":
 					done = e
+				case e.Event == "label_info":
+					labelInfo = e
+				case e.Event == "discovery":
+					discovery = e
 				}
+			}
+			// Transient-local label info reaches a late Fast DDS reader.
+			if labelInfo.Classes != 11 || labelInfo.First != "sky" || labelInfo.Last != "unknown" || labelInfo.LastID != 10 || labelInfo.Threshold <= 0 {
+				t.Errorf("label info as Fast DDS read it: %+v", labelInfo)
+			}
+			// rmw_fastrtps would map the labels writer to node /osr.
+			if discovery.Node != "osr" || discovery.Namespace != "/" || discovery.Readers != 1 || discovery.Writers != 6 || !discovery.LabelsWriterListed {
+				t.Errorf("ros_discovery_info as Fast DDS read it: %+v", discovery)
 			}
 			for topic, enc := range map[string]string{"labels": "mono8", "outlier_mask": "mono8", "overlay": "rgb8"} {
 				e, ok := got[topic]

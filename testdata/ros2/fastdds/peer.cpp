@@ -115,7 +115,19 @@ int main(int argc, char **argv) {
     Topic *t = pp->create_topic(std::string("rt/osr/") + o, type.get_type_name(), TOPIC_QOS_DEFAULT);
     readers[o] = sub->create_datareader(t, rqos);
   }
-  if (writer == nullptr || readers.size() != 3) {
+  // Late joiners on transient-local topics: history arrives on matching.
+  TypeSupport li_type(new vision_msgs::msg::dds_::LabelInfo_PubSubType());
+  TypeSupport pei_type(new rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_PubSubType());
+  li_type.register_type(pp);
+  pei_type.register_type(pp);
+  DataReaderQos lqos = rqos;
+  lqos.durability().kind = TRANSIENT_LOCAL_DURABILITY_QOS;
+  lqos.history().depth = 1;
+  DataReader *li_reader = sub->create_datareader(
+      pp->create_topic("rt/osr/label_info", li_type.get_type_name(), TOPIC_QOS_DEFAULT), lqos);
+  DataReader *pei_reader = sub->create_datareader(
+      pp->create_topic("ros_discovery_info", pei_type.get_type_name(), TOPIC_QOS_DEFAULT), lqos);
+  if (writer == nullptr || readers.size() != 3 || li_reader == nullptr || pei_reader == nullptr) {
     std::fprintf(stderr, "peer: cannot create endpoints\n");
     return 2;
   }
@@ -204,6 +216,46 @@ int main(int argc, char **argv) {
     }
     std::fflush(stdout);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // The GUID of osr's labels writer, as the matched status reports it.
+  SubscriptionMatchedStatus labels_match;
+  readers["labels"]->get_subscription_matched_status(labels_match);
+  bool got_li = false, got_pei = false;
+  while (!(got_li && got_pei)) {
+    if (ms_since(start) > timeout_ms) {
+      std::printf("{\"event\":\"timeout\",\"stage\":\"label_info and ros_discovery_info\",\"label_info\":%s,\"discovery\":%s}\n",
+                  got_li ? "true" : "false", got_pei ? "true" : "false");
+      return 1;
+    }
+    vision_msgs::msg::dds_::LabelInfo_ li;
+    SampleInfo info;
+    if (li_reader->take_next_sample(&li, &info) == ReturnCode_t::RETCODE_OK && info.valid_data) {
+      const auto &m = li.class_map();
+      std::printf("{\"event\":\"label_info\",\"classes\":%zu,\"first\":\"%s\",\"last_id\":%u,\"last\":\"%s\",\"threshold\":%.4f}\n",
+                  m.size(), m.empty() ? "" : m.front().class_name().c_str(), m.empty() ? 0u : unsigned(m.back().class_id()),
+                  m.empty() ? "" : m.back().class_name().c_str(), li.threshold());
+      got_li = true;
+    }
+    rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_ pei;
+    while (pei_reader->take_next_sample(&pei, &info) == ReturnCode_t::RETCODE_OK) {
+      if (!info.valid_data)
+        continue;
+      for (const auto &n : pei.node_entities_info_seq()) {
+        bool listed = false;
+        for (const auto &g : n.writer_gid_seq()) {
+          bool same = true;
+          for (int i = 0; i < 16; i++)
+            same = same && g.data()[i] == labels_match.last_publication_handle.value[i];
+          listed = listed || same;
+        }
+        std::printf("{\"event\":\"discovery\",\"namespace\":\"%s\",\"node\":\"%s\",\"readers\":%zu,\"writers\":%zu,\"labels_writer_listed\":%s}\n",
+                    n.node_namespace().c_str(), n.node_name().c_str(), n.reader_gid_seq().size(), n.writer_gid_seq().size(),
+                    listed ? "true" : "false");
+        got_pei = got_pei || listed;
+      }
+    }
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::printf("{\"event\":\"done\",\"sent\":%d,\"after_ms\":%.1f}\n", sends, ms_since(start));
   pp->delete_contained_entities();
