@@ -116,18 +116,27 @@ func (p *participant) writer(e Endpoint) (entity, error) {
 	return entity(w), nil
 }
 
-func (p *participant) reader(e Endpoint) (entity, error) {
-	tp, err := p.topic(e)
+// reader creates a reader and its topic; closing the reader's topic (and
+// with it the reader) lets the same topic name take another type.
+func (p *participant) reader(e Endpoint) (rd, tp entity, err error) {
+	tp, err = p.topic(e)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	qos := endpointQoS(e)
 	defer C.dds_delete_qos(qos)
 	r := C.dds_create_reader(C.dds_entity_t(p.pp), C.dds_entity_t(tp), qos, nil)
 	if r < 0 {
-		return 0, ddsErr("reader on "+e.Topic, r)
+		C.dds_delete(C.dds_entity_t(tp))
+		return 0, 0, ddsErr("reader on "+e.Topic, r)
 	}
-	return entity(r), nil
+	return entity(r), tp, nil
+}
+
+func deleteEntity(e entity) {
+	if e > 0 {
+		C.dds_delete(C.dds_entity_t(e))
+	}
 }
 
 // gid is the entity's DDS GUID as ROS 2 carries it.
@@ -210,38 +219,50 @@ func policyName(id C.dds_qos_policy_id_t) string {
 	return fmt.Sprintf("policy %d", int(id))
 }
 
-// waiter blocks a goroutine until a reader has data or wake is called.
+// waiter blocks a goroutine until a reader has data or stop is triggered.
 type waiter struct {
-	ws, guard entity
+	ws entity
 }
 
-func (p *participant) waiter(r entity) (*waiter, error) {
+// guard is a condition that wakes every waiter it is attached to.
+func (p *participant) guard() (entity, error) {
+	gc := C.dds_create_guardcondition(C.dds_entity_t(p.pp))
+	if gc < 0 {
+		return 0, ddsErr("guard condition", gc)
+	}
+	return entity(gc), nil
+}
+
+func trigger(guard entity) { C.dds_set_guardcondition(C.dds_entity_t(guard), true) }
+
+func untrigger(guard entity) { C.dds_set_guardcondition(C.dds_entity_t(guard), false) }
+
+func (p *participant) waiter(r, stop entity) (*waiter, error) {
 	ws := C.dds_create_waitset(C.dds_entity_t(p.pp))
 	if ws < 0 {
 		return nil, ddsErr("waitset", ws)
 	}
+	w := &waiter{ws: entity(ws)}
 	rc := C.dds_create_readcondition(C.dds_entity_t(r), C.DDS_ANY_STATE)
 	if rc < 0 {
+		w.close()
 		return nil, ddsErr("read condition", rc)
 	}
-	gc := C.dds_create_guardcondition(C.dds_entity_t(p.pp))
-	if gc < 0 {
-		return nil, ddsErr("guard condition", gc)
-	}
-	for _, e := range []C.dds_entity_t{rc, gc} {
+	for _, e := range []C.dds_entity_t{rc, C.dds_entity_t(stop)} {
 		if ret := C.dds_waitset_attach(ws, e, C.dds_attach_t(0)); ret < 0 {
+			w.close()
 			return nil, ddsErr("waitset attach", ret)
 		}
 	}
-	return &waiter{ws: entity(ws), guard: entity(gc)}, nil
+	return w, nil
 }
 
-// wait returns after data arrived, wake was called, or the timeout.
+// wait returns after data arrived, stop was triggered, or the timeout.
 func (w *waiter) wait(timeoutNs int64) {
 	C.dds_waitset_wait(C.dds_entity_t(w.ws), nil, 0, C.dds_duration_t(timeoutNs))
 }
 
-func (w *waiter) wake() { C.dds_set_guardcondition(C.dds_entity_t(w.guard), true) }
+func (w *waiter) close() { deleteEntity(w.ws) }
 
 // take returns the next sample's bytes (a copy), ok=false when the reader
 // is empty. Samples without data (a writer went away) come back as nil.
@@ -302,4 +323,39 @@ func participantUserData(p *participant) (map[msgs.Gid]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// publicationsReader reads DCPSPublication: every writer the participant
+// has discovered.
+func (p *participant) publicationsReader() (entity, error) {
+	rd := C.dds_create_reader(C.dds_entity_t(p.pp), C.DDS_BUILTIN_TOPIC_DCPSPUBLICATION, nil, nil)
+	if rd < 0 {
+		return 0, ddsErr("DCPSPublication reader", rd)
+	}
+	return entity(rd), nil
+}
+
+// publishedTypes lists the DDS type names of the live writers on topic.
+func publishedTypes(rd entity, topic string) ([]string, error) {
+	const max = 256
+	bufs := (*[max]unsafe.Pointer)(C.calloc(max, C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
+	defer C.free(unsafe.Pointer(bufs))
+	infos := (*[max]C.dds_sample_info_t)(C.calloc(max, C.size_t(unsafe.Sizeof(C.dds_sample_info_t{}))))
+	defer C.free(unsafe.Pointer(infos))
+	n := C.dds_read(C.dds_entity_t(rd), &bufs[0], &infos[0], max, max)
+	if n < 0 {
+		return nil, ddsErr("DCPSPublication read", n)
+	}
+	defer C.dds_return_loan(C.dds_entity_t(rd), &bufs[0], n)
+	var types []string
+	for i := range int(n) {
+		if !infos[i].valid_data || infos[i].instance_state != C.DDS_IST_ALIVE {
+			continue
+		}
+		e := (*C.dds_builtintopic_endpoint_t)(bufs[i])
+		if C.GoString(e.topic_name) == topic {
+			types = append(types, C.GoString(e.type_name))
+		}
+	}
+	return types, nil
 }

@@ -34,10 +34,13 @@ type Endpoint struct {
 // Plan is everything the transport resolves before touching DDS: names,
 // domain, and the endpoints with their QoS.
 type Plan struct {
-	Names                                                node.Names
-	Domain                                               uint32
-	GidSize                                              int
-	Input                                                string // raw or compressed
+	Names   node.Names
+	Domain  uint32
+	GidSize int
+	Input   string // raw or compressed, to start with
+	// InputAuto: node.input is auto, so the camera reader follows the type
+	// the topic's publishers use.
+	InputAuto                                            bool
 	Image                                                Endpoint
 	Labels, Score, Mask, Overlay, LabelInfo, Diagnostics Endpoint
 	// Discovery is ros_discovery_info, outside the rt/ namespace.
@@ -75,16 +78,13 @@ func NewPlan(o Options) (Plan, error) {
 	n := o.Node
 	p.Input = n.Input
 	if p.Input == "auto" {
-		// DDS has no master to ask which type a topic carries, so auto
-		// follows the image_transport naming convention.
+		// Until a publisher shows its type: the image_transport naming
+		// convention.
+		p.InputAuto = true
 		p.Input = "raw"
 		if strings.HasSuffix(names.Resolve(n.ImageTopic), "/compressed") {
 			p.Input = "compressed"
 		}
-	}
-	imageType := msgs.ROS2Image
-	if p.Input == "compressed" {
-		imageType = msgs.ROS2CompressedImage
 	}
 	var err error
 	ep := func(name, rosType string, reliable, transientLocal bool, depth int) Endpoint {
@@ -98,7 +98,8 @@ func NewPlan(o Options) (Plan, error) {
 	}
 	q := o.ROS2
 	outRel := q.OutputReliability == "reliable"
-	p.Image = ep(n.ImageTopic, imageType, q.ImageReliability == "reliable", false, q.ImageDepth)
+	p.Image = ep(n.ImageTopic, msgs.ROS2Image, q.ImageReliability == "reliable", false, q.ImageDepth)
+	p.Image = p.ImageEndpoint(p.Input)
 	p.Labels = ep(n.LabelsTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
 	p.Score = ep(n.ScoreTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
 	p.Mask = ep(n.MaskTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
@@ -112,6 +113,37 @@ func NewPlan(o Options) (Plan, error) {
 		return Plan{}, err
 	}
 	return p, nil
+}
+
+// ImageEndpoint is the camera reader for raw or compressed input.
+func (p Plan) ImageEndpoint(input string) Endpoint {
+	e := p.Image
+	e.ROSType, e.Type = msgs.ROS2Image, "sensor_msgs::msg::dds_::Image_"
+	if input == "compressed" {
+		e.ROSType, e.Type = msgs.ROS2CompressedImage, "sensor_msgs::msg::dds_::CompressedImage_"
+	}
+	return e
+}
+
+// inputOf maps the DDS types of a topic's publishers to the input kind;
+// "" when they do not say (none, or both kinds).
+func inputOf(types []string) string {
+	raw, compressed := false, false
+	for _, t := range types {
+		switch t {
+		case "sensor_msgs::msg::dds_::Image_":
+			raw = true
+		case "sensor_msgs::msg::dds_::CompressedImage_":
+			compressed = true
+		}
+	}
+	switch {
+	case raw && !compressed:
+		return "raw"
+	case compressed && !raw:
+		return "compressed"
+	}
+	return ""
 }
 
 // Outputs are the writers that carry the pipeline's outputs, in a fixed order.

@@ -66,3 +66,25 @@ func TestNewWithoutTagSaysHowToBuild(t *testing.T) {
 		t.Fatalf("error %v does not say how to build the ROS 2 transport", err)
 	}
 }
+
+func TestInputOfPublisherTypes(t *testing.T) {
+	raw, comp := "sensor_msgs::msg::dds_::Image_", "sensor_msgs::msg::dds_::CompressedImage_"
+	for _, c := range []struct {
+		types []string
+		want  string
+	}{
+		{nil, ""}, {[]string{raw}, "raw"}, {[]string{comp, comp}, "compressed"}, {[]string{raw, comp}, ""}, {[]string{"std_msgs::msg::dds_::String_"}, ""},
+	} {
+		if got := inputOf(c.types); got != c.want {
+			t.Errorf("%v: %q, want %q", c.types, got, c.want)
+		}
+	}
+	c := config.Default()
+	p, err := NewPlan(Options{Node: c.Node, ROS2: c.ROS2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.InputAuto || p.ImageEndpoint("compressed").Type != comp || p.ImageEndpoint("raw").Type != raw || p.ImageEndpoint("compressed").Topic != "rt/image" {
+		t.Fatalf("%+v", p)
+	}
+}

@@ -137,32 +137,28 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	if err := write(labelInfo, msgs.EncodeLabelInfoCDR(li)); err != nil {
 		return fmt.Errorf("label info: %w", err)
 	}
-	camera, err := pp.reader(t.plan.Image)
+	g, err := gid(labelInfo)
 	if err != nil {
 		return err
 	}
-	var readers []msgs.Gid
-	for _, e := range []entity{camera} {
-		g, err := gid(e)
-		if err != nil {
-			return err
-		}
-		readers = append(readers, g)
-	}
-	for _, e := range []entity{labelInfo} {
-		g, err := gid(e)
-		if err != nil {
-			return err
-		}
-		writers = append(writers, g)
-	}
-	if err := t.announce(pp, readers, writers); err != nil {
-		return err
-	}
-	wt, err := pp.waiter(camera)
+	writers = append(writers, g)
+	discovery, err := pp.writer(t.plan.Discovery)
 	if err != nil {
 		return err
 	}
+	stop, err := pp.guard()
+	if err != nil {
+		return err
+	}
+	pubs, err := pp.publicationsReader()
+	if err != nil {
+		return err
+	}
+	c := &camera{t: t, pp: pp, stop: stop, discovery: discovery, writers: writers}
+	if err := c.open(t.plan.Input); err != nil {
+		return err
+	}
+	defer c.close()
 
 	t.log.Info("joined the DDS domain as a ROS 2 node", "domain", t.plan.Domain, "node", t.plan.Names.NodePath(),
 		"image", t.plan.Image.Name, "input", t.plan.Input, "image_reliable", t.plan.Image.Reliable,
@@ -172,7 +168,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
-		wt.wake()
+		trigger(stop)
 		wg.Wait() // nothing may touch an entity once the participant is gone
 	}()
 	for _, s := range sinks {
@@ -180,30 +176,112 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		go func() { defer wg.Done(); s.run(ctx, t.log) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); t.watch(ctx, camera, append([]*sink{}, sinks...), labelInfo) }()
+	go func() { defer wg.Done(); t.watch(ctx, c, pubs, sinks, labelInfo) }()
 
 	errc := make(chan error, 1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errc <- t.receive(ctx, camera, wt, p)
+		errc <- c.receive(ctx, p)
 	}()
 	select {
 	case <-ctx.Done():
-		wt.wake()
+		trigger(stop)
 		return <-errc
 	case err := <-errc:
 		return err
 	}
 }
 
-// announce publishes the participant's ros_discovery_info, which ROS 2
-// tools read to map DDS endpoints to nodes.
-func (t *Transport) announce(pp *participant, readers, writers []msgs.Gid) error {
-	w, err := pp.writer(t.plan.Discovery)
+// camera is the camera reader. With node.input auto it is replaced by one
+// of the other type when the topic's publishers switch between raw and
+// compressed images; the switch happens in the receiving goroutine, which
+// alone uses the reader.
+type camera struct {
+	t         *Transport
+	pp        *participant
+	stop      entity // guard condition that ends receive
+	discovery entity // ros_discovery_info writer
+	writers   []msgs.Gid
+
+	input      string
+	want       atomic.Pointer[string] // input kind the publishers use, set by watch
+	reader, tp entity
+	matched    atomic.Int32 // reader entity, for watch's status checks
+	wt         *waiter
+}
+
+// open creates the reader for input and announces the node's endpoints.
+func (c *camera) open(input string) error {
+	ep := c.t.plan.ImageEndpoint(input)
+	rd, tp, err := c.pp.reader(ep)
 	if err != nil {
 		return err
 	}
+	wt, err := c.pp.waiter(rd, c.stop)
+	if err != nil {
+		deleteEntity(tp)
+		return err
+	}
+	c.input, c.reader, c.tp, c.wt = input, rd, tp, wt
+	c.matched.Store(int32(rd))
+	g, err := gid(rd)
+	if err != nil {
+		return err
+	}
+	return c.t.announce(c.pp, c.discovery, []msgs.Gid{g}, c.writers)
+}
+
+func (c *camera) close() {
+	c.matched.Store(0)
+	if c.wt != nil {
+		c.wt.close()
+	}
+	deleteEntity(c.tp) // deletes the reader too
+	c.reader, c.tp, c.wt = 0, 0, nil
+}
+
+// receive takes camera samples until ctx ends. A sample that does not
+// decode is counted as a bad frame and skipped.
+func (c *camera) receive(ctx context.Context, p *node.Pipeline) error {
+	for ctx.Err() == nil {
+		if w := c.want.Load(); w != nil && *w != c.input {
+			c.t.log.Info("camera topic now carries "+*w+" images: switching the reader", "topic", c.t.plan.Image.Name)
+			c.close()
+			if err := c.open(*w); err != nil {
+				return err
+			}
+		}
+		c.wt.wait(int64(time.Second))
+		// Clear a wake-up for a switch; a shutdown one needs no clearing:
+		// ctx ended before it, and the loop checks ctx before waiting.
+		untrigger(c.stop)
+		for ctx.Err() == nil {
+			data, ok, err := take(c.reader)
+			if err != nil {
+				return fmt.Errorf("camera %s: %w", c.t.plan.Image.Name, err)
+			}
+			if !ok {
+				break
+			}
+			if data == nil {
+				continue // a state change, not a frame
+			}
+			f, err := decodeFrame(c.input, data)
+			if err != nil {
+				p.Reject(&msgs.BadFrameError{Reason: err.Error()})
+				continue
+			}
+			f.Received = time.Now()
+			p.Offer(f)
+		}
+	}
+	return nil
+}
+
+// announce publishes the participant's ros_discovery_info, which ROS 2
+// tools read to map DDS endpoints to nodes.
+func (t *Transport) announce(pp *participant, w entity, readers, writers []msgs.Gid) error {
 	self, err := gid(pp.pp)
 	if err != nil {
 		return err
@@ -218,38 +296,11 @@ func (t *Transport) announce(pp *participant, readers, writers []msgs.Gid) error
 	return nil
 }
 
-// receive takes camera samples until ctx ends. A sample that does not
-// decode is counted as a bad frame and skipped.
-func (t *Transport) receive(ctx context.Context, camera entity, wt *waiter, p *node.Pipeline) error {
-	for ctx.Err() == nil {
-		wt.wait(int64(time.Second))
-		for ctx.Err() == nil {
-			data, ok, err := take(camera)
-			if err != nil {
-				return fmt.Errorf("camera %s: %w", t.plan.Image.Name, err)
-			}
-			if !ok {
-				break
-			}
-			if data == nil {
-				continue // a state change, not a frame
-			}
-			f, err := decodeFrame(t.plan.Input, data)
-			if err != nil {
-				p.Reject(&msgs.BadFrameError{Reason: err.Error()})
-				continue
-			}
-			f.Received = time.Now()
-			p.Offer(f)
-		}
-	}
-	return nil
-}
-
 // watch logs matching changes and QoS mismatches once a second: a reliable
 // camera reader never matches a best-effort camera, and DDS says so only
-// through these statuses.
-func (t *Transport) watch(ctx context.Context, camera entity, sinks []*sink, labelInfo entity) {
+// through these statuses. With node.input auto it also tells the camera
+// which type the topic's publishers use.
+func (t *Transport) watch(ctx context.Context, c *camera, pubs entity, sinks []*sink, labelInfo entity) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastPubs := -1
@@ -258,6 +309,21 @@ func (t *Transport) watch(ctx context.Context, camera entity, sinks []*sink, lab
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+		if t.plan.InputAuto {
+			types, err := publishedTypes(pubs, t.plan.Image.Topic)
+			if err != nil {
+				t.log.Warn("cannot read discovered publications", "err", err)
+			} else if in := inputOf(types); in != "" {
+				if w := c.want.Load(); w == nil || *w != in {
+					c.want.Store(&in)
+					trigger(c.stop) // receive switches now, not after its wait
+				}
+			}
+		}
+		camera := entity(c.matched.Load())
+		if camera <= 0 {
+			continue
 		}
 		if n := publishers(camera); n != lastPubs {
 			t.log.Info("camera publishers", "topic", t.plan.Image.Name, "matched", n)

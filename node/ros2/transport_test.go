@@ -135,7 +135,7 @@ func (p *peer) reader(topic, rosType string, reliable, transientLocal bool) enti
 	p.t.Helper()
 	e := Endpoint{Topic: topic, ROSType: rosType, Reliable: reliable, TransientLocal: transientLocal, Depth: 5}
 	e.Type, _ = msgs.DDSTypeName(rosType)
-	r, err := p.pp.reader(e)
+	r, _, err := p.pp.reader(e)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -343,4 +343,52 @@ func takeWithin(r entity, d time.Duration) ([]byte, bool, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return nil, false, nil
+}
+
+// node.input auto: the camera reader follows the type the topic's
+// publishers use, as the ROS 1 node asks the master, and the node's
+// discovery info follows its new reader.
+func TestAutoInputFollowsPublisherType(t *testing.T) {
+	domain := loopbackDomain(t)
+	n := startNode(t, nil)
+	p := newPeer(t, domain)
+	cam := p.writer("rt/image", msgs.ROS2CompressedImage, false)
+	labels := p.reader("rt/osr/labels", msgs.ROS2Image, true, false)
+	disc := p.reader("ros_discovery_info", msgs.ROS2ParticipantEntitiesInfo, true, true)
+	first, err := msgs.DecodeParticipantEntitiesInfoCDR(next(t, disc, 3*time.Second), msgs.GidSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the switch to compressed", func() bool {
+		return strings.Contains(n.log.String(), "now carries compressed images") && matched(cam) == 1
+	})
+	jpeg, err := os.ReadFile("../../demo/camvid/0001TP_008640.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &msgs.CompressedImage{Header: msgs.Header{Stamp: time.Unix(77, 0), FrameId: "cam"}, Format: "jpeg", Data: jpeg}
+	var m *msgs.Image
+	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); {
+		if err := write(cam, msgs.EncodeCompressedImageCDR(c)); err != nil {
+			t.Fatal(err)
+		}
+		if data, ok, _ := takeWithin(labels, time.Second); ok {
+			if m, err = msgs.DecodeImageCDR(data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if m == nil || !m.Header.Stamp.Equal(time.Unix(77, 0)) {
+		t.Fatalf("no labels for a compressed frame after the switch: %+v\n%s", m, n.log.String())
+	}
+	second, err := msgs.DecodeParticipantEntitiesInfoCDR(next(t, disc, 3*time.Second), msgs.GidSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Nodes[0].Readers[0] == first.Nodes[0].Readers[0] || len(second.Nodes[0].Writers) != 6 {
+		t.Fatalf("discovery info did not follow the new reader: %x -> %x", first.Nodes[0].Readers[0][:16], second.Nodes[0].Readers[0][:16])
+	}
+	if strings.Count(n.log.String(), "switching the reader") != 1 {
+		t.Fatalf("reader switched more than once:\n%s", n.log.String())
+	}
 }
