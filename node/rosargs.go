@@ -28,6 +28,10 @@ func ParseROSArgs(args []string) (ROSArgs, error) {
 		if i := strings.LastIndex(from, ":"); i >= 0 {
 			from = from[i+1:]
 		}
+		// ROS 2 writes private names ~/x, ROS 1 (and osr's config) ~x.
+		if rest, ok := strings.CutPrefix(from, "~/"); ok {
+			from = "~" + rest
+		}
 		a.Remaps[from] = to
 		return nil
 	}

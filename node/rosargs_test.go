@@ -8,12 +8,12 @@ import (
 // What ros2 launch appends to a node's command line.
 func TestParseROSArgsROS2Launch(t *testing.T) {
 	a, err := ParseROSArgs([]string{"--config", "c.yaml", "image:=/ros1/style",
-		"--ros-args", "-r", "__node:=segmenter", "-r", "__ns:=/robot", "--remap", "segmenter:labels:=/seg/labels",
+		"--ros-args", "-r", "__node:=segmenter", "-r", "__ns:=/robot", "--remap", "segmenter:labels:=/seg/labels", "-r", "~/overlay:=/seg/overlay",
 		"--params-file", "/tmp/p.yaml", "-p", "use_sim_time:=true", "--log-level", "info", "--", "extra"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"image": "/ros1/style", "__node": "segmenter", "__ns": "/robot", "labels": "/seg/labels"}
+	want := map[string]string{"image": "/ros1/style", "__node": "segmenter", "__ns": "/robot", "labels": "/seg/labels", "~overlay": "/seg/overlay"}
 	for k, v := range want {
 		if a.Remaps[k] != v {
 			t.Errorf("remap %s = %q, want %q (%v)", k, a.Remaps[k], v, a.Remaps)
