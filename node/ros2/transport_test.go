@@ -392,3 +392,28 @@ func TestAutoInputFollowsPublisherType(t *testing.T) {
 		t.Fatalf("reader switched more than once:\n%s", n.log.String())
 	}
 }
+
+// ros2.cyclonedds_config configures Cyclone without the environment, and a
+// broken one stops the node with an error that names the setting.
+func TestCycloneConfigFromOsrConfig(t *testing.T) {
+	domain := loopbackDomain(t)
+	t.Setenv("CYCLONEDDS_URI", "")
+	t.Setenv("ROS_DOMAIN_ID", "")
+	startNode(t, func(c *config.Config) {
+		c.ROS2.CycloneConfig, c.ROS2.DomainID = loopbackConfig, int(domain)
+	})
+	p := newPeer(t, domain) // joins the domain the node created, same process
+	labels := p.reader("rt/osr/labels", msgs.ROS2Image, true, false)
+	waitFor(t, 5*time.Second, "matching", func() bool { return publishers(labels) == 1 })
+
+	c := config.Default()
+	c.ROS2.CycloneConfig, c.ROS2.DomainID = "<CycloneDDS><Domain><General><NoSuchSetting>1</NoSuchSetting></General></Domain></CycloneDDS>", int(domain)+1
+	tr, err := New(Options{Node: c.Node, ROS2: c.ROS2, Logger: slog.New(slog.NewTextHandler(&syncBuf{}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tr.Run(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "ros2.cyclonedds_config") {
+		t.Fatalf("a broken Cyclone config gave %v", err)
+	}
+}
