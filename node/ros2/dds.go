@@ -286,7 +286,8 @@ func take(r entity) (data []byte, ok bool, err error) {
 }
 
 // participantUserData lists the participants the given one has discovered
-// (itself included) with their USER_DATA, as ROS 2 tools see them.
+// (itself included) with their USER_DATA, as ROS 2 tools see them. The
+// tests use it (cgo is not allowed in test files).
 func participantUserData(p *participant) (map[msgs.Gid]string, error) {
 	rd := C.dds_create_reader(C.dds_entity_t(p.pp), C.DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, nil, nil)
 	if rd < 0 {
