@@ -277,7 +277,7 @@ func TestNodeServesROS2Graph(t *testing.T) {
 	// A subscriber asking for more than an output offers is reported.
 	p.reader("rt/osr/outlier_score", msgs.ROS2Image, true, true)
 	waitFor(t, 5*time.Second, "the durability warning", func() bool {
-		return strings.Contains(n.log.String(), "asks for QoS this output does not offer topic=/osr/outlier_score policy=durability")
+		return strings.Contains(n.log.String(), `asks for QoS this output does not offer" topic=/osr/outlier_score policy=durability`)
 	})
 
 	// Shutdown deletes the participant: the camera loses its subscriber.
