@@ -10,6 +10,7 @@ type Config struct {
 	Overlay    Overlay    `mapstructure:"overlay"`
 	Node       Node       `mapstructure:"node"`
 	ROS1       ROS1       `mapstructure:"ros1"`
+	ROS2       ROS2       `mapstructure:"ros2"`
 }
 
 // Node configures the perception node's topics and behaviour. Topic names
@@ -18,7 +19,7 @@ type Config struct {
 type Node struct {
 	Name      string `mapstructure:"name"`
 	Namespace string `mapstructure:"namespace"`
-	Transport string `mapstructure:"transport"` // ros1 (ros2 to come)
+	Transport string `mapstructure:"transport"` // ros1 or ros2
 	// ImageTopic is the camera topic; Input says whether it carries raw
 	// sensor_msgs/Image or CompressedImage (auto: by the publisher's type,
 	// or a name ending in /compressed).
@@ -45,6 +46,28 @@ type ROS1 struct {
 	// Watchdog is how often (seconds) the master is checked, to re-register
 	// after it restarts.
 	Watchdog float64 `mapstructure:"watchdog"`
+}
+
+// ROS2 configures the ROS 2 (DDS, Cyclone DDS) transport. Reliability is
+// best_effort or reliable; depths are KEEP_LAST history depths.
+type ROS2 struct {
+	// DomainID is the DDS domain; -1 means $ROS_DOMAIN_ID, then 0.
+	DomainID int `mapstructure:"domain_id"`
+	// Distro picks the layout of the discovery message (ros_discovery_info):
+	// humble sends 24-byte gids, iron and later 16-byte ones.
+	Distro string `mapstructure:"distro"`
+	// CycloneConfig is Cyclone DDS XML configuration (or file://path);
+	// empty means $CYCLONEDDS_URI, then Cyclone's defaults.
+	CycloneConfig string `mapstructure:"cyclonedds_config"`
+	// The camera reader: best effort (the sensor-data profile) matches both
+	// reliable and best-effort camera publishers; reliable matches only
+	// reliable ones.
+	ImageReliability string `mapstructure:"image_reliability"`
+	ImageDepth       int    `mapstructure:"image_depth"`
+	// The output writers (images and diagnostics). label_info is always
+	// reliable and transient-local, depth 1, so late subscribers get it.
+	OutputReliability string `mapstructure:"output_reliability"`
+	OutputDepth       int    `mapstructure:"output_depth"`
 }
 
 // Runtime selects and tunes ONNX Runtime.
@@ -108,5 +131,10 @@ func Default() Config {
 			DiagnosticsPeriod: 1,
 		},
 		ROS1: ROS1{Watchdog: 1},
+		ROS2: ROS2{
+			DomainID: -1, Distro: "jazzy",
+			ImageReliability: "best_effort", ImageDepth: 5,
+			OutputReliability: "reliable", OutputDepth: 10,
+		},
 	}
 }

@@ -3,10 +3,12 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -60,6 +62,12 @@ func TestLoadErrorsNameKeyAndFile(t *testing.T) {
 		{"bad colour", "overlay:\n  outlier_color: [255, 0]\n", nil, []string{"overlay.outlier_color"}},
 		{"bad env", "model: m\n", map[string]string{"OSR_SCORING_KIND": "maxlogit"}, []string{"scoring.kind", "maxlogit"}},
 		{"yaml syntax", "runtime: [\n", nil, []string{"osr.yaml"}},
+		{"bad transport", "node:\n  transport: zenoh\n", nil, []string{"node.transport", `"zenoh"`}},
+		{"bad domain", "ros2:\n  domain_id: 233\n", nil, []string{"ros2.domain_id", "233"}},
+		{"bad reliability", "ros2:\n  image_reliability: best-effort\n", nil, []string{"ros2.image_reliability", "best_effort"}},
+		{"bad depth", "ros2:\n  output_depth: 0\n", nil, []string{"ros2.output_depth"}},
+		{"bad distro", "ros2:\n  distro: foxy\n", nil, []string{"ros2.distro", "foxy"}},
+		{"bad ros2 env", "model: m\n", map[string]string{"OSR_ROS2_IMAGE_DEPTH": "0"}, []string{"ros2.image_depth"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -93,5 +101,34 @@ func TestShippedConfigIsValid(t *testing.T) {
 	}
 	if c.Model == "" {
 		t.Fatal("shipped config names no model")
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Errorf("osr.yaml differs from the defaults:\n file     %+v\n defaults %+v", c, Default())
+	}
+	// Every key is documented: the file names every leaf of the schema.
+	data, err := os.ReadFile("osr.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	inFile := map[string]bool{}
+	walkKeys(doc.Content[0], "", func(key string, _ int) bool { inFile[key] = true; return true })
+	known := map[string]bool{}
+	knownKeys(known, "", reflect.TypeOf(Config{}))
+	for k := range known {
+		if !inFile[k] {
+			t.Errorf("osr.yaml does not document %s", k)
+		}
+	}
+}
+
+func TestROS2Defaults(t *testing.T) {
+	r := Default().ROS2
+	// ROS 2's sensor-data profile for the camera, the default profile for outputs.
+	if r.ImageReliability != "best_effort" || r.ImageDepth != 5 || r.OutputReliability != "reliable" || r.OutputDepth != 10 || r.DomainID != -1 {
+		t.Fatalf("%+v", r)
 	}
 }

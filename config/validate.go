@@ -55,7 +55,7 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(n.Namespace, "/") || !validROSName(strings.Trim(n.Namespace, "/"), true) {
 		bad("node.namespace", "must be an absolute ROS namespace such as / or /robot, got %q", n.Namespace)
 	}
-	oneOf(bad, "node.transport", n.Transport, "ros1")
+	oneOf(bad, "node.transport", n.Transport, "ros1", "ros2")
 	oneOf(bad, "node.input", n.Input, "auto", "raw", "compressed")
 	for key, topic := range map[string]string{
 		"node.image_topic": n.ImageTopic, "node.labels_topic": n.LabelsTopic, "node.score_topic": n.ScoreTopic,
@@ -74,6 +74,20 @@ func (c Config) Validate() error {
 	}
 	if u := c.ROS1.MasterURI; u != "" && !strings.HasPrefix(u, "http://") {
 		bad("ros1.master_uri", "must look like http://host:11311, got %q", u)
+	}
+	r2 := c.ROS2
+	// 232 is the largest domain whose RTPS ports fit in 16 bits.
+	if r2.DomainID < -1 || r2.DomainID > 232 {
+		bad("ros2.domain_id", "must be in [0, 232], or -1 for $ROS_DOMAIN_ID, got %d", r2.DomainID)
+	}
+	oneOf(bad, "ros2.distro", r2.Distro, "humble", "iron", "jazzy", "kilted", "rolling")
+	oneOf(bad, "ros2.image_reliability", r2.ImageReliability, "best_effort", "reliable")
+	oneOf(bad, "ros2.output_reliability", r2.OutputReliability, "best_effort", "reliable")
+	if r2.ImageDepth < 1 || r2.ImageDepth > 100 {
+		bad("ros2.image_depth", "must be in [1, 100], got %d", r2.ImageDepth)
+	}
+	if r2.OutputDepth < 1 || r2.OutputDepth > 100 {
+		bad("ros2.output_depth", "must be in [1, 100], got %d", r2.OutputDepth)
 	}
 	return errors.Join(errs...)
 }

@@ -27,6 +27,10 @@ func (w *cdrWriter) align(n int) {
 	}
 }
 func (w *cdrWriter) u8(v uint8) { w.b = append(w.b, v) }
+func (w *cdrWriter) u16(v uint16) {
+	w.align(2)
+	w.b = binary.LittleEndian.AppendUint16(w.b, v)
+}
 func (w *cdrWriter) u32(v uint32) {
 	w.align(4)
 	w.b = binary.LittleEndian.AppendUint32(w.b, v)
@@ -74,6 +78,15 @@ func (r *cdrReader) u8() uint8 {
 	r.pos++
 	return r.b[r.pos-1]
 }
+func (r *cdrReader) u16() uint16 {
+	r.align(2)
+	if r.err != nil || r.pos+2 > len(r.b) {
+		r.fail("truncated uint16")
+		return 0
+	}
+	r.pos += 2
+	return binary.LittleEndian.Uint16(r.b[r.pos-2:])
+}
 func (r *cdrReader) u32() uint32 {
 	r.align(4)
 	if r.err != nil || r.pos+4 > len(r.b) {
@@ -90,6 +103,20 @@ func (r *cdrReader) raw(n uint32, what string) []byte {
 	}
 	r.pos += int(n)
 	return r.b[r.pos-int(n) : r.pos]
+}
+
+// count reads a sequence length and checks that the rest of the message
+// can hold that many elements of at least minSize bytes, so that a corrupt
+// length never makes the decoder allocate more than the message holds.
+func (r *cdrReader) count(minSize int, what string) int {
+	n := r.u32()
+	if r.err == nil && uint64(n)*uint64(minSize) > uint64(len(r.b)-r.pos) {
+		r.fail(fmt.Sprintf("%d %s do not fit in %d bytes", n, what, len(r.b)-r.pos))
+	}
+	if r.err != nil {
+		return 0
+	}
+	return int(n)
 }
 func (r *cdrReader) str() string {
 	n := r.u32()

@@ -54,3 +54,58 @@ func TestCompressedAndStringCDR(t *testing.T) {
 		t.Fatalf("huge string length: %v", err)
 	}
 }
+
+// Every message round-trips, and every truncation of it is an ErrCDR.
+func TestCDRRoundTripAllTypes(t *testing.T) {
+	for i, c := range crossCases() {
+		back, err := c.recode(c.osr)
+		if err != nil || !bytes.Equal(back, c.osr) {
+			t.Fatalf("case %d (%s): round trip %v\n %x\n %x", i, c.typ, err, c.osr, back)
+		}
+		for n := range len(c.osr) {
+			if _, err := c.recode(c.osr[:n]); !errors.Is(err, ErrCDR) {
+				t.Fatalf("case %d (%s) truncated to %d of %d bytes: %v, want ErrCDR", i, c.typ, n, len(c.osr), err)
+			}
+		}
+	}
+}
+
+func TestParticipantEntitiesInfoLayout(t *testing.T) {
+	var g Gid
+	for i := range g {
+		g[i] = byte(i + 1)
+	}
+	m := &ParticipantEntitiesInfo{Gid: g, Nodes: []NodeEntitiesInfo{{Namespace: "/", Name: "osr", Writers: []Gid{g}}}}
+	b, err := EncodeParticipantEntitiesInfoCDR(m, GidSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]byte{0, 1, 0, 0}, g[:16]...)
+	want = append(want, 1, 0, 0, 0, 2, 0, 0, 0, '/', 0, 0, 0, 4, 0, 0, 0, 'o', 's', 'r', 0, 0, 0, 0, 0, 1, 0, 0, 0)
+	want = append(want, g[:16]...)
+	if !bytes.Equal(b, want) {
+		t.Fatalf("\n got %v\nwant %v", b, want)
+	}
+	humble, _ := EncodeParticipantEntitiesInfoCDR(m, GidSizeHumble)
+	if len(humble) != len(b)+16 {
+		t.Fatalf("Humble layout is %d bytes, want %d (two 24-byte gids)", len(humble), len(b)+16)
+	}
+	if _, err := EncodeParticipantEntitiesInfoCDR(m, 12); err == nil {
+		t.Fatal("gid size 12 accepted")
+	}
+}
+
+func TestLabelInfoROS2(t *testing.T) {
+	u := 2
+	m := LabelInfo{Classes: []string{"road", "car"}, UnknownID: &u, Threshold: 0.5}.ROS2(Header{FrameId: "cam"})
+	want := []VisionClass{{0, "road"}, {1, "car"}, {2, "unknown"}}
+	if len(m.ClassMap) != 3 || m.ClassMap[0] != want[0] || m.ClassMap[1] != want[1] || m.ClassMap[2] != want[2] || m.Threshold != 0.5 || m.Header.FrameId != "cam" {
+		t.Fatalf("%+v", m)
+	}
+	if n, err := DDSTypeName(ROS2Image); err != nil || n != "sensor_msgs::msg::dds_::Image_" {
+		t.Fatalf("%q %v", n, err)
+	}
+	if _, err := DDSTypeName("Image"); err == nil {
+		t.Fatal("DDSTypeName accepted a bare name")
+	}
+}

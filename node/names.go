@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -43,24 +42,4 @@ func join(ns, name string) string {
 		return "/" + name
 	}
 	return strings.TrimSuffix(ns, "/") + "/" + name
-}
-
-// SplitRemaps separates ROS remapping arguments (from:=to) from the other
-// arguments. Special keys (__name, __ns, __master, __ip, __hostname,
-// __log) are returned in the map like any other.
-func SplitRemaps(args []string) (map[string]string, []string, error) {
-	remaps := map[string]string{}
-	var rest []string
-	for _, a := range args {
-		from, to, ok := strings.Cut(a, ":=")
-		if !ok {
-			rest = append(rest, a)
-			continue
-		}
-		if from == "" || to == "" {
-			return nil, nil, fmt.Errorf("remapping %q: want from:=to", a)
-		}
-		remaps[from] = to
-	}
-	return remaps, rest, nil
 }

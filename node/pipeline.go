@@ -104,6 +104,14 @@ func (p *Pipeline) Offer(f Frame) {
 	p.slot.Offer(f)
 }
 
+// Reject counts a message the transport received but could not decode
+// (malformed serialisation) as a bad frame, with the reason, as the
+// pipeline does for frames it cannot convert.
+func (p *Pipeline) Reject(err error) {
+	p.stats.received()
+	p.reject(err)
+}
+
 // LabelInfo describes the labels this pipeline publishes.
 func (p *Pipeline) LabelInfo() msgs.LabelInfo {
 	s, sc := p.eng.Spec(), p.eng.Scoring()

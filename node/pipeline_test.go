@@ -128,6 +128,16 @@ func TestPipelineCountsBadFramesAndGoesOn(t *testing.T) {
 	}
 }
 
+// A message the transport could not even decode counts as received and bad.
+func TestPipelineRejectCountsUndecodableMessages(t *testing.T) {
+	p, _ := newTestPipeline(t)
+	p.Reject(&msgs.BadFrameError{Reason: "sensor_msgs/msg/Image: truncated uint32"})
+	snap := p.stats.take(time.Second, 0)
+	if snap.Bad != 1 || snap.TotalIn != 1 || !strings.Contains(snap.LastBad, "truncated uint32") {
+		t.Fatalf("%+v", snap)
+	}
+}
+
 func TestPipelineRunDropsAndReports(t *testing.T) {
 	p, rec := newTestPipeline(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -5,8 +5,12 @@
 #   nodejs, npm    to install the ONNX Runtime shared library from npm
 #   libopenblas    OpenBLAS's SGEMM for training (cgo, -lopenblas)
 #   go >= 1.21     fetches the Go toolchain go.mod asks for through the module proxy
+#   Cyclone DDS    cyclonedds-dev, for the ROS 2 transport (bin/osr is built
+#                  with -tags ros2 when its headers are present)
 #   ROS 1          ros-core, rostopic, rosbag and the message packages, with
 #                  OSR_SETUP_ROS=1 (the test script sets it)
+#   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++
+#                  and cmake, with OSR_SETUP_ROS=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +19,7 @@ command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 command -v git >/dev/null || need_apt+=(git)
 [ -e /usr/lib/x86_64-linux-gnu/libopenblas.so ] || [ -e /usr/lib/aarch64-linux-gnu/libopenblas.so ] || need_apt+=(libopenblas-dev)
+[ -f /usr/include/dds/dds.h ] || need_apt+=(cyclonedds-dev)
 # ROS 1 from Debian, for the node's integration tests (OSR_SETUP_ROS=1), and
 # scikit-learn to cross-check the metrics.
 if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
@@ -24,6 +29,13 @@ if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
 	/usr/bin/python3 -c 'import sensor_msgs.msg' 2>/dev/null || need_apt+=(python3-sensor-msgs)
 	/usr/bin/python3 -c 'import diagnostic_msgs.msg' 2>/dev/null || need_apt+=(python3-diagnostic-msgs)
 	/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
+	# The ROS 2 transport's tests: Cyclone's IDL compiler for the CDR
+	# cross-check, and a Fast DDS peer built with fastddsgen and g++.
+	command -v idlc >/dev/null || need_apt+=(cyclonedds-tools)
+	command -v g++ >/dev/null || need_apt+=(g++)
+	command -v cmake >/dev/null || need_apt+=(cmake)
+	command -v fastddsgen >/dev/null || need_apt+=(fastddsgen)
+	[ -f /usr/include/fastdds/dds/domain/DomainParticipant.hpp ] || need_apt+=(libfastrtps-dev)
 fi
 
 as_root() {
@@ -51,11 +63,15 @@ export PATH="$PATH:/usr/local/go/bin:/usr/lib/go-1.23/bin"
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 
 lib=node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
-if [ ! -f "$lib" ] || [ ! -d node_modules/@foxglove/rosmsg2-serialization ]; then
-	echo "setup: npm install (onnxruntime-node, and the test-only CDR reference serializer)" >&2
+if [ ! -f "$lib" ] || [ ! -d node_modules/@foxglove/rosmsg2-serialization ] || [ ! -d node_modules/@mcap/core ]; then
+	echo "setup: npm install (onnxruntime-node, and the test-only CDR reference serializer and MCAP writer)" >&2
 	npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 fi
 [ -f "$lib" ] || { echo "setup: $lib missing after npm install" >&2; exit 1; }
 
+# The ROS 2 transport links Cyclone DDS (cgo); without its headers osr
+# builds without it and says so when node.transport is ros2.
+OSR_TAGS=()
+[ -f /usr/include/dds/dds.h ] && OSR_TAGS=(-tags ros2)
 mkdir -p bin
-go build -o bin/osr ./cmd/osr
+go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr

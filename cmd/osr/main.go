@@ -14,8 +14,25 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+	root := newRootCmd()
+	root.SetArgs(rosArgsLast(os.Args[1:]))
+	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "osr:", err)
 		os.Exit(1)
 	}
+}
+
+// rosArgsLast puts "--" before the --ros-args section that ros2 launch and
+// ros2 run append, so that the flag parser hands it to the node command as
+// arguments instead of rejecting -r and --params-file.
+func rosArgsLast(args []string) []string {
+	for i, a := range args {
+		if a == "--" {
+			return args
+		}
+		if a == "--ros-args" {
+			return append(append(append([]string{}, args[:i]...), "--"), args[i:]...)
+		}
+	}
+	return args
 }

@@ -25,7 +25,7 @@ var osrBin string
 func TestMain(m *testing.M) {
 	root, _ := filepath.Abs("../..")
 	osrBin = filepath.Join(root, "bin", "osr")
-	build := exec.Command("go", "build", "-o", osrBin, "./cmd/osr")
+	build := exec.Command("go", append(append([]string{"build"}, buildTags...), "-o", osrBin, "./cmd/osr")...)
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build osr: %v\n%s", err, out)

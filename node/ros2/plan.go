@@ -1,0 +1,183 @@
+package ros2
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"osr/config"
+	"osr/msgs"
+	"osr/node"
+)
+
+// Options configure the transport.
+type Options struct {
+	Node   config.Node
+	ROS2   config.ROS2
+	Remaps map[string]string // from name:=value and --ros-args -r arguments
+	Logger *slog.Logger
+}
+
+// Endpoint is one DDS reader or writer as a ROS 2 node creates it.
+type Endpoint struct {
+	Name           string // resolved ROS name, /osr/labels
+	Topic          string // DDS topic, rt/osr/labels
+	ROSType        string // sensor_msgs/msg/Image
+	Type           string // DDS type, sensor_msgs::msg::dds_::Image_
+	Reliable       bool
+	TransientLocal bool
+	Depth          int
+}
+
+// Plan is everything the transport resolves before touching DDS: names,
+// domain, and the endpoints with their QoS.
+type Plan struct {
+	Names   node.Names
+	Domain  uint32
+	GidSize int
+	Input   string // raw or compressed, to start with
+	// InputAuto: node.input is auto, so the camera reader follows the type
+	// the topic's publishers use.
+	InputAuto                                            bool
+	Image                                                Endpoint
+	Labels, Score, Mask, Overlay, LabelInfo, Diagnostics Endpoint
+	// Discovery is ros_discovery_info, outside the rt/ namespace.
+	Discovery Endpoint
+}
+
+// NewPlan resolves the node's name (__node or __name, __ns remaps win over
+// the config), the domain (config, else $ROS_DOMAIN_ID, else 0) and the
+// endpoints.
+func NewPlan(o Options) (Plan, error) {
+	r := o.Remaps
+	names := node.Names{Namespace: o.Node.Namespace, Node: o.Node.Name, Remaps: r}
+	for _, k := range []string{"__name", "__node"} {
+		if v, ok := r[k]; ok {
+			names.Node = v
+		}
+	}
+	if v, ok := r["__ns"]; ok {
+		names.Namespace = "/" + strings.Trim(v, "/")
+	}
+	p := Plan{Names: names, GidSize: msgs.GidSize}
+	if o.ROS2.Distro == "humble" {
+		p.GidSize = msgs.GidSizeHumble
+	}
+	switch d := o.ROS2.DomainID; {
+	case d >= 0:
+		p.Domain = uint32(d)
+	case os.Getenv("ROS_DOMAIN_ID") != "":
+		v, err := strconv.ParseUint(strings.TrimSpace(os.Getenv("ROS_DOMAIN_ID")), 10, 32)
+		if err != nil || v > 232 {
+			return Plan{}, fmt.Errorf("ROS_DOMAIN_ID=%q: want a domain id in [0, 232]", os.Getenv("ROS_DOMAIN_ID"))
+		}
+		p.Domain = uint32(v)
+	}
+	n := o.Node
+	p.Input = n.Input
+	if p.Input == "auto" {
+		// Until a publisher shows its type: the image_transport naming
+		// convention.
+		p.InputAuto = true
+		p.Input = "raw"
+		if strings.HasSuffix(names.Resolve(n.ImageTopic), "/compressed") {
+			p.Input = "compressed"
+		}
+	}
+	var err error
+	ep := func(name, rosType string, reliable, transientLocal bool, depth int) Endpoint {
+		e := Endpoint{Name: names.Resolve(name), ROSType: rosType, Reliable: reliable, TransientLocal: transientLocal, Depth: depth}
+		e.Topic = "rt" + e.Name
+		var terr error
+		if e.Type, terr = msgs.DDSTypeName(rosType); terr != nil && err == nil {
+			err = terr
+		}
+		return e
+	}
+	q := o.ROS2
+	outRel := q.OutputReliability == "reliable"
+	p.Image = ep(n.ImageTopic, msgs.ROS2Image, q.ImageReliability == "reliable", false, q.ImageDepth)
+	p.Image = p.ImageEndpoint(p.Input)
+	p.Labels = ep(n.LabelsTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+	p.Score = ep(n.ScoreTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+	p.Mask = ep(n.MaskTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+	p.Overlay = ep(n.OverlayTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+	p.Diagnostics = ep(n.DiagnosticsTopic, msgs.ROS2DiagnosticArray, outRel, false, q.OutputDepth)
+	p.LabelInfo = ep(n.LabelInfoTopic, msgs.ROS2LabelInfo, true, true, 1)
+	// rmw's discovery topic: reliable, transient-local, keep last 1.
+	p.Discovery = ep("/ros_discovery_info", msgs.ROS2ParticipantEntitiesInfo, true, true, 1)
+	p.Discovery.Topic = "ros_discovery_info"
+	if err != nil {
+		return Plan{}, err
+	}
+	return p, nil
+}
+
+// ImageEndpoint is the camera reader for raw or compressed input.
+func (p Plan) ImageEndpoint(input string) Endpoint {
+	e := p.Image
+	e.ROSType, e.Type = msgs.ROS2Image, "sensor_msgs::msg::dds_::Image_"
+	if input == "compressed" {
+		e.ROSType, e.Type = msgs.ROS2CompressedImage, "sensor_msgs::msg::dds_::CompressedImage_"
+	}
+	return e
+}
+
+// inputOf maps the DDS types of a topic's publishers to the input kind;
+// "" when they do not say (none, or both kinds).
+func inputOf(types []string) string {
+	raw, compressed := false, false
+	for _, t := range types {
+		switch t {
+		case "sensor_msgs::msg::dds_::Image_":
+			raw = true
+		case "sensor_msgs::msg::dds_::CompressedImage_":
+			compressed = true
+		}
+	}
+	switch {
+	case raw && !compressed:
+		return "raw"
+	case compressed && !raw:
+		return "compressed"
+	}
+	return ""
+}
+
+// Outputs are the writers that carry the pipeline's outputs, in a fixed order.
+func (p Plan) Outputs() []Endpoint {
+	return []Endpoint{p.Labels, p.Score, p.Mask, p.Overlay, p.Diagnostics, p.LabelInfo}
+}
+
+// EntitiesInfo is the ros_discovery_info message of a participant that
+// holds this one node.
+func (p Plan) EntitiesInfo(participant msgs.Gid, readers, writers []msgs.Gid) *msgs.ParticipantEntitiesInfo {
+	return &msgs.ParticipantEntitiesInfo{Gid: participant, Nodes: []msgs.NodeEntitiesInfo{{
+		Namespace: p.Names.Namespace, Name: p.Names.Node, Readers: readers, Writers: writers,
+	}}}
+}
+
+// encode serialises an output message for its DDS writer.
+func encode(m any) ([]byte, error) {
+	switch m := m.(type) {
+	case *msgs.Image:
+		return msgs.EncodeImageCDR(m), nil
+	case *msgs.DiagnosticArray:
+		return msgs.EncodeDiagnosticArrayCDR(m), nil
+	case *msgs.VisionLabelInfo:
+		return msgs.EncodeLabelInfoCDR(m), nil
+	}
+	return nil, fmt.Errorf("no CDR encoding for %T", m)
+}
+
+// decodeFrame parses a camera message of the plan's input kind.
+func decodeFrame(input string, data []byte) (node.Frame, error) {
+	if input == "compressed" {
+		m, err := msgs.DecodeCompressedImageCDR(data)
+		return node.Frame{Compressed: m}, err
+	}
+	m, err := msgs.DecodeImageCDR(data)
+	return node.Frame{Raw: m}, err
+}

@@ -1,0 +1,352 @@
+//go:build ros2
+
+package ros2
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"osr/msgs"
+	"osr/node"
+)
+
+// Built reports whether this binary has the ROS 2 transport.
+const Built = true
+
+// sink is one output writer. Publish hands the message to the writer's
+// goroutine through a one-message slot, so that serialisation and a slow
+// reliable subscriber never hold up the pipeline; a message not yet sent
+// when the next arrives is replaced.
+type sink struct {
+	ep     Endpoint
+	w      atomic.Int32 // entity; 0 while not connected
+	always bool         // publish with no subscriber (diagnostics)
+	slot   *node.Slot[any]
+}
+
+func newSink(ep Endpoint, always bool) *sink {
+	return &sink{ep: ep, always: always, slot: node.NewSlot[any]()}
+}
+
+func (s *sink) Publish(m any) { s.slot.Offer(m) }
+
+func (s *sink) HasSubscribers() bool {
+	if s.always {
+		return true
+	}
+	w := entity(s.w.Load())
+	return w > 0 && matched(w) > 0
+}
+
+// run writes what Publish hands over until ctx ends.
+func (s *sink) run(ctx context.Context, log *slog.Logger) {
+	var lastErr time.Time
+	for {
+		m, err := s.slot.Take(ctx)
+		if err != nil {
+			return
+		}
+		w := entity(s.w.Load())
+		if w <= 0 {
+			continue
+		}
+		data, err := encode(m)
+		if err == nil {
+			err = write(w, data)
+		}
+		if err != nil && time.Since(lastErr) > 10*time.Second {
+			log.Warn("output not sent", "topic", s.ep.Name, "err", err)
+			lastErr = time.Now()
+		}
+	}
+}
+
+// Transport connects a pipeline to a DDS domain as a ROS 2 node.
+type Transport struct {
+	opts Options
+	plan Plan
+	log  *slog.Logger
+
+	labels, score, mask, overlay, diagnostics *sink
+}
+
+// New resolves names, domain and QoS; Run joins the domain.
+func New(opts Options) (*Transport, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	plan, err := NewPlan(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Transport{
+		opts: opts, plan: plan, log: opts.Logger,
+		labels: newSink(plan.Labels, false), score: newSink(plan.Score, false), mask: newSink(plan.Mask, false),
+		overlay: newSink(plan.Overlay, false), diagnostics: newSink(plan.Diagnostics, true),
+	}, nil
+}
+
+// Sinks are the pipeline's outputs on this transport.
+func (t *Transport) Sinks() node.Sinks {
+	return node.Sinks{Labels: t.labels, Score: t.score, Mask: t.mask, Overlay: t.overlay, Diagnostics: t.diagnostics}
+}
+
+// Now is wall time: the ROS 2 transport does not follow /clock.
+func (t *Transport) Now() time.Time { return time.Now() }
+
+// NodePath is the node's absolute name.
+func (t *Transport) NodePath() string { return t.plan.Names.NodePath() }
+
+// Plan is what New resolved.
+func (t *Transport) Plan() Plan { return t.plan }
+
+// Run joins the DDS domain, feeds camera frames to p and publishes its
+// outputs until ctx ends, then deletes the participant, which tells peers
+// that the node's endpoints are gone.
+func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
+	pp, err := newParticipant(t.plan.Domain, t.opts.ROS2.CycloneConfig, "enclave=/;")
+	if err != nil {
+		return err
+	}
+	defer pp.close()
+
+	var writers []msgs.Gid
+	sinks := []*sink{t.labels, t.score, t.mask, t.overlay, t.diagnostics}
+	for _, s := range sinks {
+		w, err := pp.writer(s.ep)
+		if err != nil {
+			return err
+		}
+		s.w.Store(int32(w))
+		defer s.w.Store(0)
+		g, err := gid(w)
+		if err != nil {
+			return err
+		}
+		writers = append(writers, g)
+	}
+	labelInfo, err := pp.writer(t.plan.LabelInfo)
+	if err != nil {
+		return err
+	}
+	li := p.LabelInfo().ROS2(msgs.Header{Stamp: time.Now()})
+	if err := write(labelInfo, msgs.EncodeLabelInfoCDR(li)); err != nil {
+		return fmt.Errorf("label info: %w", err)
+	}
+	g, err := gid(labelInfo)
+	if err != nil {
+		return err
+	}
+	writers = append(writers, g)
+	discovery, err := pp.writer(t.plan.Discovery)
+	if err != nil {
+		return err
+	}
+	stop, err := pp.guard()
+	if err != nil {
+		return err
+	}
+	pubs, err := pp.publicationsReader()
+	if err != nil {
+		return err
+	}
+	c := &camera{t: t, pp: pp, stop: stop, discovery: discovery, writers: writers}
+	if err := c.open(t.plan.Input); err != nil {
+		return err
+	}
+	defer c.close()
+
+	t.log.Info("joined the DDS domain as a ROS 2 node", "domain", t.plan.Domain, "node", t.plan.Names.NodePath(),
+		"image", t.plan.Image.Name, "input", t.plan.Input, "image_reliable", t.plan.Image.Reliable,
+		"outputs", []string{t.plan.Labels.Name, t.plan.Score.Name, t.plan.Mask.Name, t.plan.Overlay.Name})
+
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		trigger(stop)
+		wg.Wait() // nothing may touch an entity once the participant is gone
+	}()
+	for _, s := range sinks {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.run(ctx, t.log) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); t.watch(ctx, c, pubs, sinks, labelInfo) }()
+
+	errc := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errc <- c.receive(ctx, p)
+	}()
+	select {
+	case <-ctx.Done():
+		trigger(stop)
+		return <-errc
+	case err := <-errc:
+		return err
+	}
+}
+
+// camera is the camera reader. With node.input auto it is replaced by one
+// of the other type when the topic's publishers switch between raw and
+// compressed images; the switch happens in the receiving goroutine, which
+// alone uses the reader.
+type camera struct {
+	t         *Transport
+	pp        *participant
+	stop      entity // guard condition that ends receive
+	discovery entity // ros_discovery_info writer
+	writers   []msgs.Gid
+
+	input      string
+	want       atomic.Pointer[string] // input kind the publishers use, set by watch
+	reader, tp entity
+	matched    atomic.Int32 // reader entity, for watch's status checks
+	wt         *waiter
+}
+
+// open creates the reader for input and announces the node's endpoints.
+func (c *camera) open(input string) error {
+	ep := c.t.plan.ImageEndpoint(input)
+	rd, tp, err := c.pp.reader(ep)
+	if err != nil {
+		return err
+	}
+	wt, err := c.pp.waiter(rd, c.stop)
+	if err != nil {
+		deleteEntity(tp)
+		return err
+	}
+	c.input, c.reader, c.tp, c.wt = input, rd, tp, wt
+	c.matched.Store(int32(rd))
+	g, err := gid(rd)
+	if err != nil {
+		return err
+	}
+	return c.t.announce(c.pp, c.discovery, []msgs.Gid{g}, c.writers)
+}
+
+func (c *camera) close() {
+	c.matched.Store(0)
+	if c.wt != nil {
+		c.wt.close()
+	}
+	deleteEntity(c.tp) // deletes the reader too
+	c.reader, c.tp, c.wt = 0, 0, nil
+}
+
+// receive takes camera samples until ctx ends. A sample that does not
+// decode is counted as a bad frame and skipped.
+func (c *camera) receive(ctx context.Context, p *node.Pipeline) error {
+	for ctx.Err() == nil {
+		if w := c.want.Load(); w != nil && *w != c.input {
+			c.t.log.Info("camera topic now carries "+*w+" images: switching the reader", "topic", c.t.plan.Image.Name)
+			c.close()
+			if err := c.open(*w); err != nil {
+				return err
+			}
+		}
+		c.wt.wait(int64(time.Second))
+		// Clear a wake-up for a switch; a shutdown one needs no clearing:
+		// ctx ended before it, and the loop checks ctx before waiting.
+		untrigger(c.stop)
+		for ctx.Err() == nil {
+			data, ok, err := take(c.reader)
+			if err != nil {
+				return fmt.Errorf("camera %s: %w", c.t.plan.Image.Name, err)
+			}
+			if !ok {
+				break
+			}
+			if data == nil {
+				continue // a state change, not a frame
+			}
+			f, err := decodeFrame(c.input, data)
+			if err != nil {
+				p.Reject(&msgs.BadFrameError{Reason: err.Error()})
+				continue
+			}
+			f.Received = time.Now()
+			p.Offer(f)
+		}
+	}
+	return nil
+}
+
+// announce publishes the participant's ros_discovery_info, which ROS 2
+// tools read to map DDS endpoints to nodes.
+func (t *Transport) announce(pp *participant, w entity, readers, writers []msgs.Gid) error {
+	self, err := gid(pp.pp)
+	if err != nil {
+		return err
+	}
+	data, err := msgs.EncodeParticipantEntitiesInfoCDR(t.plan.EntitiesInfo(self, readers, writers), t.plan.GidSize)
+	if err != nil {
+		return err
+	}
+	if err := write(w, data); err != nil {
+		return fmt.Errorf("ros_discovery_info: %w", err)
+	}
+	return nil
+}
+
+// watch logs matching changes and QoS mismatches once a second: a reliable
+// camera reader never matches a best-effort camera, and DDS says so only
+// through these statuses. With node.input auto it also tells the camera
+// which type the topic's publishers use.
+func (t *Transport) watch(ctx context.Context, c *camera, pubs entity, sinks []*sink, labelInfo entity) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastPubs := -1
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if t.plan.InputAuto {
+			types, err := publishedTypes(pubs, t.plan.Image.Topic)
+			if err != nil {
+				t.log.Warn("cannot read discovered publications", "err", err)
+			} else if in := inputOf(types); in != "" {
+				if w := c.want.Load(); w == nil || *w != in {
+					c.want.Store(&in)
+					trigger(c.stop) // receive switches now, not after its wait
+				}
+			}
+		}
+		camera := entity(c.matched.Load())
+		if camera <= 0 {
+			continue
+		}
+		if n := publishers(camera); n != lastPubs {
+			t.log.Info("camera publishers", "topic", t.plan.Image.Name, "matched", n)
+			lastPubs = n
+		}
+		if n, policy := incompatible(camera, true); n > 0 {
+			t.log.Warn("a camera publisher does not match this node's QoS", "topic", t.plan.Image.Name, "policy", policy,
+				"publishers", n, "hint", hint(policy, t.plan.Image.Reliable))
+		}
+		for _, s := range sinks {
+			if n, policy := incompatible(entity(s.w.Load()), false); n > 0 {
+				t.log.Warn("a subscriber asks for QoS this output does not offer", "topic", s.ep.Name, "policy", policy, "subscribers", n)
+			}
+		}
+		if n, policy := incompatible(labelInfo, false); n > 0 {
+			t.log.Warn("a subscriber asks for QoS label info does not offer", "topic", t.plan.LabelInfo.Name, "policy", policy, "subscribers", n)
+		}
+	}
+}
+
+func hint(policy string, reliable bool) string {
+	if policy == "reliability" && reliable {
+		return "best-effort cameras need ros2.image_reliability: best_effort"
+	}
+	return ""
+}
