@@ -134,10 +134,10 @@ func lastLine(b []byte) string {
 	return lines[len(lines)-1]
 }
 
-// sgemmPeak is OpenBLAS's SGEMM rate on 1024² matrices, one single-
+// sgemmPeak is OpenBLAS's SGEMM rate on 2048² matrices, one single-
 // threaded GEMM per core at once (how the ops call it).
 func sgemmPeak() float64 {
-	const n, reps = 1024, 6
+	const n, reps = 2048, 3
 	k := runtime.GOMAXPROCS(0)
 	mats := make([][3][]float32, k)
 	for i := range mats {

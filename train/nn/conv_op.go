@@ -29,26 +29,26 @@ func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
 
 // col is worker w's column buffer of at least n floats.
 func (ws *Workspace) col(w, n int) []float32 {
-	for len(ws.cols) <= w {
-		ws.cols = append(ws.cols, nil)
-	}
 	ws.cols[w] = grow(ws.cols[w], n)
 	return ws.cols[w]
 }
 
 // part is worker w's partial-sum buffer of n floats.
 func (ws *Workspace) part(w, n int) []float32 {
-	for len(ws.parts) <= w {
-		ws.parts = append(ws.parts, nil)
-	}
 	ws.parts[w] = grow(ws.parts[w], n)
 	return ws.parts[w]
 }
 
 // forImages runs fn for images [0, n), split over workers(n) goroutines;
-// each image runs im2col and a single-threaded GEMM on its worker.
-func forImages(n int, fn func(worker, lo, hi int)) {
+// each image runs im2col and a single-threaded GEMM on its worker, with
+// that worker's buffers in ws.
+func (ws *Workspace) forImages(n int, fn func(worker, lo, hi int)) {
 	k := workers(n)
+	// Sized here, before the workers start, so that they never append.
+	for len(ws.cols) < k {
+		ws.cols = append(ws.cols, nil)
+		ws.parts = append(ws.parts, nil)
+	}
 	if k == 1 {
 		fn(0, 0, n)
 		return
@@ -159,7 +159,7 @@ func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 	if o.ws.KeepColumns && !g.pointwise() {
 		o.kept = grow(o.kept, n*g.kk()*g.p())
 	}
-	forImages(n, func(wk, lo, hi int) {
+	o.ws.forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			yi := yd[i*out*g.p() : (i+1)*out*g.p()]
 			if o.kept != nil {
@@ -236,7 +236,7 @@ func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
 	dx := o.output(false, n, c, h, w)
 	dxd := f32(dx)
 	wm := view(wt, out, g.kk(), g.kk(), 0)
-	forImages(n, func(wk, lo, hi int) {
+	o.ws.forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dxi := dxd[i*c*h*w : (i+1)*c*h*w]
 			dyi := dy[i*out*g.p():]
@@ -286,7 +286,7 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 	dw := o.output(false, out, c, o.spec.K, o.spec.K)
 	x, dy := f32(in[0]), f32(in[1])
 	k := workers(n)
-	forImages(n, func(wk, lo, hi int) {
+	o.ws.forImages(n, func(wk, lo, hi int) {
 		// Each worker sums its images into its own buffer; worker 0's is
 		// the output itself.
 		part := f32(dw)
