@@ -23,11 +23,11 @@ func BenchmarkSegStep(b *testing.B) {
 	enc, up := net.Groups()
 	st.opt = nn.NewAdam([]nn.Group{{Params: enc, LR: 1e-4}, {Params: up, LR: 4e-4}}, 1000, 1e-7)
 	r := rand.New(rand.NewPCG(1, 1))
-	for i, d := 0, st.Input.Float32s(); i < len(d); i++ {
+	for i, d := 0, st.Input; i < len(d); i++ {
 		d[i] = float32(r.NormFloat64())
 	}
-	for i := range st.Targets.Labels {
-		st.Targets.Labels[i] = uint8(r.IntN(11))
+	for i := range st.Labels {
+		st.Labels[i] = uint8(r.IntN(11))
 	}
 	if _, err := st.Run(); err != nil {
 		b.Fatal(err)

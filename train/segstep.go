@@ -1,6 +1,9 @@
 package train
 
 import (
+	"runtime"
+	"sync"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -8,57 +11,127 @@ import (
 )
 
 // segStep is one compiled training step of the segmenter for a fixed
-// batch and crop size: the caller fills Input and Targets, Run does
-// forward, backward and the optimiser update.
+// batch and crop size: the caller fills Input, Labels and Weights, Run
+// does forward, backward and the optimiser update.
+//
+// The batch is split into replicas, one per core, each a graph of its own
+// that runs on its own goroutine; their gradients are averaged. Each
+// replica's batch norms use its own images' statistics (as multi-GPU
+// training without synchronised batch norm does), and only the first
+// updates the running averages.
 type segStep struct {
-	net     *LDN
+	net      *LDN
+	opt      *nn.Adam
+	n, h, w  int
+	Input    []float32 // [N,3,H,W] normalised images
+	Labels   []uint8   // [N,H,W]
+	Weights  []float32 // per-class cross-entropy weights; nil = 1
+	Lambda   float32   // weight of the outlier term
+	replicas []*replica
+	flops    float64
+	grad     []float32
+}
+
+type replica struct {
+	lo, hi  int // images of the batch
 	graph   *nn.Graph
-	image   *G.Node
-	Input   *tensor.Dense // [N,3,H,W] normalised images
-	Targets *nn.Targets
+	input   *tensor.Dense
+	targets *nn.Targets
 	prog    *nn.Program
-	opt     *nn.Adam
 }
 
 // newSegStep compiles the step. With imageGrad the program also yields the
 // loss gradient for the input image, which trains the flow that made the
 // pasted outliers.
 func newSegStep(net *LDN, opt *nn.Adam, n, h, w int, imageGrad bool) (*segStep, error) {
-	g := nn.NewGraph(net.Store)
-	x, xv := g.Input("image", n, 3, h, w)
-	logits := net.Forward(g, x, true)
-	t := &nn.Targets{Labels: make([]uint8, n*h*w)}
-	loss := g.Apply(func() (*G.Node, error) { return nn.SegLoss(logits, t) })
-	var extra G.Nodes
+	s := &segStep{net: net, opt: opt, n: n, h: h, w: w,
+		Input: make([]float32, n*3*h*w), Labels: make([]uint8, n*h*w)}
+	k := min(runtime.GOMAXPROCS(0), n)
+	for r := range k {
+		rp := &replica{lo: r * n / k, hi: (r + 1) * n / k}
+		m := rp.hi - rp.lo
+		g := nn.NewGraph(net.Store)
+		g.NoStatUpdates = r > 0
+		if k > 1 {
+			g.WS.Workers = 1
+		}
+		x, xv := g.Input("image", m, 3, h, w)
+		logits := net.Forward(g, x, true)
+		rp.targets = &nn.Targets{Labels: make([]uint8, m*h*w)}
+		loss := g.Apply(func() (*G.Node, error) { return nn.SegLoss(logits, rp.targets) })
+		var extra G.Nodes
+		if imageGrad {
+			extra = G.Nodes{x}
+		}
+		prog, err := nn.CompileLoss(g, loss, extra)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		rp.graph, rp.input, rp.prog = g, xv, prog
+		s.flops += g.ConvFLOPs
+		s.replicas = append(s.replicas, rp)
+	}
 	if imageGrad {
-		extra = G.Nodes{x}
+		s.grad = make([]float32, len(s.Input))
 	}
-	prog, err := nn.CompileLoss(g, loss, extra)
-	if err != nil {
-		return nil, err
-	}
-	return &segStep{net: net, graph: g, image: x, Input: xv, Targets: t, prog: prog, opt: opt}, nil
+	return s, nil
 }
 
-// Run does one step and returns the loss. A non-finite loss returns
-// nn.ErrNonFinite before the weights change.
+// Run does one step and returns the loss (the mean over replicas). A
+// non-finite loss returns nn.ErrNonFinite before the weights change.
 func (s *segStep) Run() (float64, error) {
 	s.net.Store.SetTrain(true)
-	loss, err := s.prog.Run()
-	if err == nil && s.opt != nil {
-		s.opt.Step(1)
+	plane := 3 * s.h * s.w
+	losses := make([]float64, len(s.replicas))
+	errs := make([]error, len(s.replicas))
+	var wg sync.WaitGroup
+	for i, rp := range s.replicas {
+		copy(rp.input.Float32s(), s.Input[rp.lo*plane:rp.hi*plane])
+		copy(rp.targets.Labels, s.Labels[rp.lo*s.h*s.w:rp.hi*s.h*s.w])
+		rp.targets.Weights, rp.targets.Lambda = s.Weights, s.Lambda
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			losses[i], errs[i] = rp.prog.Exec()
+		}()
 	}
-	for _, p := range s.prog.Params() {
+	wg.Wait()
+	var loss float64
+	for i, rp := range s.replicas {
+		if errs[i] != nil {
+			return losses[i], errs[i]
+		}
+		loss += losses[i] / float64(len(s.replicas))
+		rp.prog.AddGrads()
+		if s.grad != nil {
+			inv := 1 / float32(len(s.replicas))
+			dst := s.grad[rp.lo*plane : rp.hi*plane]
+			for j, v := range rp.prog.ExtraGrad(0) {
+				dst[j] = v * inv
+			}
+		}
+	}
+	if s.opt != nil {
+		s.opt.Step(1 / float32(len(s.replicas)))
+	}
+	for _, p := range s.replicas[0].prog.Params() {
 		p.ZeroGrad()
 	}
-	return loss, err
+	return loss, nil
 }
 
-// ImageGrad is the loss gradient for the input after Run (imageGrad only).
-func (s *segStep) ImageGrad() []float32 { return s.prog.ExtraGrad(0) }
+// ImageGrad is the loss gradient for the input after Run (imageGrad only),
+// for the replicas' mean loss.
+func (s *segStep) ImageGrad() []float32 { return s.grad }
 
 // FLOPs is the step's convolution work: forward plus the two backward
 // GEMMs, 3x the forward multiply-adds times 2.
-func (s *segStep) FLOPs() float64 { return 3 * s.graph.ConvFLOPs }
+func (s *segStep) FLOPs() float64 { return 3 * s.flops }
 
-func (s *segStep) Close() error { return s.prog.Close() }
+func (s *segStep) Close() error {
+	for _, rp := range s.replicas {
+		rp.prog.Close()
+	}
+	return nil
+}

@@ -140,7 +140,7 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 	for i, im := range images {
 		labels[i] = im.labels
 	}
-	step.Targets.Weights = classWeights(labels, len(classes))
+	step.Weights = classWeights(labels, len(classes))
 	enc, up := net.Groups()
 	opt := nn.NewAdam([]nn.Group{{Params: enc, LR: cfg.LR.Encoder}, {Params: up, LR: cfg.LR.Upsampling}}, cfg.Steps, cfg.LR.Min)
 	step.opt = opt
@@ -225,7 +225,7 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 			fmt.Fprintln(t.opts.Progress)
 			return nil, fmt.Errorf("%w at step %d of %d (checkpoint saved; continue with --resume): %v", ErrStopped, t.at, cfg.Steps, context.Cause(ctx))
 		}
-		fillBatch(t.rng, t.images, t.norm, t.step.Input.Float32s(), t.step.Targets.Labels, cfg.Batch, cfg.Crop[1], cfg.Crop[0])
+		fillBatch(t.rng, t.images, t.norm, t.step.Input, t.step.Labels, cfg.Batch, cfg.Crop[1], cfg.Crop[0])
 		loss, err := t.step.Run()
 		if err != nil {
 			bar.Exit()

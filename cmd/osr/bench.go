@@ -116,7 +116,8 @@ their ratio and the share of the SGEMM peak osr achieves.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps (after one warm-up step)")
+	f.IntVar(&o.Steps, "steps", o.Steps, "timed steps per round (after one warm-up step)")
+	f.IntVar(&o.Rounds, "rounds", o.Rounds, "alternating osr and PyTorch rounds")
 	f.StringVar(&o.Python, "python", o.Python, "python3 with torch for the reference (\"\" skips it)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.BoolVar(&memory, "memory", false, "measure memory with and without recomputing im2col in the backward pass instead")

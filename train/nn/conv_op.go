@@ -20,12 +20,21 @@ type Workspace struct {
 	// one im2col per conv, at K² times each conv input in memory. Off by
 	// default; `osr bench train` measures both.
 	KeepColumns bool
+	// Workers caps the goroutines a conv uses (0: one per core); replicas
+	// of a batch that run at once take one each.
+	Workers int
 
 	cols, parts [][]float32
 }
 
 // workers is how many goroutines an op over n images uses.
-func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+func (ws *Workspace) workers(n int) int {
+	k := runtime.GOMAXPROCS(0)
+	if ws.Workers > 0 {
+		k = ws.Workers
+	}
+	return max(1, min(k, n))
+}
 
 // col is worker w's column buffer of at least n floats.
 func (ws *Workspace) col(w, n int) []float32 {
@@ -43,7 +52,7 @@ func (ws *Workspace) part(w, n int) []float32 {
 // each image runs im2col and a single-threaded GEMM on its worker, with
 // that worker's buffers in ws.
 func (ws *Workspace) forImages(n int, fn func(worker, lo, hi int)) {
-	k := workers(n)
+	k := ws.workers(n)
 	// Sized here, before the workers start, so that they never append.
 	for len(ws.cols) < k {
 		ws.cols = append(ws.cols, nil)
@@ -285,7 +294,7 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 	out := in[1].Shape()[1]
 	dw := o.output(false, out, c, o.spec.K, o.spec.K)
 	x, dy := f32(in[0]), f32(in[1])
-	k := workers(n)
+	k := o.ws.workers(n)
 	o.ws.forImages(n, func(wk, lo, hi int) {
 		// Each worker sums its images into its own buffer; worker 0's is
 		// the output itself.

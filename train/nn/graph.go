@@ -87,6 +87,9 @@ func (s *Store) Count() int {
 // keep the first error and turn later calls into no-ops, so that network
 // definitions read as straight-line code; Err reports it.
 type Graph struct {
+	// NoStatUpdates keeps this graph's batch norms from updating the
+	// running averages (every replica of a batch but the first).
+	NoStatUpdates bool
 	// ConvFLOPs counts the forward pass's convolution work (2 per
 	// multiply-add), for reporting achieved GFLOP/s.
 	ConvFLOPs float64
@@ -200,7 +203,7 @@ func (g *Graph) BNReLU(name string, x *G.Node) *G.Node {
 	bn := g.Store.Norm(name, c)
 	gamma := g.P(name+".weight", Const(1), c)
 	beta := g.P(name+".bias", Const(0), c)
-	y := g.Apply(func() (*G.Node, error) { return bn.ApplyReLU(x, gamma, beta) })
+	y := g.Apply(func() (*G.Node, error) { return bn.apply(x, gamma, beta, true, !g.NoStatUpdates) })
 	g.onnx.batchNorm(g, y, x, bn, gamma, beta, true)
 	return y
 }

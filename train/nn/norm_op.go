@@ -19,14 +19,12 @@ type BatchNorm struct {
 	Momentum, Eps   float32
 	Train           bool // batch statistics (and running-average updates) when set
 	RunMean, RunVar []float32
-	mean, invStd    []float32
 }
 
 // NewBatchNorm is a layer over c channels with running mean 0 and variance 1.
 func NewBatchNorm(c int) *BatchNorm {
 	bn := &BatchNorm{C: c, Momentum: 0.1, Eps: 1e-5, Train: true,
-		RunMean: make([]float32, c), RunVar: make([]float32, c),
-		mean: make([]float32, c), invStd: make([]float32, c)}
+		RunMean: make([]float32, c), RunVar: make([]float32, c)}
 	fill(bn.RunVar, 1)
 	return bn
 }
@@ -34,20 +32,36 @@ func NewBatchNorm(c int) *BatchNorm {
 // Apply normalises x [N,C,H,W] per channel and applies the affine
 // parameters gamma and beta [C].
 func (bn *BatchNorm) Apply(x, gamma, beta *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&bnOp{op: newOp("batchnorm", 4, 4, 1, 1), bn: bn}, x, gamma, beta)
+	return bn.apply(x, gamma, beta, false, true)
 }
 
 // ApplyReLU is Apply followed by a ReLU, fused: one pass forward, and a
 // backward pass that masks dy on the fly instead of keeping and reading
 // the normalised tensor and a separate ReLU gradient.
 func (bn *BatchNorm) ApplyReLU(x, gamma, beta *G.Node) (*G.Node, error) {
-	return G.ApplyOp(&bnOp{op: newOp("batchnorm+relu", 4, 4, 1, 1), bn: bn, relu: true}, x, gamma, beta)
+	return bn.apply(x, gamma, beta, true, true)
+}
+
+// apply builds the op; without update, training-mode batch statistics
+// leave the running averages alone (the second replica of a batch).
+func (bn *BatchNorm) apply(x, gamma, beta *G.Node, relu, update bool) (*G.Node, error) {
+	name := "batchnorm"
+	if relu {
+		name += "+relu"
+	}
+	o := &bnOp{op: newOp(name, 4, 4, 1, 1), bn: bn, relu: relu, update: update,
+		mean: make([]float32, bn.C), invStd: make([]float32, bn.C)}
+	return G.ApplyOp(o, x, gamma, beta)
 }
 
 type bnOp struct {
 	op
-	bn   *BatchNorm
-	relu bool
+	bn     *BatchNorm
+	relu   bool
+	update bool // update the running averages in training mode
+
+	// The statistics the last forward pass used, for the backward pass.
+	mean, invStd []float32
 
 	// Per-channel Σg and Σg·x̂ (g = dy, masked by the ReLU), computed by
 	// whichever of the three gradient ops runs first in a step.
@@ -68,11 +82,11 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 	x, gamma, beta := f32(in[0]), f32(in[1]), f32(in[2])
 	bn := o.bn
 	if bn.Train {
-		bn.batchStats(x, n, p)
+		o.batchStats(x, n, p)
 	} else {
 		for ch := range c {
-			bn.mean[ch] = bn.RunMean[ch]
-			bn.invStd[ch] = float32(1 / math.Sqrt(float64(bn.RunVar[ch]+bn.Eps)))
+			o.mean[ch] = bn.RunMean[ch]
+			o.invStd[ch] = float32(1 / math.Sqrt(float64(bn.RunVar[ch]+bn.Eps)))
 		}
 	}
 	y := o.output(false, n, c, h, w)
@@ -80,8 +94,8 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
-			s := bn.invStd[ch] * gamma[ch]
-			t := beta[ch] - bn.mean[ch]*s
+			s := o.invStd[ch] * gamma[ch]
+			t := beta[ch] - o.mean[ch]*s
 			src, dst := x[k*p:(k+1)*p], yd[k*p:(k+1)*p]
 			if o.relu {
 				for i, v := range src {
@@ -100,7 +114,8 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 
 // batchStats sets mean and invStd from x and updates the running averages
 // (with the unbiased variance, as PyTorch and ONNX expect).
-func (bn *BatchNorm) batchStats(x []float32, n, p int) {
+func (o *bnOp) batchStats(x []float32, n, p int) {
+	bn := o.bn
 	m := float64(n * p)
 	parallel.For(bn.C, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -113,8 +128,11 @@ func (bn *BatchNorm) batchStats(x []float32, n, p int) {
 			}
 			mean := s / m
 			v := max(ss/m-mean*mean, 0)
-			bn.mean[ch] = float32(mean)
-			bn.invStd[ch] = float32(1 / math.Sqrt(v+float64(bn.Eps)))
+			o.mean[ch] = float32(mean)
+			o.invStd[ch] = float32(1 / math.Sqrt(v+float64(bn.Eps)))
+			if !o.update {
+				continue
+			}
 			mo := bn.Momentum
 			bn.RunMean[ch] = (1-mo)*bn.RunMean[ch] + mo*float32(mean)
 			bn.RunVar[ch] = (1-mo)*bn.RunVar[ch] + mo*float32(v*m/max(m-1, 1))
@@ -161,12 +179,11 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
 		return
 	}
 	f.sumGen = f.gen
-	bn := f.bn
 	f.sdy, f.sdyx = growF64(f.sdy, c), growF64(f.sdyx, c)
 	parallel.For(c, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var a, b float64
-			mean := bn.mean[ch]
+			mean := f.mean[ch]
 			for i := range n {
 				off := (i*c + ch) * p
 				xs, ys := x[off:off+p], y[off:off+p]
@@ -186,7 +203,7 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
 				a += float64(a32)
 				b += float64(b32)
 			}
-			f.sdy[ch], f.sdyx[ch] = a, b*float64(bn.invStd[ch])
+			f.sdy[ch], f.sdyx[ch] = a, b*float64(f.invStd[ch])
 		}
 	})
 }
@@ -215,7 +232,7 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
-			is := bn.invStd[ch]
+			is := f.invStd[ch]
 			s := gamma[ch] * is
 			off := k * p
 			xs, ys, gs, ds := x[off:off+p], y[off:off+p], dy[off:off+p], dxd[off:off+p]
@@ -224,7 +241,7 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 			if bn.Train {
 				mdy, mdyx = float32(f.sdy[ch])/m, float32(f.sdyx[ch])/m*is
 			}
-			mean := bn.mean[ch]
+			mean := f.mean[ch]
 			if f.relu {
 				for j, g := range gs {
 					ds[j] = s * (reluMask(g, ys[j]) - mdy - (xs[j]-mean)*mdyx)

@@ -59,6 +59,17 @@ var ErrNonFinite = fmt.Errorf("loss is not finite")
 // gradient into Param.G and returns the loss; a NaN or infinite loss
 // returns ErrNonFinite and leaves the gradients alone.
 func (p *Program) Run() (float64, error) {
+	loss, err := p.Exec()
+	if err == nil {
+		p.AddGrads()
+	}
+	return loss, err
+}
+
+// Exec executes the program once without touching Param.G, so that
+// programs over the same parameters (replicas of a batch) can run at once;
+// AddGrads then adds the gradients, one program at a time.
+func (p *Program) Exec() (float64, error) {
 	p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		return 0, err
@@ -70,13 +81,16 @@ func (p *Program) Run() (float64, error) {
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, fmt.Errorf("%w: %v", ErrNonFinite, loss)
 	}
+	return loss, nil
+}
+
+// AddGrads adds the last Exec's gradients into Param.G.
+func (p *Program) AddGrads() {
 	for i, prm := range p.params {
-		g := f32(p.grads[i].Value())
-		for j, v := range g {
+		for j, v := range f32(p.grads[i].Value()) {
 			prm.G[j] += v
 		}
 	}
-	return loss, nil
 }
 
 // Params are the parameters the program trains.
