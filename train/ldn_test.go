@@ -112,3 +112,32 @@ func TestLDNExportMatchesONNXRuntime(t *testing.T) {
 		t.Fatalf("ONNX logits differ from the gorgonia forward pass by up to %g (logits up to %g)", worst, scale)
 	}
 }
+
+// The full-size shape builds: DenseNet-121's encoder (about 7 M weights)
+// plus the 256-wide ladder, logits at 1/4.
+func TestLDN121Builds(t *testing.T) {
+	m, err := NewLDN(LDN121(19), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := nn.NewGraph(m.Store)
+	x, _ := g.Input("image", 1, 3, 96, 128)
+	y := m.Forward(g, x, false)
+	if err := g.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s := y.Shape(); s[1] != 19 || s[2] != 24 || s[3] != 32 {
+		t.Errorf("logits %v, want [1 19 24 32]", s)
+	}
+	enc, up := m.Groups()
+	count := func(ps []*nn.Param) (n int) {
+		for _, p := range ps {
+			n += len(p.W)
+		}
+		return n
+	}
+	if e := count(enc); e < 6_500_000 || e > 7_500_000 {
+		t.Errorf("encoder has %d weights, DenseNet-121 about 7 M", e)
+	}
+	t.Logf("LDN-121: encoder %d weights, upsampling path %d", count(enc), count(up))
+}
