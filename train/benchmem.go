@@ -33,12 +33,12 @@ func BenchMemory(ctx context.Context) ([]MemoryRow, error) {
 		}
 		rows = append(rows, MemoryRow{Network: "segmenter", Recompute: recompute, HeapMB: mb, StepMS: ms,
 			Description: "default LDN, batch 4, 480x360"})
-		ms, mb, err = measure(func() (func() error, func(), error) { return flowStep(recompute) })
+		ms, mb, err = measure(func() (func() error, func(), error) { return flowBenchStep(recompute) })
 		if err != nil {
 			return nil, err
 		}
 		rows = append(rows, MemoryRow{Network: "rnvp", Recompute: recompute, HeapMB: mb, StepMS: ms,
-			Description: "paper's RNVP, inverse + patch NLL, batch 4, 32x32"})
+			Description: "paper's RNVP, sample + inverse + patch NLL, batch 4, 32x32"})
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -98,38 +98,27 @@ func segmenterStep(recompute bool) (func() error, func(), error) {
 	return func() error { _, err := p.Run(); return err }, func() { p.Close() }, nil
 }
 
-func flowStep(recompute bool) (func() error, func(), error) {
+func flowBenchStep(recompute bool) (func() error, func(), error) {
 	f, err := NewRNVP(DefaultRNVP(), 1)
 	if err != nil {
 		return nil, nil, err
 	}
-	g := nn.NewGraph(f.Store)
-	g.WS.KeepColumns = !recompute
-	r := rand.New(rand.NewPCG(2, 2))
-	var zs []*G.Node
-	for i, s := range f.LatentShapes(4, 32, 32) {
-		z, zv := g.Input("z"+string(rune('0'+i)), s...)
-		for j, d := 0, zv.Float32s(); j < len(d); j++ {
-			d[j] = float32(r.NormFloat64())
-		}
-		zs = append(zs, z)
-	}
-	sample := f.Inverse(g, zs)
-	up, uv := g.Input("upstream", sample.Shape()...)
-	for j, d := 0, uv.Float32s(); j < len(d); j++ {
-		d[j] = float32(r.NormFloat64() * 1e-3)
-	}
-	patch, pv := g.Input("patch", 4, 3, 32, 32)
-	for j, d := 0, pv.Float32s(); j < len(d); j++ {
-		d[j] = float32(r.NormFloat64())
-	}
-	pz, logdet := f.Forward(g, patch)
-	nll := f.NLL(g, pz, logdet)
-	push := g.Apply(func() (*G.Node, error) { return G.Sum(G.Must(G.HadamardProd(sample, up))) })
-	loss := g.Apply(func() (*G.Node, error) { return G.Add(nll, push) })
-	p, err := nn.CompileLoss(g, loss, nil)
+	fs, err := newFlowStep(f, 4, 32, 1, !recompute)
 	if err != nil {
 		return nil, nil, err
 	}
-	return func() error { _, err := p.Run(); return err }, func() { p.Close() }, nil
+	r := rand.New(rand.NewPCG(2, 2))
+	for _, d := range [][]float32{fs.patch.Float32s(), fs.upstream.Float32s()} {
+		for j := range d {
+			d[j] = float32(r.NormFloat64() * 1e-3)
+		}
+	}
+	step := func() error {
+		if _, err := fs.Sample(r); err != nil {
+			return err
+		}
+		_, err := fs.Train()
+		return err
+	}
+	return step, fs.Close, nil
 }

@@ -14,7 +14,7 @@ import (
 type Config struct {
 	Data     string     `yaml:"data"`     // dataset directory with dataset.yaml
 	Protocol string     `yaml:"protocol"` // hold out this protocol's outlier ids (camvid-ood); "" trains on every class
-	Mode     string     `yaml:"mode"`     // msp: cross-entropy only (more modes come with joint training)
+	Mode     string     `yaml:"mode"`     // msp, noise or so (see Validate)
 	Model    LDNConfig  `yaml:"model"`    // classes come from the dataset
 	Flow     RNVPConfig `yaml:"flow"`
 
@@ -27,6 +27,15 @@ type Config struct {
 		Upsampling float64 `yaml:"upsampling"`
 		Min        float64 `yaml:"min"` // cosine annealing ends here
 	} `yaml:"lr"`
+	// Outliers (modes noise and so): pasted squares whose area is this
+	// share of the crop, at multiples of 2^flow.levels.
+	PatchArea [2]float64 `yaml:"patch_area"`
+	Lambda    float64    `yaml:"lambda"` // weight of KL(U‖P) on pasted pixels
+	FlowTrain     struct {
+		LR        float64 `yaml:"lr"`         // Adam learning rate of the flow
+		SegWeight float64 `yaml:"seg_weight"` // weight of the segmenter loss in the flow's loss
+	} `yaml:"flow_training"`
+
 	Mean [3]float32 `yaml:"mean"` // input normalisation, recorded in model.yaml
 	Std  [3]float32 `yaml:"std"`
 
@@ -47,6 +56,8 @@ func DefaultConfig() Config {
 		Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225},
 		CheckpointEvery: 100, ValidateEvery: 1000, LogEvery: 10, Seed: 1}
 	c.LR.Encoder, c.LR.Upsampling, c.LR.Min = 1e-3, 4e-3, 1e-7
+	c.PatchArea, c.Lambda = [2]float64{0.015, 0.08}, 0.1
+	c.FlowTrain.LR, c.FlowTrain.SegWeight = 1e-4, 1
 	return c
 }
 
@@ -89,8 +100,12 @@ func (c Config) Validate() error {
 	switch {
 	case c.Data == "":
 		return fmt.Errorf("config: data is empty")
-	case c.Mode != "msp":
-		return fmt.Errorf("config: mode %q: this version trains msp (plain cross-entropy)", c.Mode)
+	case c.Mode != "msp" && c.Mode != "noise" && c.Mode != "so":
+		return fmt.Errorf("config: mode %q: want msp (cross-entropy only), noise (pasted Gaussian noise) or so (pasted Real NVP samples, trained jointly)", c.Mode)
+	case c.Mode != "msp" && (c.PatchArea[0] <= 0 || c.PatchArea[1] < c.PatchArea[0] || c.PatchArea[1] > 0.5):
+		return fmt.Errorf("config: patch_area %v must be 0 < min <= max <= 0.5", c.PatchArea)
+	case c.Lambda < 0 || c.FlowTrain.LR <= 0 || c.FlowTrain.SegWeight < 0:
+		return fmt.Errorf("config: lambda %g, flow_training %+v must not be negative", c.Lambda, c.FlowTrain)
 	case c.Scale <= 0 || c.Scale > 4:
 		return fmt.Errorf("config: scale %g is outside (0, 4]", c.Scale)
 	case c.Crop[0] < 32 || c.Crop[1] < 32:

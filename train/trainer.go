@@ -66,6 +66,7 @@ type trainer struct {
 	at      int     // steps done
 	seconds float64 // wall time of earlier sessions
 	logf    *os.File
+	out     *outlierSource // nil in msp mode
 }
 
 // Run trains a segmenter as cfg says, checkpointing into opts.Out, and
@@ -132,7 +133,7 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 	if err != nil {
 		return nil, err
 	}
-	step, err := newSegStep(net, nil, cfg.Batch, cfg.Crop[1], cfg.Crop[0], false)
+	step, err := newSegStep(net, nil, cfg.Batch, cfg.Crop[1], cfg.Crop[0], cfg.Mode == "so")
 	if err != nil {
 		return nil, fmt.Errorf("build training graph: %w", err)
 	}
@@ -141,6 +142,14 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 		labels[i] = im.labels
 	}
 	step.Weights = classWeights(labels, len(classes))
+	step.Lambda = float32(cfg.Lambda)
+	var out *outlierSource
+	if cfg.Mode != "msp" {
+		if out, err = newOutlierSource(cfg); err != nil {
+			step.Close()
+			return nil, err
+		}
+	}
 	enc, up := net.Groups()
 	opt := nn.NewAdam([]nn.Group{{Params: enc, LR: cfg.LR.Encoder}, {Params: up, LR: cfg.LR.Upsampling}}, cfg.Steps, cfg.LR.Min)
 	step.opt = opt
@@ -151,12 +160,15 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 		return nil, err
 	}
 	return &trainer{cfg: cfg, opts: opts, ds: ds, classes: classes, images: images, net: net, opt: opt, step: step,
-		pcg: pcg, rng: rand.New(pcg), norm: newNormalizer(cfg.Mean, cfg.Std), logf: logf}, nil
+		pcg: pcg, rng: rand.New(pcg), norm: newNormalizer(cfg.Mean, cfg.Std), logf: logf, out: out}, nil
 }
 
 func (t *trainer) close() {
 	t.step.Close()
 	t.logf.Close()
+	if t.out != nil {
+		t.out.Close()
+	}
 }
 
 func (t *trainer) checkpoint() *nn.Checkpoint {
@@ -166,6 +178,10 @@ func (t *trainer) checkpoint() *nn.Checkpoint {
 	c.Capture("seg/", t.net.Store)
 	c.Optim["seg"] = t.opt.State()
 	c.Extra["seconds"] = t.seconds
+	if t.out != nil && t.out.flow != nil {
+		c.Capture("flow/", t.out.flow.Store)
+		c.Optim["flow"] = t.out.opt.State()
+	}
 	return c
 }
 
@@ -175,6 +191,14 @@ func (t *trainer) restore(c *nn.Checkpoint) error {
 	}
 	if err := t.opt.SetState(c.Optim["seg"]); err != nil {
 		return fmt.Errorf("resume: %w", err)
+	}
+	if t.out != nil && t.out.flow != nil {
+		if err := c.Restore("flow/", t.out.flow.Store); err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		if err := t.out.opt.SetState(c.Optim["flow"]); err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
 	}
 	if err := t.pcg.UnmarshalBinary(c.RNG); err != nil {
 		return fmt.Errorf("resume: random state: %w", err)
@@ -189,10 +213,19 @@ func (t *trainer) save(sessionStart time.Time) error {
 	return c.Save(filepath.Join(t.opts.Out, CheckpointFile))
 }
 
+// failed ends the progress bar and names the step and the checkpoint kept.
+func (t *trainer) failed(bar *progressbar.ProgressBar, err error) error {
+	bar.Exit()
+	fmt.Fprintln(t.opts.Progress)
+	return fmt.Errorf("step %d: %w; the last good checkpoint (%s) is kept", t.at+1, err,
+		filepath.Join(t.opts.Out, CheckpointFile))
+}
+
 // logLine is one train.log record.
 type logLine struct {
 	Step      int     `json:"step"`
 	Loss      float64 `json:"loss"`
+	FlowNLL   float64 `json:"flow_nll,omitempty"` // nats per dimension of the replaced patches
 	LREncoder float64 `json:"lr_encoder"`
 	ImagesPS  float64 `json:"images_per_s"`
 	Seconds   float64 `json:"seconds"`
@@ -213,8 +246,9 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionFullWidth())
 	bar.Set(t.at)
 	rep := &Report{TrainImages: len(t.images)}
-	var sum float64
+	var sum, sumNLL, nll float64
 	var n, done int
+	var err error
 	tick := time.Now()
 	for t.at < cfg.Steps {
 		if ctx.Err() != nil || (t.opts.stopAfter > 0 && done >= t.opts.stopAfter) {
@@ -226,12 +260,19 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("%w at step %d of %d (checkpoint saved; continue with --resume): %v", ErrStopped, t.at, cfg.Steps, context.Cause(ctx))
 		}
 		fillBatch(t.rng, t.images, t.norm, t.step.Input, t.step.Labels, cfg.Batch, cfg.Crop[1], cfg.Crop[0])
+		var placed []placement
+		if t.out != nil {
+			if placed, err = t.out.Paste(t.rng, t.step); err != nil {
+				return nil, t.failed(bar, err)
+			}
+		}
 		loss, err := t.step.Run()
+		if err == nil && t.out != nil && t.out.flow != nil {
+			nll, err = t.out.Train(t.step, placed)
+			sumNLL += nll
+		}
 		if err != nil {
-			bar.Exit()
-			fmt.Fprintln(t.opts.Progress)
-			return nil, fmt.Errorf("step %d: %w; the last good checkpoint (%s) is kept", t.at+1, err,
-				filepath.Join(t.opts.Out, CheckpointFile))
+			return nil, t.failed(bar, err)
 		}
 		t.at++
 		done++
@@ -240,10 +281,14 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 		if t.at%cfg.LogEvery == 0 || t.at == cfg.Steps {
 			ips := float64(n*cfg.Batch) / time.Since(tick).Seconds()
 			rep.FinalLoss = sum / float64(n)
-			t.log(logLine{Step: t.at, Loss: rep.FinalLoss, LREncoder: t.opt.LR(cfg.LR.Encoder), ImagesPS: ips,
-				Seconds: t.seconds + time.Since(start).Seconds()})
-			bar.Describe(fmt.Sprintf("train loss %.3f %.1f img/s", rep.FinalLoss, ips))
-			sum, n, tick = 0, 0, time.Now()
+			t.log(logLine{Step: t.at, Loss: rep.FinalLoss, FlowNLL: sumNLL / float64(n), LREncoder: t.opt.LR(cfg.LR.Encoder),
+				ImagesPS: ips, Seconds: t.seconds + time.Since(start).Seconds()})
+			desc := fmt.Sprintf("train loss %.3f", rep.FinalLoss)
+			if sumNLL != 0 {
+				desc += fmt.Sprintf(" flow nll %.3f", sumNLL/float64(n))
+			}
+			bar.Describe(fmt.Sprintf("%s %.1f img/s", desc, ips))
+			sum, sumNLL, n, tick = 0, 0, 0, time.Now()
 		}
 		bar.Set(t.at)
 		if t.at%cfg.CheckpointEvery == 0 && t.at < cfg.Steps {

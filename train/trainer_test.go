@@ -79,10 +79,26 @@ func loadParams(t *testing.T, dir string) *nn.Checkpoint {
 	return c
 }
 
+// soConfig is tinyConfig with pasted outliers: Gaussian noise, or samples
+// of a small Real NVP trained jointly.
+func soConfig(t testing.TB, mode string, steps int) Config {
+	c := tinyConfig(t, steps)
+	c.Mode = mode
+	c.Flow = RNVPConfig{Channels: 3, Levels: 2, Blocks: 1, Features: 8}
+	c.FlowTrain.LR = 1e-3
+	return c
+}
+
 // A run stopped part way and resumed ends with exactly the weights of a
-// run that was never stopped.
+// run that was never stopped, in every mode (the flow and its optimiser
+// included).
 func TestResumeIsBitIdentical(t *testing.T) {
-	cfg := tinyConfig(t, 7)
+	for _, mode := range []string{"msp", "noise", "so"} {
+		t.Run(mode, func(t *testing.T) { testResume(t, soConfig(t, mode, 7)) })
+	}
+}
+
+func testResume(t *testing.T, cfg Config) {
 	a, b := t.TempDir(), t.TempDir()
 	if _, err := Run(context.Background(), cfg, RunOptions{Out: a}); err != nil {
 		t.Fatal(err)
@@ -101,6 +117,9 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	if ca.Step != 7 || cb.Step != 7 {
 		t.Fatalf("steps %d and %d", ca.Step, cb.Step)
 	}
+	if len(ca.Params) != len(cb.Params) {
+		t.Fatalf("%d and %d parameters", len(ca.Params), len(cb.Params))
+	}
 	for name, w := range ca.Params {
 		if !slices.Equal(bitsOf(w), bitsOf(cb.Params[name])) {
 			t.Fatalf("%s differs between the straight and the resumed run", name)
@@ -108,6 +127,54 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	}
 	if !slices.Equal(ca.RNG, cb.RNG) {
 		t.Error("random states differ")
+	}
+}
+
+// In so mode the flow learns: its NLL of the replaced patches is logged
+// and falls, and its weights move from their initial values.
+func TestJointTrainingTrainsTheFlow(t *testing.T) {
+	cfg := soConfig(t, "so", 30)
+	out := t.TempDir()
+	if _, err := Run(context.Background(), cfg, RunOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	log := readLog(t, out)
+	first, last := log[0].FlowNLL, log[len(log)-2].FlowNLL
+	if first == 0 || !(last < first) {
+		t.Errorf("flow NLL per dimension went from %.3f to %.3f", first, last)
+	}
+	c := loadParams(t, out)
+	fresh, err := newOutlierSource(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	moved := 0
+	for _, p := range fresh.flow.Store.Params {
+		w, ok := c.Params["flow/"+p.Name]
+		if !ok {
+			t.Fatalf("checkpoint lacks flow/%s", p.Name)
+		}
+		if !slices.Equal(bitsOf(w), bitsOf(p.W)) {
+			moved++
+		}
+	}
+	if moved < len(fresh.flow.Store.Params)/2 {
+		t.Errorf("only %d of %d flow parameters changed", moved, len(fresh.flow.Store.Params))
+	}
+	t.Logf("flow NLL %.3f -> %.3f nats/dim; %d of %d flow tensors moved", first, last, moved, len(fresh.flow.Store.Params))
+}
+
+func TestPatchSidesKeepTheAreaShare(t *testing.T) {
+	// The paper: sides 64..144 in 512x512 crops, 1.5 to 8 % of the area.
+	got := patchSides(240, 176, 8, [2]float64{0.015, 0.08})
+	if !slices.Equal(got, []int{32, 40, 48, 56}) {
+		t.Errorf("sides %v", got)
+	}
+	for _, s := range got {
+		if a := float64(s*s) / (240 * 176); a < 0.015 || a > 0.08 {
+			t.Errorf("side %d covers %.3f", s, a)
+		}
 	}
 }
 

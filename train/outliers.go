@@ -1,0 +1,266 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"osr/train/nn"
+)
+
+// patchSides are the square outlier sizes for crops of w x h: the
+// multiples of step whose area is between share[0] and share[1] of the
+// crop (the paper pastes sides 64..144 into 512-pixel images, 1.5-8 % of
+// the area). At least one size is returned.
+func patchSides(w, h, step int, share [2]float64) []int {
+	area := float64(w * h)
+	var out []int
+	for s := step; s <= min(w, h); s += step {
+		if a := float64(s*s) / area; a >= share[0] && a <= share[1] {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, max(step, min(w, h)/step*step))
+	}
+	return out
+}
+
+// flowStep is the Real NVP's compiled programs for one patch side: Sample
+// draws x = RNVP⁻¹(z) for fresh z, Train then updates the flow from
+// NLL(replaced patches)/D + Σ x·g, where g is the segmenter loss gradient
+// at the pasted pixels. Train recomputes the inverse from the same z
+// rather than keeping the sampling pass's activations.
+type flowStep struct {
+	side     int
+	zs       []*tensor.Dense
+	upstream *tensor.Dense // g, [N,3,side,side]
+	patch    *tensor.Dense // real patches, [N,3,side,side]
+	sample   *nn.Program
+	train    *nn.Program
+	nll      float64
+}
+
+func newFlowStep(f *RNVP, n, side int, segWeight float64, keepColumns bool) (*flowStep, error) {
+	g := nn.NewGraph(f.Store)
+	g.WS.KeepColumns = keepColumns
+	fs := &flowStep{side: side}
+	var zs []*G.Node
+	for i, s := range f.LatentShapes(n, side, side) {
+		z, zv := g.Input(fmt.Sprintf("z%d", i), s...)
+		zs = append(zs, z)
+		fs.zs = append(fs.zs, zv)
+	}
+	x := f.Inverse(g, zs)
+	up, uv := g.Input("upstream", n, 3, side, side)
+	patch, pv := g.Input("patch", n, 3, side, side)
+	pz, logdet := f.Forward(g, patch)
+	nll := f.NLL(g, pz, logdet)
+	perDim := g.Apply(func() (*G.Node, error) {
+		return G.Mul(nll, G.NewConstant(float32(1/float64(n*3*side*side))))
+	})
+	push := g.Apply(func() (*G.Node, error) {
+		return G.Mul(G.Must(G.Sum(G.Must(G.HadamardProd(x, up)))), G.NewConstant(float32(segWeight)))
+	})
+	loss := g.Apply(func() (*G.Node, error) { return G.Add(perDim, push) })
+	if err := g.Err(); err != nil {
+		return nil, err
+	}
+	sample, err := nn.Compile(g, x)
+	if err != nil {
+		return nil, err
+	}
+	train, err := nn.CompileLoss(g, loss, nil, perDim)
+	if err != nil {
+		sample.Close()
+		return nil, err
+	}
+	fs.upstream, fs.patch, fs.sample, fs.train = uv, pv, sample, train
+	return fs, nil
+}
+
+// Sample draws z ~ N(0, I) from r and returns x = RNVP⁻¹(z).
+func (fs *flowStep) Sample(r *rand.Rand) ([]float32, error) {
+	for _, z := range fs.zs {
+		for i, d := 0, z.Float32s(); i < len(d); i++ {
+			d[i] = float32(r.NormFloat64())
+		}
+	}
+	if _, err := fs.sample.Run(); err != nil {
+		return nil, err
+	}
+	return fs.sample.Output(0), nil
+}
+
+// Train runs the flow's loss for the z of the last Sample, adding the
+// gradients into the flow's parameters; it returns the patch NLL in nats
+// per dimension.
+func (fs *flowStep) Train() (float64, error) {
+	if _, err := fs.train.Run(); err != nil {
+		return 0, fmt.Errorf("flow: %w", err)
+	}
+	fs.nll = float64(fs.train.Output(0)[0])
+	if math.IsNaN(fs.nll) || math.IsInf(fs.nll, 0) {
+		return fs.nll, fmt.Errorf("flow: patch NLL: %w", nn.ErrNonFinite)
+	}
+	return fs.nll, nil
+}
+
+func (fs *flowStep) Close() {
+	fs.sample.Close()
+	fs.train.Close()
+}
+
+// paste puts patch p [3,s,s] (one image's sample) into image i of the
+// batch at (x0, y0), keeping what it covers in keep [3,s,s] (with
+// dequantisation noise, for the flow's NLL) and marking the pixels as
+// pasted outliers.
+func paste(in []float32, labels []uint8, i, h, w int, p, keep []float32, s, x0, y0 int, r *rand.Rand, deq [3]float32) {
+	plane := h * w
+	for c := range 3 {
+		src := in[(i*3+c)*plane:]
+		for y := range s {
+			for x := range s {
+				o := (y0+y)*w + x0 + x
+				keep[(c*s+y)*s+x] = src[o] + (r.Float32()-0.5)*deq[c]
+				src[o] = p[(c*s+y)*s+x]
+			}
+		}
+	}
+	for y := range s {
+		for x := range s {
+			labels[i*plane+(y0+y)*w+x0+x] = nn.LabelOutlier
+		}
+	}
+}
+
+// gatherPatch copies image i's gradient at the patch into dst [3,s,s].
+func gatherPatch(grad []float32, i, h, w, s, x0, y0 int, dst []float32) {
+	plane := h * w
+	for c := range 3 {
+		src := grad[(i*3+c)*plane:]
+		for y := range s {
+			copy(dst[(c*s+y)*s:(c*s+y+1)*s], src[(y0+y)*w+x0:(y0+y)*w+x0+s])
+		}
+	}
+}
+
+// outlierSource makes the pasted outliers of the noise and so modes and,
+// in so mode, trains the flow that draws them.
+type outlierSource struct {
+	cfg     Config
+	sides   []int
+	flow    *RNVP    // so mode only
+	opt     *nn.Adam // the flow's own optimiser
+	steps   map[int]*flowStep
+	deq     [3]float32 // one 8-bit step, in normalised units, per channel
+	scratch []float32
+}
+
+// placement is where one image's outlier went.
+type placement struct{ side, x0, y0 int }
+
+func newOutlierSource(cfg Config) (*outlierSource, error) {
+	step := 1 << cfg.Flow.Levels
+	o := &outlierSource{cfg: cfg, steps: map[int]*flowStep{},
+		sides: patchSides(cfg.Crop[0], cfg.Crop[1], step, cfg.PatchArea)}
+	for c := range 3 {
+		o.deq[c] = 1 / 255 / cfg.Std[c]
+	}
+	if cfg.Mode != "so" {
+		return o, nil
+	}
+	f, err := NewRNVP(cfg.Flow, cfg.Seed+1)
+	if err != nil {
+		return nil, err
+	}
+	o.flow = f
+	// Build one size now: it creates the parameters (a checkpoint restores
+	// into them) and fails early on a bad flow config.
+	if _, err := o.flowStep(o.sides[0]); err != nil {
+		return nil, err
+	}
+	o.opt = nn.NewAdam([]nn.Group{{Params: f.Store.Params, LR: cfg.FlowTrain.LR}}, 0, 0)
+	return o, nil
+}
+
+func (o *outlierSource) flowStep(side int) (*flowStep, error) {
+	if fs, ok := o.steps[side]; ok {
+		return fs, nil
+	}
+	fs, err := newFlowStep(o.flow, o.cfg.Batch, side, o.cfg.FlowTrain.SegWeight, false)
+	if err != nil {
+		return nil, fmt.Errorf("flow for %dx%d patches: %w", side, side, err)
+	}
+	o.steps[side] = fs
+	return fs, nil
+}
+
+// Paste draws one outlier per image (flow samples in so mode, N(0, 1)
+// noise in the normalised input space in noise mode), all of one random
+// side, and pastes each at a random place of its crop.
+func (o *outlierSource) Paste(r *rand.Rand, st *segStep) ([]placement, error) {
+	s := o.sides[r.IntN(len(o.sides))]
+	n, per := st.n, 3*s*s
+	var x, keep []float32
+	if o.flow != nil {
+		fs, err := o.flowStep(s)
+		if err != nil {
+			return nil, err
+		}
+		if x, err = fs.Sample(r); err != nil {
+			return nil, fmt.Errorf("flow sample: %w", err)
+		}
+		keep = fs.patch.Float32s()
+	} else {
+		o.scratch = growF32(o.scratch, 2*n*per)
+		x, keep = o.scratch[:n*per], o.scratch[n*per:]
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+	}
+	placed := make([]placement, n)
+	for i := range n {
+		p := placement{side: s, x0: r.IntN(st.w - s + 1), y0: r.IntN(st.h - s + 1)}
+		paste(st.Input, st.Labels, i, st.h, st.w, x[i*per:(i+1)*per], keep[i*per:(i+1)*per], s, p.x0, p.y0, r, o.deq)
+		placed[i] = p
+	}
+	return placed, nil
+}
+
+// Train updates the flow after the segmenter's step: the segmenter loss
+// gradient at the pasted pixels flows back into the samples, beside the
+// NLL of the patches they replaced. It returns that NLL per dimension.
+func (o *outlierSource) Train(st *segStep, placed []placement) (float64, error) {
+	s := placed[0].side
+	fs := o.steps[s]
+	up := fs.upstream.Float32s()
+	for i, p := range placed {
+		gatherPatch(st.ImageGrad(), i, st.h, st.w, s, p.x0, p.y0, up[i*3*s*s:(i+1)*3*s*s])
+	}
+	nll, err := fs.Train()
+	if err != nil {
+		return nll, err
+	}
+	o.opt.Step(1)
+	for _, p := range o.flow.Store.Params {
+		p.ZeroGrad()
+	}
+	return nll, nil
+}
+
+func (o *outlierSource) Close() {
+	for _, fs := range o.steps {
+		fs.Close()
+	}
+}
+
+func growF32(s []float32, n int) []float32 {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]float32, n)
+}
