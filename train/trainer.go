@@ -44,6 +44,7 @@ type Report struct {
 	Threshold   float32
 	Seconds     float64 // wall time over all sessions of the run
 	TrainImages int
+	Finished    bool // the run had finished before: nothing was done
 }
 
 // ErrStopped wraps the context error when a run stops before its last
@@ -103,6 +104,11 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
 	if ck != nil {
 		if err := t.restore(ck); err != nil {
 			return nil, err
+		}
+		if t.at >= cfg.Steps {
+			if _, err := os.Stat(filepath.Join(opts.Out, ModelDir, "model.yaml")); err == nil {
+				return &Report{Steps: t.at, Seconds: t.seconds, TrainImages: len(t.images), Finished: true}, nil
+			}
 		}
 		fmt.Fprintf(opts.Progress, "resuming %s at step %d of %d\n", opts.Out, t.at, cfg.Steps)
 	} else if err := os.WriteFile(filepath.Join(opts.Out, ConfigFile), cfg.Marshal(), 0o644); err != nil {

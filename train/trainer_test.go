@@ -128,6 +128,11 @@ func testResume(t *testing.T, cfg Config) {
 	if !slices.Equal(ca.RNG, cb.RNG) {
 		t.Error("random states differ")
 	}
+	// Resuming a finished run does nothing and says so.
+	rep, err := Run(context.Background(), Config{}, RunOptions{Out: b, Resume: true})
+	if err != nil || !rep.Finished || rep.Steps != 7 {
+		t.Errorf("resuming a finished run: %+v, %v", rep, err)
+	}
 }
 
 // In so mode the flow learns: its NLL of the replaced patches is logged

@@ -46,6 +46,10 @@ config the run started with.`,
 			if err != nil {
 				return err
 			}
+			if rep.Finished {
+				fmt.Printf("%s finished all %d steps before; its model is in %s\n", out, rep.Steps, filepath.Join(out, train.ModelDir))
+				return nil
+			}
 			fmt.Printf("trained %d steps on %d images in %.0f s: loss %.3f, val mIoU %.2f %%, threshold %.4f\n",
 				rep.Steps, rep.TrainImages, rep.Seconds, rep.FinalLoss, 100*rep.ValMIoU, rep.Threshold)
 			fmt.Printf("model package written to %s\n", filepath.Join(out, train.ModelDir))
