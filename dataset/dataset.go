@@ -26,6 +26,12 @@ type Dataset struct {
 	IgnoreIDs []int             `yaml:"ignore_ids"`
 	Splits    map[string]string `yaml:"splits"`
 	Protocol  *Protocol         `yaml:"ood_protocol"`
+	// Layout names a public dataset's own directory layout (cityscapes,
+	// streethazards, vistas); "" is the CamVid layout above.
+	Layout string `yaml:"layout"`
+
+	labelMap *[256]uint8                       // raw label value -> class id, for public layouts
+	list     func(split string) ([]Sample, error) // the layout's split lister
 }
 
 // Protocol is a dense open-set protocol: which class ids are outliers.
@@ -39,12 +45,20 @@ type Protocol struct {
 // Sample is one image and its label map.
 type Sample struct {
 	Name, Image, Label string
+	labelMap           *[256]uint8 // raw label value -> class id, when the layout has one
 }
 
-// Open reads dir/dataset.yaml.
+// Open reads dir/dataset.yaml or, without one, recognises a public
+// dataset's own layout (Cityscapes, StreetHazards, Mapillary Vistas).
 func Open(dir string) (*Dataset, error) {
 	path := filepath.Join(dir, "dataset.yaml")
 	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if d, ok := detect(dir); ok {
+			return d.withLayout()
+		}
+		return nil, fmt.Errorf("dataset: %s has no dataset.yaml and is not a Cityscapes, StreetHazards or Vistas directory", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
@@ -53,6 +67,9 @@ func Open(dir string) (*Dataset, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	d.Dir = dir
+	if d.Layout != "" {
+		return d.withLayout()
+	}
 	return d, nil
 }
 
@@ -73,6 +90,13 @@ func Parse(raw []byte) (*Dataset, error) {
 // Samples lists a split's image/label pairs, sorted by name. Images without
 // a label are an error: a split must be fully labelled.
 func (d *Dataset) Samples(split string) ([]Sample, error) {
+	if d.list != nil {
+		out, err := d.list(split)
+		if err == nil && len(out) == 0 {
+			err = fmt.Errorf("dataset %s: split %q has no images", d.Name, split)
+		}
+		return out, err
+	}
 	sub, ok := d.Splits[split]
 	if !ok {
 		return nil, fmt.Errorf("dataset %s: no split %q", d.Name, split)
@@ -102,7 +126,8 @@ func (d *Dataset) Samples(split string) ([]Sample, error) {
 	return out, nil
 }
 
-// ReadLabel reads an 8-bit class-id PNG.
+// ReadLabel reads an 8-bit class-id PNG: gray values, or palette indices
+// (Vistas stores its labels as paletted PNGs).
 func ReadLabel(path string) (*image.Gray, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -113,11 +138,13 @@ func ReadLabel(path string) (*image.Gray, error) {
 	if err != nil {
 		return nil, fmt.Errorf("label %s: %w", path, err)
 	}
-	g, ok := im.(*image.Gray)
-	if !ok {
-		return nil, fmt.Errorf("label %s: want 8-bit gray class ids, got %T", path, im)
+	switch l := im.(type) {
+	case *image.Gray:
+		return l, nil
+	case *image.Paletted:
+		return &image.Gray{Pix: l.Pix, Stride: l.Stride, Rect: l.Rect}, nil
 	}
-	return g, nil
+	return nil, fmt.Errorf("label %s: want 8-bit gray or paletted class ids, got %T", path, im)
 }
 
 // Load reads a sample's image as packed RGB and its label map, checking
@@ -130,6 +157,11 @@ func Load(s Sample) (imageio.RGB, *image.Gray, error) {
 	lab, err := ReadLabel(s.Label)
 	if err != nil {
 		return imageio.RGB{}, nil, err
+	}
+	if s.labelMap != nil {
+		for i, v := range lab.Pix {
+			lab.Pix[i] = s.labelMap[v]
+		}
 	}
 	if b := lab.Bounds(); b.Dx() != im.Width || b.Dy() != im.Height {
 		return imageio.RGB{}, nil, fmt.Errorf("sample %s: image %dx%d but label %dx%d", s.Name, im.Width, im.Height, b.Dx(), b.Dy())

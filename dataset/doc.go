@@ -1,4 +1,7 @@
-// Package dataset reads segmentation datasets laid out as dataset.yaml plus
-// <split>/images and <split>/labels (the CamVid layout in ../shared), and
-// applies open-set protocols such as camvid-ood that hold classes out.
+// Package dataset reads segmentation datasets: the CamVid layout in
+// ../shared (dataset.yaml plus <split>/images and <split>/labels), and the
+// public layouts of Cityscapes, StreetHazards and Mapillary Vistas as they
+// are downloaded (recognised by their folders, or named by `layout:` in a
+// dataset.yaml), with their label mappings and open-set protocols
+// (camvid-ood, streethazards, vistas-np).
 package dataset
