@@ -30,7 +30,7 @@ type Dataset struct {
 	// streethazards, vistas); "" is the CamVid layout above.
 	Layout string `yaml:"layout"`
 
-	labelMap *[256]uint8                       // raw label value -> class id, for public layouts
+	labelMap *[256]uint8                          // raw label value -> class id, for public layouts
 	list     func(split string) ([]Sample, error) // the layout's split lister
 }
 
