@@ -55,12 +55,13 @@ func newFlowStep(f *RNVP, n, side int, segWeight float64, keepColumns bool) (*fl
 		fs.zs = append(fs.zs, zv)
 	}
 	x := f.Inverse(g, zs)
-	up, uv := g.Input("upstream", n, 3, side, side)
-	patch, pv := g.Input("patch", n, 3, side, side)
+	c := f.Config.Channels
+	up, uv := g.Input("upstream", n, c, side, side)
+	patch, pv := g.Input("patch", n, c, side, side)
 	pz, logdet := f.Forward(g, patch)
 	nll := f.NLL(g, pz, logdet)
 	perDim := g.Apply(func() (*G.Node, error) {
-		return G.Mul(nll, G.NewConstant(float32(1/float64(n*3*side*side))))
+		return G.Mul(nll, G.NewConstant(float32(1/float64(n*c*side*side))))
 	})
 	push := g.Apply(func() (*G.Node, error) {
 		return G.Mul(G.Must(G.Sum(G.Must(G.HadamardProd(x, up)))), G.NewConstant(float32(segWeight)))
@@ -114,36 +115,39 @@ func (fs *flowStep) Close() {
 	fs.train.Close()
 }
 
-// paste puts patch p [3,s,s] (one image's sample) into image i of the
-// batch at (x0, y0), keeping what it covers in keep [3,s,s] (with
-// dequantisation noise, for the flow's NLL) and marking the pixels as
-// pasted outliers.
-func paste(in []float32, labels []uint8, i, h, w int, p, keep []float32, s, x0, y0 int, r *rand.Rand, deq [3]float32) {
-	plane := h * w
-	for c := range 3 {
-		src := in[(i*3+c)*plane:]
+// paste puts patch p [C,s,s] (one image's sample) into image i of the
+// batch [N,C,h,w] at (x0, y0), keeping what it covers in keep (with
+// dequantisation noise, for the flow's NLL).
+func paste(in []float32, i, h, w int, p, keep []float32, s, x0, y0 int, r *rand.Rand, deq []float32) {
+	plane, c := h*w, len(deq)
+	for ch := range c {
+		src := in[(i*c+ch)*plane:]
 		for y := range s {
 			for x := range s {
 				o := (y0+y)*w + x0 + x
-				keep[(c*s+y)*s+x] = src[o] + (r.Float32()-0.5)*deq[c]
-				src[o] = p[(c*s+y)*s+x]
+				keep[(ch*s+y)*s+x] = src[o] + (r.Float32()-0.5)*deq[ch]
+				src[o] = p[(ch*s+y)*s+x]
 			}
-		}
-	}
-	for y := range s {
-		for x := range s {
-			labels[i*plane+(y0+y)*w+x0+x] = nn.LabelOutlier
 		}
 	}
 }
 
-// gatherPatch copies image i's gradient at the patch into dst [3,s,s].
-func gatherPatch(grad []float32, i, h, w, s, x0, y0 int, dst []float32) {
+// markOutlier labels a pasted square of image i as outlier pixels.
+func markOutlier(labels []uint8, i, h, w, s, x0, y0 int) {
+	for y := range s {
+		for x := range s {
+			labels[i*h*w+(y0+y)*w+x0+x] = nn.LabelOutlier
+		}
+	}
+}
+
+// gatherPatch copies image i's gradient at the patch into dst [C,s,s].
+func gatherPatch(grad []float32, i, c, h, w, s, x0, y0 int, dst []float32) {
 	plane := h * w
-	for c := range 3 {
-		src := grad[(i*3+c)*plane:]
+	for ch := range c {
+		src := grad[(i*c+ch)*plane:]
 		for y := range s {
-			copy(dst[(c*s+y)*s:(c*s+y+1)*s], src[(y0+y)*w+x0:(y0+y)*w+x0+s])
+			copy(dst[(ch*s+y)*s:(ch*s+y+1)*s], src[(y0+y)*w+x0:(y0+y)*w+x0+s])
 		}
 	}
 }
@@ -156,7 +160,7 @@ type outlierSource struct {
 	flow    *RNVP    // so mode only
 	opt     *nn.Adam // the flow's own optimiser
 	steps   map[int]*flowStep
-	deq     [3]float32 // one 8-bit step, in normalised units, per channel
+	deq     []float32 // one 8-bit step, in normalised units, per channel
 	scratch []float32
 }
 
@@ -167,6 +171,7 @@ func newOutlierSource(cfg Config) (*outlierSource, error) {
 	step := 1 << cfg.Flow.Levels
 	o := &outlierSource{cfg: cfg, steps: map[int]*flowStep{},
 		sides: patchSides(cfg.Crop[0], cfg.Crop[1], step, cfg.PatchArea)}
+	o.deq = make([]float32, 3)
 	for c := range 3 {
 		o.deq[c] = 1 / 255 / cfg.Std[c]
 	}
@@ -225,7 +230,8 @@ func (o *outlierSource) Paste(r *rand.Rand, st *segStep) ([]placement, error) {
 	placed := make([]placement, n)
 	for i := range n {
 		p := placement{side: s, x0: r.IntN(st.w - s + 1), y0: r.IntN(st.h - s + 1)}
-		paste(st.Input, st.Labels, i, st.h, st.w, x[i*per:(i+1)*per], keep[i*per:(i+1)*per], s, p.x0, p.y0, r, o.deq)
+		paste(st.Input, i, st.h, st.w, x[i*per:(i+1)*per], keep[i*per:(i+1)*per], s, p.x0, p.y0, r, o.deq)
+		markOutlier(st.Labels, i, st.h, st.w, s, p.x0, p.y0)
 		placed[i] = p
 	}
 	return placed, nil
@@ -239,7 +245,7 @@ func (o *outlierSource) Train(st *segStep, placed []placement) (float64, error) 
 	fs := o.steps[s]
 	up := fs.upstream.Float32s()
 	for i, p := range placed {
-		gatherPatch(st.ImageGrad(), i, st.h, st.w, s, p.x0, p.y0, up[i*3*s*s:(i+1)*3*s*s])
+		gatherPatch(st.ImageGrad(), i, 3, st.h, st.w, s, p.x0, p.y0, up[i*3*s*s:(i+1)*3*s*s])
 	}
 	nll, err := fs.Train()
 	if err != nil {

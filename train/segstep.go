@@ -20,9 +20,10 @@ import (
 // training without synchronised batch norm does), and only the first
 // updates the running averages.
 type segStep struct {
-	net      *LDN
+	net      network
 	opt      *nn.Adam
-	n, h, w  int
+	n, h, w  int // batch and input size
+	lh, lw   int // label (logit) size: the input size for the segmenter, 1x1 for a classifier
 	Input    []float32 // [N,3,H,W] normalised images
 	Labels   []uint8   // [N,H,W]
 	Weights  []float32 // per-class cross-entropy weights; nil = 1
@@ -40,24 +41,43 @@ type replica struct {
 	prog    *nn.Program
 }
 
+// network is what a step trains: the segmenter, or the image-wide
+// classifier of Algorithm 1.
+type network interface {
+	// logits builds the training logits for x [N,C,H,W]: per pixel at the
+	// input size, or [N,K,1,1] for a classifier.
+	logits(g *nn.Graph, x *G.Node) *G.Node
+	store() *nn.Store
+	channels() int
+}
+
+func (m *LDN) logits(g *nn.Graph, x *G.Node) *G.Node { return m.Forward(g, x, true) }
+func (m *LDN) store() *nn.Store                        { return m.Store }
+func (m *LDN) channels() int                           { return 3 }
+
 // newSegStep compiles the step. With imageGrad the program also yields the
 // loss gradient for the input image, which trains the flow that made the
 // pasted outliers.
-func newSegStep(net *LDN, opt *nn.Adam, n, h, w int, imageGrad bool) (*segStep, error) {
-	s := &segStep{net: net, opt: opt, n: n, h: h, w: w,
-		Input: make([]float32, n*3*h*w), Labels: make([]uint8, n*h*w)}
+func newSegStep(net network, opt *nn.Adam, n, h, w int, imageGrad bool) (*segStep, error) {
+	c := net.channels()
+	s := &segStep{net: net, opt: opt, n: n, h: h, w: w, Input: make([]float32, n*c*h*w)}
 	k := min(runtime.GOMAXPROCS(0), n)
 	for r := range k {
 		rp := &replica{lo: r * n / k, hi: (r + 1) * n / k}
 		m := rp.hi - rp.lo
-		g := nn.NewGraph(net.Store)
+		g := nn.NewGraph(net.store())
 		g.NoStatUpdates = r > 0
 		if k > 1 {
 			g.WS.Workers = 1
 		}
-		x, xv := g.Input("image", m, 3, h, w)
-		logits := net.Forward(g, x, true)
-		rp.targets = &nn.Targets{Labels: make([]uint8, m*h*w)}
+		x, xv := g.Input("image", m, c, h, w)
+		logits := net.logits(g, x)
+		if err := g.Err(); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.lh, s.lw = logits.Shape()[2], logits.Shape()[3]
+		rp.targets = &nn.Targets{Labels: make([]uint8, m*s.lh*s.lw)}
 		loss := g.Apply(func() (*G.Node, error) { return nn.SegLoss(logits, rp.targets) })
 		var extra G.Nodes
 		if imageGrad {
@@ -72,6 +92,7 @@ func newSegStep(net *LDN, opt *nn.Adam, n, h, w int, imageGrad bool) (*segStep, 
 		s.flops += g.ConvFLOPs
 		s.replicas = append(s.replicas, rp)
 	}
+	s.Labels = make([]uint8, n*s.lh*s.lw)
 	if imageGrad {
 		s.grad = make([]float32, len(s.Input))
 	}
@@ -81,14 +102,15 @@ func newSegStep(net *LDN, opt *nn.Adam, n, h, w int, imageGrad bool) (*segStep, 
 // Run does one step and returns the loss (the mean over replicas). A
 // non-finite loss returns nn.ErrNonFinite before the weights change.
 func (s *segStep) Run() (float64, error) {
-	s.net.Store.SetTrain(true)
-	plane := 3 * s.h * s.w
+	s.net.store().SetTrain(true)
+	plane := s.net.channels() * s.h * s.w
+	lplane := s.lh * s.lw
 	losses := make([]float64, len(s.replicas))
 	errs := make([]error, len(s.replicas))
 	var wg sync.WaitGroup
 	for i, rp := range s.replicas {
 		copy(rp.input.Float32s(), s.Input[rp.lo*plane:rp.hi*plane])
-		copy(rp.targets.Labels, s.Labels[rp.lo*s.h*s.w:rp.hi*s.h*s.w])
+		copy(rp.targets.Labels, s.Labels[rp.lo*lplane:rp.hi*lplane])
 		rp.targets.Weights, rp.targets.Lambda = s.Weights, s.Lambda
 		wg.Add(1)
 		go func() {
