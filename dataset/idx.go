@@ -1,0 +1,120 @@
+package dataset
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Images is a set of small same-sized images for image-wide recognition
+// (Fashion-MNIST, MNIST, CIFAR-10): Pix holds N images of C x H x W bytes,
+// channel-major, and Labels one class per image.
+type Images struct {
+	N, C, H, W int
+	Pix        []uint8
+	Labels     []uint8
+}
+
+// Image is image i's bytes, [C,H,W].
+func (m *Images) Image(i int) []uint8 {
+	n := m.C * m.H * m.W
+	return m.Pix[i*n : (i+1)*n]
+}
+
+func openMaybeGzip(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return f, nil
+	}
+	z, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{z, f}, nil
+}
+
+// ReadIDX reads an MNIST-format pair (IDX3 images and IDX1 labels, gzipped
+// or not), as Fashion-MNIST and MNIST ship them.
+func ReadIDX(images, labels string) (*Images, error) {
+	pix, dims, err := readIDX(images, 0x803, 3)
+	if err != nil {
+		return nil, err
+	}
+	lab, ldims, err := readIDX(labels, 0x801, 1)
+	if err != nil {
+		return nil, err
+	}
+	if ldims[0] != dims[0] {
+		return nil, fmt.Errorf("%s has %d images but %s %d labels", images, dims[0], labels, ldims[0])
+	}
+	return &Images{N: dims[0], C: 1, H: dims[1], W: dims[2], Pix: pix, Labels: lab}, nil
+}
+
+// readIDX reads one IDX file of unsigned bytes with the given magic.
+func readIDX(path string, magic uint32, rank int) ([]uint8, []int, error) {
+	r, err := openMaybeGzip(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	head := make([]uint32, 1+rank)
+	if err := binary.Read(r, binary.BigEndian, head); err != nil {
+		return nil, nil, fmt.Errorf("%s: IDX header: %w", path, err)
+	}
+	if head[0] != magic {
+		return nil, nil, fmt.Errorf("%s: IDX magic %#x, want %#x", path, head[0], magic)
+	}
+	dims := make([]int, rank)
+	n := 1
+	for i, d := range head[1:] {
+		if d == 0 || d > 1<<24 {
+			return nil, nil, fmt.Errorf("%s: IDX dimension %d is %d", path, i, d)
+		}
+		dims[i] = int(d)
+		n *= int(d)
+	}
+	if n > 1<<30 {
+		return nil, nil, fmt.Errorf("%s: IDX of %d bytes is too large", path, n)
+	}
+	data := make([]uint8, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, nil, fmt.Errorf("%s: IDX data (%d bytes): %w", path, n, err)
+	}
+	return data, dims, nil
+}
+
+// ReadCIFAR10 reads CIFAR-10 binary batches (data_batch_1.bin ...,
+// test_batch.bin): records of one label byte and 3x32x32 bytes.
+func ReadCIFAR10(paths ...string) (*Images, error) {
+	const rec = 1 + 3*32*32
+	m := &Images{C: 3, H: 32, W: 32}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == 0 || len(data)%rec != 0 {
+			return nil, fmt.Errorf("%s: %d bytes is not a whole number of %d-byte CIFAR-10 records", p, len(data), rec)
+		}
+		for off := 0; off < len(data); off += rec {
+			if data[off] > 9 {
+				return nil, fmt.Errorf("%s: record %d has label %d", p, off/rec, data[off])
+			}
+			m.Labels = append(m.Labels, data[off])
+			m.Pix = append(m.Pix, data[off+1:off+rec]...)
+			m.N++
+		}
+	}
+	return m, nil
+}
