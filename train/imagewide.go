@@ -1,0 +1,344 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"osr/calibration"
+	"osr/dataset"
+	"osr/internal/atomicfile"
+	"osr/internal/imageio"
+	"osr/train/nn"
+)
+
+// ImageWideConfig is one run of the image-wide experiment (the paper's
+// Algorithm 1 and Table 1): a classifier on Fashion-MNIST, with MSP
+// alone (msp) or with a jointly trained Real NVP whose samples are
+// outliers (so), tested against MNIST and natural-image crops.
+type ImageWideConfig struct {
+	Data    string     // Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)
+	MNIST   string     // MNIST IDX files ("": the GoMNIST module's)
+	Natural []string   // images to cut the natural-image outlier crops from
+	Mode    string     // msp or so
+	Widths  []int      // classifier channels per stage
+	Batch   int        // inlier images per step (so mode adds as many flow samples)
+	Steps   int        // optimiser steps
+	LR      float64    // classifier Adam peak rate, cosine-annealed
+	Flow    RNVPConfig // the flow (28x28: levels 2)
+	FlowLR  float64
+	Lambda  float64 // weight of KL(U‖P) on flow samples
+	Seed    uint64
+	Limit   int // use at most this many training and test images (tests)
+}
+
+// DefaultImageWide is the CPU-sized image-wide run.
+func DefaultImageWide() ImageWideConfig {
+	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{32, 64, 128}, Batch: 64,
+		Steps: 3000, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 2, Features: 16},
+		FlowLR: 1e-4, Lambda: 0.5, Seed: 1}
+}
+
+// ImageWideRow is one outlier set's image-level metrics (outliers
+// positive, score 1 - max softmax).
+type ImageWideRow struct {
+	Outliers string  `json:"outliers"`
+	Images   int     `json:"images"`
+	TNR95    float64 `json:"tnr_at_tpr95"`
+	AUROC    float64 `json:"auroc"`
+	DetAcc   float64 `json:"detection_accuracy"`
+}
+
+// ImageWideReport is a finished run.
+type ImageWideReport struct {
+	Mode     string         `json:"mode"`
+	Steps    int            `json:"steps"`
+	Accuracy float64        `json:"fashion_mnist_test_accuracy"`
+	Rows     []ImageWideRow `json:"rows"`
+	Seconds  float64        `json:"seconds"`
+	Config   ImageWideConfig
+}
+
+var fashionMean, fashionStd = float32(0.286), float32(0.353)
+
+// RunImageWide trains and evaluates one image-wide model, writing
+// report.json and report.md into out.
+func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress io.Writer) (*ImageWideReport, error) {
+	start := time.Now()
+	if progress == nil {
+		progress = io.Discard
+	}
+	if cfg.Mode != "msp" && cfg.Mode != "so" {
+		return nil, fmt.Errorf("image-wide mode %q: want msp or so", cfg.Mode)
+	}
+	train, err := dataset.ReadIDX(filepath.Join(cfg.Data, "train-images-idx3-ubyte.gz"), filepath.Join(cfg.Data, "train-labels-idx1-ubyte.gz"))
+	if err != nil {
+		return nil, fmt.Errorf("fashion-mnist (apt install dataset-fashion-mnist): %w", err)
+	}
+	test, err := dataset.ReadIDX(filepath.Join(cfg.Data, "t10k-images-idx3-ubyte.gz"), filepath.Join(cfg.Data, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		return nil, err
+	}
+	mnistDir := cfg.MNIST
+	if mnistDir == "" {
+		if mnistDir, err = dataset.MNISTDir(); err != nil {
+			return nil, err
+		}
+	}
+	mnist, err := dataset.ReadIDX(filepath.Join(mnistDir, "t10k-images-idx3-ubyte.gz"), filepath.Join(mnistDir, "t10k-labels-idx1-ubyte.gz"))
+	if err != nil {
+		return nil, err
+	}
+	natural, err := naturalCrops(cfg.Natural, 2000, 28, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Limit > 0 {
+		for _, m := range []*dataset.Images{train, test, mnist, natural} {
+			m.N = min(m.N, cfg.Limit)
+		}
+	}
+	net, err := NewClassifier(10, 1, cfg.Widths, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	n := cfg.Batch
+	if cfg.Mode == "so" {
+		n *= 2
+	}
+	st, err := newSegStep(net, nil, n, 28, 28, cfg.Mode == "so")
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	st.opt = nn.NewAdam([]nn.Group{{Params: net.Store.Params, LR: cfg.LR}}, cfg.Steps, cfg.LR*1e-3)
+	st.Lambda = float32(cfg.Lambda)
+	var fs *flowStep
+	var flowOpt *nn.Adam
+	if cfg.Mode == "so" {
+		f, err := NewRNVP(cfg.Flow, cfg.Seed+1)
+		if err != nil {
+			return nil, err
+		}
+		if fs, err = newFlowStep(f, cfg.Batch, 28, 1, false); err != nil {
+			return nil, err
+		}
+		defer fs.Close()
+		flowOpt = nn.NewAdam([]nn.Group{{Params: f.Store.Params, LR: cfg.FlowLR}}, 0, 0)
+	}
+	r := rand.New(rand.NewPCG(cfg.Seed, 3))
+	bar := progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(progress),
+		progressbar.OptionSetDescription("train "+cfg.Mode), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("step"), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
+	deq := []float32{1 / 255 / fashionStd}
+	const plane = 28 * 28
+	for step := range cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for i := range n {
+			k := r.IntN(train.N)
+			normalizeGray(train.Image(k), st.Input[i*plane:(i+1)*plane])
+			st.Labels[i] = train.Labels[k]
+		}
+		if fs != nil {
+			x, err := fs.Sample(r)
+			if err != nil {
+				return nil, err
+			}
+			keep := fs.patch.Float32s()
+			for i := range cfg.Batch {
+				paste(st.Input, cfg.Batch+i, 28, 28, x[i*plane:(i+1)*plane], keep[i*plane:(i+1)*plane], 28, 0, 0, r, deq)
+				st.Labels[cfg.Batch+i] = nn.LabelOutlier
+			}
+		}
+		loss, err := st.Run()
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", step+1, err)
+		}
+		desc := fmt.Sprintf("train %s loss %.3f", cfg.Mode, loss)
+		if fs != nil {
+			copy(fs.upstream.Float32s(), st.ImageGrad()[cfg.Batch*plane:])
+			nll, err := fs.Train()
+			if err != nil {
+				return nil, fmt.Errorf("step %d: %w", step+1, err)
+			}
+			flowOpt.Step(1)
+			for _, p := range flowOpt.Groups[0].Params {
+				p.ZeroGrad()
+			}
+			desc += fmt.Sprintf(" flow nll %.3f", nll)
+		}
+		bar.Describe(desc)
+		bar.Add(1)
+	}
+	bar.Finish()
+	fmt.Fprintln(progress)
+
+	rep := &ImageWideReport{Mode: cfg.Mode, Steps: cfg.Steps, Config: cfg}
+	scores, acc, err := classify(net, test)
+	if err != nil {
+		return nil, err
+	}
+	rep.Accuracy = acc
+	for _, set := range []struct {
+		name string
+		m    *dataset.Images
+	}{{"MNIST (test)", mnist}, {"natural-image crops", natural}} {
+		out, _, err := classify(net, set.m)
+		if err != nil {
+			return nil, err
+		}
+		// As Table 1 (and Liang et al.) count it: inliers are the
+		// positives, kept at 95 % TPR; TNR is the share of outliers
+		// rejected there. AUROC and detection accuracy are symmetric.
+		all := make([]float32, 0, len(scores)+len(out))
+		for _, v := range append(append([]float32(nil), scores...), out...) {
+			all = append(all, -v)
+		}
+		isIn := make([]bool, len(all))
+		for i := range scores {
+			isIn[i] = true
+		}
+		rk, err := calibration.RankPixels(all, isIn)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, ImageWideRow{Outliers: set.name, Images: set.m.N, TNR95: rk.TNR95, AUROC: rk.AUROC, DetAcc: rk.DetAcc})
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, writeImageWide(out, rep)
+}
+
+func normalizeGray(src []uint8, dst []float32) {
+	for i, v := range src {
+		dst[i] = (float32(v)/255 - fashionMean) / fashionStd
+	}
+}
+
+// classify runs the classifier in evaluation mode over a set and returns
+// each image's outlier score (1 - max softmax) and the accuracy.
+func classify(net *Classifier, set *dataset.Images) ([]float32, float64, error) {
+	const batch = 500
+	g := nn.NewGraph(net.Store)
+	x, xv := g.Input("image", batch, 1, 28, 28)
+	logits := net.logits(g, x)
+	p, err := nn.Compile(g, logits)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer p.Close()
+	net.Store.SetTrain(false)
+	defer net.Store.SetTrain(true)
+	scores := make([]float32, set.N)
+	correct := 0
+	in := xv.Float32s()
+	for lo := 0; lo < set.N; lo += batch {
+		hi := min(lo+batch, set.N)
+		clear(in)
+		for i := lo; i < hi; i++ {
+			normalizeGray(set.Image(i), in[(i-lo)*784:(i-lo+1)*784])
+		}
+		if _, err := p.Run(); err != nil {
+			return nil, 0, err
+		}
+		z := p.Output(0)
+		for i := lo; i < hi; i++ {
+			row := z[(i-lo)*10 : (i-lo+1)*10]
+			best, mx := 0, row[0]
+			for c, v := range row {
+				if v > mx {
+					best, mx = c, v
+				}
+			}
+			var sum float64
+			for _, v := range row {
+				sum += math.Exp(float64(v - mx))
+			}
+			scores[i] = float32(1 - 1/sum)
+			if best == int(set.Labels[i]) {
+				correct++
+			}
+		}
+	}
+	return scores, float64(correct) / float64(set.N), nil
+}
+
+// naturalCrops cuts count grayscale size x size crops at random places of
+// the given photos, each first shrunk by 4 (so a crop holds scene
+// structure, not a blur of a few pixels).
+func naturalCrops(paths []string, count, size int, seed uint64) (*dataset.Images, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no images for the natural-image outlier crops")
+	}
+	r := rand.New(rand.NewPCG(seed, 4))
+	var grays [][]uint8
+	var ws, hs []int
+	for _, p := range paths {
+		im, err := imageio.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		w, h := im.Width/4, im.Height/4
+		if w < size || h < size {
+			return nil, fmt.Errorf("%s: too small for %dx%d crops", p, size, size)
+		}
+		g := make([]uint8, w*h)
+		for y := range h {
+			for x := range w {
+				var s int
+				for dy := range 4 {
+					for dx := range 4 {
+						o := 3 * ((4*y+dy)*im.Width + 4*x + dx)
+						s += (299*int(im.Pix[o]) + 587*int(im.Pix[o+1]) + 114*int(im.Pix[o+2])) / 1000
+					}
+				}
+				g[y*w+x] = uint8(s / 16)
+			}
+		}
+		grays, ws, hs = append(grays, g), append(ws, w), append(hs, h)
+	}
+	m := &dataset.Images{N: count, C: 1, H: size, W: size, Pix: make([]uint8, count*size*size), Labels: make([]uint8, count)}
+	for i := range count {
+		k := r.IntN(len(grays))
+		x0, y0 := r.IntN(ws[k]-size+1), r.IntN(hs[k]-size+1)
+		for y := range size {
+			copy(m.Image(i)[y*size:(y+1)*size], grays[k][(y0+y)*ws[k]+x0:])
+		}
+	}
+	return m, nil
+}
+
+func writeImageWide(out string, rep *ImageWideReport) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	js, _ := json.MarshalIndent(rep, "", "  ")
+	if err := atomicfile.Write(filepath.Join(out, "report.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(out, "report.md"), []byte(rep.Markdown()))
+}
+
+// Markdown is the report as the paper's Table 1 reads: one row per
+// outlier set.
+func (r *ImageWideReport) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Image-wide open-set recognition: Fashion-MNIST, mode %s\n\n", r.Mode)
+	fmt.Fprintf(&b, "%d steps, Fashion-MNIST test accuracy %.2f %%, %.0f s. Score: 1 - max softmax.\n\n", r.Steps, 100*r.Accuracy, r.Seconds)
+	b.WriteString("| outliers | images | TNR at 95 % TPR | AUROC | detection accuracy |\n|---|---|---|---|---|\n")
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "| %s | %d | %.2f %% | %.2f %% | %.2f %% |\n", row.Outliers, row.Images, 100*row.TNR95, 100*row.AUROC, 100*row.DetAcc)
+	}
+	return b.String()
+}
+
