@@ -11,6 +11,7 @@
 #                  OSR_SETUP_ROS=1 (the test script sets it)
 #   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++
 #                  and cmake, with OSR_SETUP_ROS=1
+#   Fashion-MNIST  dataset-fashion-mnist, for the image-wide test (OSR_SETUP_ROS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,8 @@ if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
 	/usr/bin/python3 -c 'import sensor_msgs.msg' 2>/dev/null || need_apt+=(python3-sensor-msgs)
 	/usr/bin/python3 -c 'import diagnostic_msgs.msg' 2>/dev/null || need_apt+=(python3-diagnostic-msgs)
 	/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
+	# Fashion-MNIST for the image-wide experiment's test.
+	[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
 	# The ROS 2 transport's tests: Cyclone's IDL compiler for the CDR
 	# cross-check, and a Fast DDS peer built with fastddsgen and g++.
 	command -v idlc >/dev/null || need_apt+=(cyclonedds-tools)
