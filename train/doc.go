@@ -1,5 +1,6 @@
-// Package train owns osr's offline training: the networks, their training
-// loops and their export to model packages. For now it holds SmallNet, the
-// small CPU segmenter that the bundled first model is trained with; the
-// ladder segmenter and the joint Real NVP training build on package nn.
+// Package train owns osr's offline training: the networks (the LDN
+// segmenter, the Real NVP outlier generator, the image-wide classifier and
+// the first SmallNet), their training runs (`osr train`: msp, noise and
+// so modes, checkpoints and resumption; `osr train imagewide`), their
+// export to model packages, and the training benchmarks.
 package train

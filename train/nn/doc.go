@@ -1,6 +1,9 @@
-// Package nn holds the numeric kernels osr trains with: convolution by
-// im2col and GEMM, bilinear resize as separable interpolation matrices,
-// softmax cross-entropy with ignored pixels, and Adam with a cosine
-// learning-rate schedule. Every kernel has a forward and a backward pass
-// and is checked against finite differences in its tests.
+// Package nn is osr's training engine on gorgonia: the ops gorgonia lacks
+// or runs slowly (convolution by im2col and OpenBLAS GEMM, batch norm with
+// ReLU, pooling, bilinear resize, concat and slice, squeeze, the dense
+// open-set loss), each with its gradient ops and checked against finite
+// differences; parameter stores, graphs that also trace to ONNX, compiled
+// programs, Adam with parameter groups and a cosine schedule, and
+// checkpoints. The older slice kernels (Conv2D, Resize, Adam) serve
+// SmallNet.
 package nn
