@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"os"
 	"testing"
 )
@@ -12,6 +13,27 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if d, err := Parse(data); err == nil && len(d.Palette) != len(d.Classes) {
 			t.Fatal("Parse accepted a palette that does not match the classes")
+		}
+	})
+}
+
+func FuzzDecodeIDX(f *testing.F) {
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4})
+	f.Add([]byte{0, 0, 8, 3, 0, 255, 255, 255, 0, 255, 255, 255, 0, 0, 0, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pix, dims, err := decodeIDX(bytes.NewReader(data), 0x803, 3)
+		if err == nil && len(pix) != dims[0]*dims[1]*dims[2] {
+			t.Fatalf("%d bytes for dims %v", len(pix), dims)
+		}
+	})
+}
+
+func FuzzCIFAR(f *testing.F) {
+	f.Add(make([]byte, 3073))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := &Images{C: 3, H: 32, W: 32}
+		if err := m.addCIFAR(data); err == nil && len(m.Pix) != m.N*3072 {
+			t.Fatalf("%d images, %d bytes", m.N, len(m.Pix))
 		}
 	})
 }

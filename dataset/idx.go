@@ -68,28 +68,44 @@ func readIDX(path string, magic uint32, rank int) ([]uint8, []int, error) {
 		return nil, nil, err
 	}
 	defer r.Close()
+	data, dims, err := decodeIDX(r, magic, rank)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, dims, nil
+}
+
+// decodeIDX reads an IDX stream: magic, rank big-endian dimensions, bytes.
+func decodeIDX(r io.Reader, magic uint32, rank int) ([]uint8, []int, error) {
 	head := make([]uint32, 1+rank)
 	if err := binary.Read(r, binary.BigEndian, head); err != nil {
-		return nil, nil, fmt.Errorf("%s: IDX header: %w", path, err)
+		return nil, nil, fmt.Errorf("IDX header: %w", err)
 	}
 	if head[0] != magic {
-		return nil, nil, fmt.Errorf("%s: IDX magic %#x, want %#x", path, head[0], magic)
+		return nil, nil, fmt.Errorf("IDX magic %#x, want %#x", head[0], magic)
 	}
 	dims := make([]int, rank)
 	n := 1
 	for i, d := range head[1:] {
 		if d == 0 || d > 1<<24 {
-			return nil, nil, fmt.Errorf("%s: IDX dimension %d is %d", path, i, d)
+			return nil, nil, fmt.Errorf("IDX dimension %d is %d", i, d)
 		}
 		dims[i] = int(d)
 		n *= int(d)
+		if n > 1<<30 {
+			return nil, nil, fmt.Errorf("IDX of more than 1 GiB")
+		}
 	}
-	if n > 1<<30 {
-		return nil, nil, fmt.Errorf("%s: IDX of %d bytes is too large", path, n)
-	}
-	data := make([]uint8, n)
-	if _, err := io.ReadFull(r, data); err != nil {
-		return nil, nil, fmt.Errorf("%s: IDX data (%d bytes): %w", path, n, err)
+	// Read in pieces, so that a header claiming a huge size cannot make
+	// a short file allocate it.
+	var data []uint8
+	buf := make([]uint8, min(n, 1<<20))
+	for len(data) < n {
+		k, err := io.ReadFull(r, buf[:min(len(buf), n-len(data))])
+		data = append(data, buf[:k]...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("IDX data: %d of %d bytes: %w", len(data), n, err)
+		}
 	}
 	return data, dims, nil
 }
@@ -97,24 +113,32 @@ func readIDX(path string, magic uint32, rank int) ([]uint8, []int, error) {
 // ReadCIFAR10 reads CIFAR-10 binary batches (data_batch_1.bin ...,
 // test_batch.bin): records of one label byte and 3x32x32 bytes.
 func ReadCIFAR10(paths ...string) (*Images, error) {
-	const rec = 1 + 3*32*32
 	m := &Images{C: 3, H: 32, W: 32}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return nil, err
 		}
-		if len(data) == 0 || len(data)%rec != 0 {
-			return nil, fmt.Errorf("%s: %d bytes is not a whole number of %d-byte CIFAR-10 records", p, len(data), rec)
-		}
-		for off := 0; off < len(data); off += rec {
-			if data[off] > 9 {
-				return nil, fmt.Errorf("%s: record %d has label %d", p, off/rec, data[off])
-			}
-			m.Labels = append(m.Labels, data[off])
-			m.Pix = append(m.Pix, data[off+1:off+rec]...)
-			m.N++
+		if err := m.addCIFAR(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 	}
 	return m, nil
+}
+
+// addCIFAR appends one batch file's records.
+func (m *Images) addCIFAR(data []byte) error {
+	const rec = 1 + 3*32*32
+	if len(data) == 0 || len(data)%rec != 0 {
+		return fmt.Errorf("%d bytes is not a whole number of %d-byte CIFAR-10 records", len(data), rec)
+	}
+	for off := 0; off < len(data); off += rec {
+		if data[off] > 9 {
+			return fmt.Errorf("record %d has label %d", off/rec, data[off])
+		}
+		m.Labels = append(m.Labels, data[off])
+		m.Pix = append(m.Pix, data[off+1:off+rec]...)
+		m.N++
+	}
+	return nil
 }

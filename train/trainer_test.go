@@ -243,3 +243,16 @@ func writeTemp(t *testing.T, s string) string {
 	}
 	return p
 }
+
+func FuzzTrainConfig(f *testing.F) {
+	f.Add(DefaultConfig().Marshal())
+	f.Add([]byte("mode: so\ncrop: [8, 8]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := DefaultConfig()
+		if decodeConfig(data, &c) == nil && c.Validate() == nil {
+			if c.Batch < 1 || c.Steps < 1 || c.Crop[0] < 32 {
+				t.Fatalf("accepted %+v", c)
+			}
+		}
+	})
+}

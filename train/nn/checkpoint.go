@@ -90,12 +90,21 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := DecodeCheckpoint(data)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// DecodeCheckpoint decodes what Save wrote.
+func DecodeCheckpoint(data []byte) (*Checkpoint, error) {
 	var c Checkpoint
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("checkpoint %s is damaged: %w", path, err)
+		return nil, fmt.Errorf("damaged: %w", err)
 	}
 	if c.Version != checkpointVersion {
-		return nil, fmt.Errorf("checkpoint %s has version %d, this osr reads %d", path, c.Version, checkpointVersion)
+		return nil, fmt.Errorf("version %d, this osr reads %d", c.Version, checkpointVersion)
 	}
 	return &c, nil
 }
