@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Evaluates the camvid-ood models (runs/camvid-MODE/model, or MODELS="name=dir ...")
+# on val and test, for the MSP and entropy scores at T = 1 and at the T that
+# `osr calibrate` picks on val inlier pixels, and prints the results table
+# (docs/results.md). Reports land in runs/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${DATA:-../shared/datasets/camvid}
+models=${MODELS:-"msp=runs/camvid-msp/model noise=runs/camvid-noise/model so=runs/camvid-so/model"}
+limit=${LIMIT:-0}
+for entry in $models; do
+	name=${entry%%=*} dir=${entry#*=}
+	[ -f "$dir/model.yaml" ] || { echo "skip $name: no $dir/model.yaml" >&2; continue; }
+	T=$(bin/osr calibrate --model "$dir" --data "$data" --protocol camvid-ood --dry-run --limit "$limit" 2>/dev/null | awk '/<- chosen/ {print $3}')
+	echo "$name: T = $T chosen on val inliers" >&2
+	for split in val test; do
+		for score in msp entropy; do
+			for t in 1 "$T"; do
+				out=runs/results/$name/$split-$score-T$t
+				[ -f "$out/report.json" ] && continue
+				bin/osr eval --model "$dir" --data "$data" --split "$split" --protocol camvid-ood \
+					--score "$score" --temperature "$t" --limit "$limit" --out "$out" >/dev/null 2>&1
+			done
+		done
+	done
+done
+python3 scripts/results_table.py runs/results
