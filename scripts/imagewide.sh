@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x bin/osr ] || bash scripts/setup.sh
 for mode in ${MODES:-msp so}; do
-	nice -n "${NICE:-10}" bin/osr train imagewide --mode "$mode" --steps "${STEPS:-1500}" --out "runs/imagewide-$mode"
+	nice -n "${NICE:-10}" bin/osr train imagewide --mode "$mode" --steps "${STEPS:-1500}" \
+		--flow-blocks "${FLOW_BLOCKS:-1}" --flow-features "${FLOW_FEATURES:-8}" --out "runs/imagewide-$mode"
 done

@@ -44,7 +44,7 @@ type ImageWideConfig struct {
 // DefaultImageWide is the CPU-sized image-wide run.
 func DefaultImageWide() ImageWideConfig {
 	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{32, 64, 128}, Batch: 64,
-		Steps: 3000, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 2, Features: 16},
+		Steps: 1500, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
 		FlowLR: 1e-4, Lambda: 0.5, Seed: 1}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,4 +256,51 @@ func FuzzTrainConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Pasting puts the sample where the labels say, keeps what it covered,
+// and the gradient gathered back is the one at the same pixels.
+func TestPasteAndGather(t *testing.T) {
+	const n, c, h, w, s = 2, 3, 6, 7, 3
+	in := make([]float32, n*c*h*w)
+	for i := range in {
+		in[i] = float32(i)
+	}
+	orig := append([]float32(nil), in...)
+	labels := make([]uint8, n*h*w)
+	p := make([]float32, c*s*s)
+	for i := range p {
+		p[i] = -1 - float32(i)
+	}
+	keep := make([]float32, c*s*s)
+	r := rand.New(rand.NewPCG(1, 1))
+	paste(in, 1, h, w, p, keep, s, 2, 3, r, []float32{0, 0, 0})
+	markOutlier(labels, 1, h, w, s, 2, 3)
+	back := make([]float32, c*s*s)
+	gatherPatch(in, 1, c, h, w, s, 2, 3, back)
+	for i := range back {
+		if back[i] != p[i] {
+			t.Fatalf("gathered %v, pasted %v", back, p)
+		}
+	}
+	gatherPatch(orig, 1, c, h, w, s, 2, 3, back)
+	marked := 0
+	for i, v := range labels {
+		if v == nn.LabelOutlier {
+			marked++
+			if i < h*w {
+				t.Fatal("image 0 was marked")
+			}
+		}
+	}
+	for i := range back {
+		if back[i] != keep[i] || marked != s*s {
+			t.Fatalf("kept %v, was %v; %d pixels marked", keep, back, marked)
+		}
+	}
+	for i := 0; i < c*h*w; i++ {
+		if in[i] != orig[i] {
+			t.Fatal("image 0 changed")
+		}
+	}
 }
