@@ -89,6 +89,50 @@ func TestTrainKilledAndResumed(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(killed, train.ModelDir, "model.onnx")); err != nil {
 		t.Error(err)
 	}
+
+	// SIGTERM: the run saves a checkpoint at the step it is on, says how
+	// to continue, exits non-zero, and the resumed run again matches.
+	termed := filepath.Join(dir, "termed")
+	cmd = exec.Command(bin, "train", "--config", cfgPath, "--out", termed)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(termed, train.CheckpointFile)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint after 2 minutes")
+		}
+	}
+	time.Sleep(30 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("a run stopped by SIGTERM exited 0")
+	}
+	if !strings.Contains(stderr.String(), "--resume") {
+		t.Errorf("SIGTERM message does not say how to continue:\n%s", stderr.String())
+	}
+	stopped, err := nn.LoadCheckpoint(filepath.Join(termed, train.CheckpointFile))
+	if err != nil || stopped.Step < 10 || stopped.Step >= 150 {
+		t.Fatalf("checkpoint after SIGTERM: %v (%v)", stopped, err)
+	}
+	if out, err := exec.Command(bin, "train", "--out", termed, "--resume").CombinedOutput(); err != nil {
+		t.Fatalf("resume after SIGTERM: %v\n%s", err, out)
+	}
+	c, err := nn.LoadCheckpoint(filepath.Join(termed, train.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range a.Params {
+		if !slices.Equal(f32bits(w), f32bits(c.Params[name])) {
+			t.Fatalf("%s differs after SIGTERM at step %d and resume", name, stopped.Step)
+		}
+	}
+	t.Logf("SIGTERM at step %d: checkpoint saved there; resumed run matches bit for bit", stopped.Step)
 }
 
 func f32bits(f []float32) []uint32 {
