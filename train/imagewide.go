@@ -155,10 +155,12 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 			if err != nil {
 				return nil, err
 			}
+			// Samples take the odd places, so that each replica's batch
+			// norms see inliers and outliers alike, as one batch would.
 			keep := fs.patch.Float32s()
-			for i := range cfg.Batch {
-				paste(st.Input, cfg.Batch+i, 28, 28, x[i*plane:(i+1)*plane], keep[i*plane:(i+1)*plane], 28, 0, 0, r, deq)
-				st.Labels[cfg.Batch+i] = nn.LabelOutlier
+			for j := range cfg.Batch {
+				paste(st.Input, 2*j+1, 28, 28, x[j*plane:(j+1)*plane], keep[j*plane:(j+1)*plane], 28, 0, 0, r, deq)
+				st.Labels[2*j+1] = nn.LabelOutlier
 			}
 		}
 		loss, err := st.Run()
@@ -167,7 +169,10 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		}
 		desc := fmt.Sprintf("train %s loss %.3f", cfg.Mode, loss)
 		if fs != nil {
-			copy(fs.upstream.Float32s(), st.ImageGrad()[cfg.Batch*plane:])
+			up, g := fs.upstream.Float32s(), st.ImageGrad()
+			for j := range cfg.Batch {
+				copy(up[j*plane:(j+1)*plane], g[(2*j+1)*plane:(2*j+2)*plane])
+			}
 			nll, err := fs.Train()
 			if err != nil {
 				return nil, fmt.Errorf("step %d: %w", step+1, err)
