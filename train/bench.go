@@ -58,24 +58,11 @@ type BenchResult struct {
 // and the machine's SGEMM peak, all in one run.
 func BenchTrain(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	r := &BenchResult{Batch: o.Batch, Height: o.H, Width: o.W, Threads: runtime.GOMAXPROCS(0)}
-	net, err := NewLDN(o.Model, 1)
-	if err != nil {
-		return nil, err
-	}
-	st, err := newSegStep(net, nil, o.Batch, o.H, o.W, false)
+	st, err := benchStep(o.Model, o.Batch, o.H, o.W)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	enc, up := net.Groups()
-	st.opt = nn.NewAdam([]nn.Group{{Params: enc, LR: 1e-4}, {Params: up, LR: 4e-4}}, 1000, 1e-7)
-	rng := rand.New(rand.NewPCG(1, 1))
-	for i, d := 0, st.Input; i < len(d); i++ {
-		d[i] = float32(rng.NormFloat64())
-	}
-	for i := range st.Labels {
-		st.Labels[i] = uint8(rng.IntN(o.Model.Classes))
-	}
 	var goMS, torchMS []float64
 	for round := range max(1, o.Rounds) {
 		for i := range o.Warmup + o.Steps {
@@ -110,6 +97,29 @@ func BenchTrain(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 		r.Ratio = r.GoStepMS / r.TorchStepMS
 	}
 	return r, nil
+}
+
+// benchStep is a segmenter training step with the paper's optimiser
+// groups on random images and labels.
+func benchStep(m LDNConfig, batch, h, w int) (*segStep, error) {
+	net, err := NewLDN(m, 1)
+	if err != nil {
+		return nil, err
+	}
+	st, err := newSegStep(net, nil, batch, h, w, false)
+	if err != nil {
+		return nil, err
+	}
+	enc, up := net.Groups()
+	st.opt = nn.NewAdam([]nn.Group{{Params: enc, LR: 1e-4}, {Params: up, LR: 4e-4}}, 1000, 1e-7)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range st.Input {
+		st.Input[i] = float32(rng.NormFloat64())
+	}
+	for i := range st.Labels {
+		st.Labels[i] = uint8(rng.IntN(m.Classes))
+	}
+	return st, nil
 }
 
 func median(v []float64) float64 {

@@ -73,32 +73,11 @@ func TestLDNExportMatchesONNXRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
 	spec := model.Spec{Name: "t", Classes: []string{"a", "b", "c", "d", "e"}, Palette: make([][3]uint8, 5),
 		Input:   model.Input{Name: "image", Layout: "NCHW", Width: w, Height: h, Mean: mean, Std: std},
 		Output:  model.Output{Name: "logits"},
 		Scoring: model.ScoreSpec{Kind: "msp", Temperature: 1, Threshold: 0.5}}
-	if err := atomicfile.Write(filepath.Join(dir, model.ONNXFile), onnx); err != nil {
-		t.Fatal(err)
-	}
-	if err := model.WriteSpec(dir, spec); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := model.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := model.DefaultOptions()
-	opts.Logits, opts.Overrides.OpenSet = true, false
-	eng, err := model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	var res model.Result
-	if err := eng.Run(im, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := engineLogits(t, onnx, spec, im)
 	if len(res.Logits) != len(goLogits) {
 		t.Fatalf("ONNX Runtime gave %d logits, gorgonia %d", len(res.Logits), len(goLogits))
 	}
@@ -140,4 +119,34 @@ func TestLDN121Builds(t *testing.T) {
 		t.Errorf("encoder has %d weights, DenseNet-121 about 7 M", e)
 	}
 	t.Logf("LDN-121: encoder %d weights, upsampling path %d", count(enc), count(up))
+}
+
+// engineLogits writes a model package and runs one image through the
+// inference engine (ONNX Runtime plus its post-processing head), returning
+// the logits upsampled to the image.
+func engineLogits(t *testing.T, onnx []byte, spec model.Spec, im model.Image) model.Result {
+	t.Helper()
+	dir := t.TempDir()
+	if err := atomicfile.Write(filepath.Join(dir, model.ONNXFile), onnx); err != nil {
+		t.Fatal(err)
+	}
+	if err := model.WriteSpec(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := model.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := model.DefaultOptions()
+	opts.Logits, opts.Overrides.OpenSet = true, false
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var res model.Result
+	if err := eng.Run(im, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

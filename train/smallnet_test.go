@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"osr/dataset"
-	"osr/internal/atomicfile"
 	"osr/model"
 	"osr/train/nn"
 )
@@ -42,7 +41,6 @@ func testExport(t *testing.T, instanceNorm bool) {
 	net.Prepare(im.Pix, false, wk.acts[0])
 	goLogits := wk.forward()
 
-	dir := t.TempDir()
 	spec := model.Spec{Name: "t", Classes: make([]string, len(classes)), Palette: make([][3]uint8, len(classes)),
 		Input:   model.Input{Name: "image", Layout: "NCHW", Width: 480, Height: 360, Mean: net.Cfg.Mean, Std: net.Cfg.Std},
 		Output:  model.Output{Name: "logits"},
@@ -50,27 +48,7 @@ func testExport(t *testing.T, instanceNorm bool) {
 	for i := range spec.Classes {
 		spec.Classes[i] = ds.Classes[classes[i]]
 	}
-	if err := atomicfile.Write(filepath.Join(dir, model.ONNXFile), net.ExportONNX("test", nil)); err != nil {
-		t.Fatal(err)
-	}
-	if err := model.WriteSpec(dir, spec); err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := model.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := model.DefaultOptions()
-	opts.Logits, opts.Overrides.OpenSet = true, false
-	eng, err := model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	var res model.Result
-	if err := eng.Run(im, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := engineLogits(t, net.ExportONNX("test", nil), spec, im)
 	// ORT's logits are upsampled to 480x360; upsample the Go logits the same
 	// way (training's Resize) and compare.
 	lh, lw := net.LogitSize()
