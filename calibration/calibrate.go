@@ -75,14 +75,18 @@ func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts
 		return nil, errors.New("calibrate: open the engine at temperature 1 with logits")
 	}
 	acc := newTempAccum(temps, len(spec.Classes))
+	var frame []float32
 	cal := &Calibration{Dataset: ds.Name, Split: opts.Split, TargetTPR: opts.TargetTPR}
 	_, _, err := runSplit(ctx, eng, ds, splitRun{Split: opts.Split, Protocol: opts.Protocol, Limit: opts.Limit, Progress: opts.Progress, Verb: "calibrate"},
 		func(name string, im imageio.RGB, gt []uint8, res *model.Result) error {
-			if im.Width != spec.Input.Width || im.Height != spec.Input.Height {
-				return fmt.Errorf("calibration needs images at the model's input size %dx%d, got %dx%d",
-					spec.Input.Width, spec.Input.Height, im.Width, im.Height)
+			logits := res.Logits
+			if rows, cols := eng.PixelMap(); rows != nil {
+				// Frames of another size: score each frame pixel with the
+				// logits its outputs came from, as evaluation does.
+				frame = frameLogits(frame, res.Logits, len(spec.Classes), spec.Input.Width*spec.Input.Height, spec.Input.Width, rows, cols)
+				logits = frame
 			}
-			cal.InlierPixels += acc.add(gt, res.Logits)
+			cal.InlierPixels += acc.add(gt, logits)
 			cal.Images++
 			return nil
 		})
@@ -223,4 +227,24 @@ func (c *Calibration) Apply(spec *model.Spec, kind string) error {
 		"kinds": kinds, "date": c.Date,
 	}
 	return nil
+}
+
+// frameLogits gathers model-sized logits [K, mh*mw] into frame-sized
+// planes [K, len(rows)*len(cols)] through the engine's pixel map.
+func frameLogits(dst, logits []float32, k, plane, mw int, rows, cols []int) []float32 {
+	n := len(rows) * len(cols)
+	if cap(dst) < k*n {
+		dst = make([]float32, k*n)
+	}
+	dst = dst[:k*n]
+	for c := range k {
+		src, out := logits[c*plane:(c+1)*plane], dst[c*n:(c+1)*n]
+		for y, my := range rows {
+			row := out[y*len(cols) : (y+1)*len(cols)]
+			for x, mx := range cols {
+				row[x] = src[my*mw+mx]
+			}
+		}
+	}
+	return dst
 }

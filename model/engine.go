@@ -278,6 +278,17 @@ func (e *Engine) Scoring() Scoring { return e.scoring }
 // Provider is the execution provider the session runs on.
 func (e *Engine) Provider() string { return e.provider }
 
+// PixelMap is, after Run on a frame of another size than the model's, the
+// model row of each frame row and the model column of each frame column
+// that the frame-sized outputs were taken from; nil, nil at the model's
+// size. Result.Logits stay at the model's size: this maps them to frames.
+func (e *Engine) PixelMap() (rows, cols []int) {
+	if e.geom.identity() {
+		return nil, nil
+	}
+	return e.yIdx, e.xIdx
+}
+
 // Run processes one RGB frame into out, at the frame's resolution.
 func (e *Engine) Run(im Image, out *Result) error {
 	if err := im.Check(); err != nil {

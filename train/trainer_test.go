@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"osr/calibration"
+	"osr/dataset"
 	"osr/model"
 	"osr/train/nn"
 )
@@ -68,6 +70,27 @@ func TestRunTrainsAndExports(t *testing.T) {
 	}
 	if rep.ValMIoU <= 0 || pkg.Spec.Provenance.Metrics["steps"] != 40 {
 		t.Errorf("val mIoU %.3f, metrics %v", rep.ValMIoU, pkg.Spec.Provenance.Metrics)
+	}
+
+	// The model takes 120x90 and the frames are 480x360: calibration
+	// scores every frame pixel through the engine's pixel map.
+	opts := model.DefaultOptions()
+	opts.Logits = true
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ds, err := dataset.Open("../testdata/train-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := calibration.Calibrate(context.Background(), eng, ds, calibration.CalibrateOptions{Split: "val"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cal.Images != 4 || cal.InlierPixels < 4*480*360/2 || cal.InlierPixels > 4*480*360 {
+		t.Errorf("calibrated %d images, %d inlier pixels", cal.Images, cal.InlierPixels)
 	}
 }
 
