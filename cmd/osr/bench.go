@@ -55,9 +55,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				return printJSON(r)
 			}
 			fmt.Printf("model %s on %s, %dx%d (%s), %d frames\n", r.Model, r.Provider, r.Width, r.Height, filepath.Base(image), r.Frames)
 			fmt.Printf("  raw ONNX Runtime Run      %8.2f ms (median)\n", r.RawMS)
@@ -98,9 +96,7 @@ their ratio and the share of the SGEMM peak osr achieves.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				return printJSON(r)
 			}
 			fmt.Printf("training step, default segmenter, batch %d at %dx%d, %d threads (%.1f GFLOP per step)\n",
 				r.Batch, r.Width, r.Height, r.Threads, r.StepGFLOP)
@@ -130,9 +126,7 @@ func benchMemory(cmd *cobra.Command, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return printJSON(rows)
 	}
 	fmt.Println("memory a training step holds (live Go heap), column matrices kept vs recomputed")
 	for _, r := range rows {
@@ -143,4 +137,11 @@ func benchMemory(cmd *cobra.Command, asJSON bool) error {
 		fmt.Printf("  %-9s %s  %7.0f MiB  %7.0f ms/step   (%s)\n", r.Network, mode, r.HeapMB, r.StepMS, r.Description)
 	}
 	return nil
+}
+
+// printJSON writes v to stdout as indented JSON (the benchmarks' --json).
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
