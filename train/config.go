@@ -31,7 +31,7 @@ type Config struct {
 	// share of the crop, at multiples of 2^flow.levels.
 	PatchArea [2]float64 `yaml:"patch_area"`
 	Lambda    float64    `yaml:"lambda"` // weight of KL(U‖P) on pasted pixels
-	FlowTrain     struct {
+	FlowTrain struct {
 		LR        float64 `yaml:"lr"`         // Adam learning rate of the flow
 		SegWeight float64 `yaml:"seg_weight"` // weight of the segmenter loss in the flow's loss
 	} `yaml:"flow_training"`

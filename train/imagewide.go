@@ -36,16 +36,21 @@ type ImageWideConfig struct {
 	LR      float64    // classifier Adam peak rate, cosine-annealed
 	Flow    RNVPConfig // the flow (28x28: levels 2)
 	FlowLR  float64
-	Lambda  float64 // weight of KL(U‖P) on flow samples
-	Seed    uint64
-	Limit   int // use at most this many training and test images (tests)
+	// FlowWarmup is the number of NLL-only flow steps on inlier images
+	// before joint training, so that the first samples are blurry inliers
+	// rather than Gaussian noise (a random flow's samples teach the
+	// classifier only "noise is an outlier").
+	FlowWarmup int
+	Lambda     float64 // weight of KL(U‖P) on flow samples
+	Seed       uint64
+	Limit      int // use at most this many training and test images (tests)
 }
 
 // DefaultImageWide is the CPU-sized image-wide run.
 func DefaultImageWide() ImageWideConfig {
 	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{32, 64, 128}, Batch: 64,
 		Steps: 1500, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
-		FlowLR: 1e-4, Lambda: 0.5, Seed: 1}
+		FlowLR: 1e-4, FlowWarmup: 0, Lambda: 0.5, Seed: 1}
 }
 
 // ImageWideRow is one outlier set's image-level metrics (outliers
@@ -136,6 +141,11 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		flowOpt = nn.NewAdam([]nn.Group{{Params: f.Store.Params, LR: cfg.FlowLR}}, 0, 0)
 	}
 	r := rand.New(rand.NewPCG(cfg.Seed, 3))
+	if fs != nil && cfg.FlowWarmup > 0 {
+		if err := warmUpFlow(ctx, fs, flowOpt, train, cfg.FlowWarmup, r, progress); err != nil {
+			return nil, err
+		}
+	}
 	bar := progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(progress),
 		progressbar.OptionSetDescription("train "+cfg.Mode), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("step"), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
@@ -222,6 +232,42 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, writeImageWide(out, rep)
+}
+
+// warmUpFlow trains the flow alone on inlier images (dequantised, NLL
+// only: the segmenter's upstream gradient stays zero).
+func warmUpFlow(ctx context.Context, fs *flowStep, opt *nn.Adam, train *dataset.Images, steps int, r *rand.Rand, progress io.Writer) error {
+	bar := progressbar.NewOptions(steps, progressbar.OptionSetWriter(progress),
+		progressbar.OptionSetDescription("flow warm-up"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("step"), progressbar.OptionThrottle(500*time.Millisecond))
+	clear(fs.upstream.Float32s())
+	patch := fs.patch.Float32s()
+	const plane = 28 * 28
+	for step := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for j := range len(patch) / plane {
+			dst := patch[j*plane : (j+1)*plane]
+			normalizeGray(train.Image(r.IntN(train.N)), dst)
+			for i := range dst {
+				dst[i] += (r.Float32() - 0.5) / 255 / fashionStd
+			}
+		}
+		nll, err := fs.Train()
+		if err != nil {
+			return fmt.Errorf("flow warm-up step %d: %w", step+1, err)
+		}
+		opt.Step(1)
+		for _, p := range opt.Groups[0].Params {
+			p.ZeroGrad()
+		}
+		bar.Describe(fmt.Sprintf("flow warm-up nll %.3f", nll))
+		bar.Add(1)
+	}
+	bar.Finish()
+	fmt.Fprintln(progress)
+	return nil
 }
 
 func normalizeGray(src []uint8, dst []float32) {
@@ -346,4 +392,3 @@ func (r *ImageWideReport) Markdown() string {
 	}
 	return b.String()
 }
-

@@ -24,7 +24,7 @@ func TestImageWideRuns(t *testing.T) {
 			cfg := DefaultImageWide()
 			cfg.Mode, cfg.Steps, cfg.Batch, cfg.Limit, cfg.Natural, cfg.LR = mode, 120, 24, 1000, frames, 3e-3
 			cfg.Widths = []int{8, 16, 16}
-			cfg.Flow = RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 4}
+			cfg.Flow, cfg.FlowWarmup = RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 4}, 20
 			out := t.TempDir()
 			rep, err := RunImageWide(context.Background(), cfg, out, nil)
 			if err != nil {

@@ -22,8 +22,8 @@ import (
 type segStep struct {
 	net      network
 	opt      *nn.Adam
-	n, h, w  int // batch and input size
-	lh, lw   int // label (logit) size: the input size for the segmenter, 1x1 for a classifier
+	n, h, w  int       // batch and input size
+	lh, lw   int       // label (logit) size: the input size for the segmenter, 1x1 for a classifier
 	Input    []float32 // [N,3,H,W] normalised images
 	Labels   []uint8   // [N,H,W]
 	Weights  []float32 // per-class cross-entropy weights; nil = 1
@@ -52,8 +52,8 @@ type network interface {
 }
 
 func (m *LDN) logits(g *nn.Graph, x *G.Node) *G.Node { return m.Forward(g, x, true) }
-func (m *LDN) store() *nn.Store                        { return m.Store }
-func (m *LDN) channels() int                           { return 3 }
+func (m *LDN) store() *nn.Store                      { return m.Store }
+func (m *LDN) channels() int                         { return 3 }
 
 // newSegStep compiles the step. With imageGrad the program also yields the
 // loss gradient for the input image, which trains the flow that made the

@@ -105,6 +105,8 @@ DIR/report.md.`,
 	f.Float64Var(&cfg.Lambda, "lambda", cfg.Lambda, "weight of KL(uniform || softmax) on flow samples")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	f.IntVar(&cfg.Flow.Blocks, "flow-blocks", cfg.Flow.Blocks, "residual blocks per coupling of the Real NVP (so mode)")
+	f.IntVar(&cfg.FlowWarmup, "flow-warmup", cfg.FlowWarmup, "NLL-only flow steps on Fashion-MNIST before joint training (so mode)")
+	f.Float64Var(&cfg.FlowLR, "flow-lr", cfg.FlowLR, "the flow's Adam learning rate (so mode)")
 	f.IntVar(&cfg.Flow.Features, "flow-features", cfg.Flow.Features, "feature maps per coupling of the Real NVP (so mode)")
 	return cmd
 }
