@@ -50,14 +50,24 @@ func ReadMCAP(path string, fn func(Message) error) (ReadStats, error) {
 		return st, err
 	}
 	defer f.Close()
+	st, err = ReadMCAPFrom(f, fn)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+// ReadMCAPFrom is ReadMCAP on an open stream.
+func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
+	st := ReadStats{Compression: map[string]int{}}
 	r, err := mcap.NewReader(f)
 	if err != nil {
-		return st, fmt.Errorf("%s: not an MCAP file: %w", path, err)
+		return st, fmt.Errorf("not an MCAP file: %w", err)
 	}
 	defer r.Close()
 	it, err := r.Messages(mcap.UsingIndex(false))
 	if err != nil {
-		return st, fmt.Errorf("%s: %w", path, err)
+		return st, err
 	}
 	var m mcap.Message
 	for {

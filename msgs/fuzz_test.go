@@ -2,8 +2,11 @@ package msgs
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/bluenviron/goroslib/v2/pkg/protocommon"
 
 	"osr/internal/imageio"
 )
@@ -93,6 +96,45 @@ func FuzzDecodeCDR(f *testing.F) {
 			again, err := c.recode(back)
 			if err != nil || !bytes.Equal(again, back) {
 				t.Fatalf("%s: osr's own encoding does not decode to itself: %v\n %x\n %x", c.name, err, back, again)
+			}
+		}
+	})
+}
+
+// FuzzDecodeROS1 is the node's ROS 1 input path: goroslib's decoder on
+// the bytes of a TCPROS message (length prefix included) into each input
+// type. Whatever decodes must encode and decode again to the same value.
+func FuzzDecodeROS1(f *testing.F) {
+	for _, m := range []any{
+		&Image{Header: Header{Seq: 3, Stamp: time.Unix(5, 6), FrameId: "cam"}, Width: 2, Height: 1, Encoding: "rgb8", Step: 6, Data: []byte{1, 2, 3, 4, 5, 6}},
+		&CompressedImage{Format: "jpeg", Data: []byte{0xff, 0xd8}},
+		&String{Data: "hello"},
+	} {
+		var b bytes.Buffer
+		if err := protocommon.MessageEncode(&b, m); err == nil {
+			f.Add(b.Bytes())
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, newMsg := range []func() any{
+			func() any { return &Image{} },
+			func() any { return &CompressedImage{} },
+			func() any { return &String{} },
+		} {
+			m := newMsg()
+			if protocommon.MessageDecode(bytes.NewReader(data), m) != nil {
+				continue
+			}
+			var b bytes.Buffer
+			if err := protocommon.MessageEncode(&b, m); err != nil {
+				t.Fatalf("%T decoded but does not encode: %v", m, err)
+			}
+			again := newMsg()
+			if err := protocommon.MessageDecode(&b, again); err != nil {
+				t.Fatalf("%T re-encoded does not decode: %v", m, err)
+			}
+			if !reflect.DeepEqual(m, again) {
+				t.Fatalf("%T changes on a round trip: %+v != %+v", m, m, again)
 			}
 		}
 	})
