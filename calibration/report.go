@@ -2,7 +2,6 @@ package calibration
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -14,8 +13,9 @@ import (
 	"osr/internal/imageio"
 )
 
-// Write saves report.json, report.md, pr.png, roc.png and the best and
-// worst overlays into dir. Each file is written atomically.
+// Write saves report.md, pr.png, roc.png, the best and worst overlays and,
+// last, report.json, each atomically: a report.json on disk means the
+// whole report is there (a full or read-only disk leaves none).
 func (r *Report) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report directory: %w", err)
@@ -24,20 +24,28 @@ func (r *Report) Write(dir string) error {
 	if err != nil {
 		return fmt.Errorf("report.json: %w", err)
 	}
-	errs := []error{
-		atomicfile.Write(filepath.Join(dir, "report.json"), append(js, '\n')),
-		atomicfile.Write(filepath.Join(dir, "report.md"), []byte(r.Markdown())),
+	if err := atomicfile.Write(filepath.Join(dir, "report.md"), []byte(r.Markdown())); err != nil {
+		return err
 	}
 	if len(r.curve) > 0 {
-		errs = append(errs, writeCurves(dir, r))
-	}
-	for name, e := range map[string]*Example{"best": r.best, "worst": r.worst} {
-		if e != nil {
-			errs = append(errs, imageio.WriteRGB(filepath.Join(dir, name+"_"+e.Result.Name+"_overlay.png"),
-				imageio.RGB{Width: e.Width, Height: e.Height, Pix: e.Overlay}))
+		if err := writeCurves(dir, r); err != nil {
+			return err
 		}
 	}
-	return errors.Join(errs...)
+	for _, o := range []struct {
+		name string
+		e    *Example
+	}{{"best", r.best}, {"worst", r.worst}} {
+		name, e := o.name, o.e
+		if e == nil {
+			continue
+		}
+		if err := imageio.WriteRGB(filepath.Join(dir, name+"_"+e.Result.Name+"_overlay.png"),
+			imageio.RGB{Width: e.Width, Height: e.Height, Pix: e.Overlay}); err != nil {
+			return err
+		}
+	}
+	return atomicfile.Write(filepath.Join(dir, "report.json"), append(js, '\n'))
 }
 
 func fmtOpt(v *float64, pct bool) string {

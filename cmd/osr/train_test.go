@@ -22,10 +22,7 @@ func TestTrainKilledAndResumed(t *testing.T) {
 		t.Skip("builds the binary and trains twice")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "osr")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := osrBinary(t)
 	cfg, err := os.ReadFile("../../testdata/train-mini/tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
