@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"osr/internal/imageio"
@@ -240,7 +241,9 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 		{Key: "input_rate_hz", Value: fmt.Sprintf("%.2f", s.InRate)},
 		{Key: "output_rate_hz", Value: fmt.Sprintf("%.2f", s.OutRate)},
 		{Key: "latency_mean_ms", Value: ms(s.LatencyMean)},
+		{Key: "latency_p50_ms", Value: ms(s.Latency50)},
 		{Key: "latency_p95_ms", Value: ms(s.Latency95)},
+		{Key: "latency_p99_ms", Value: ms(s.Latency99)},
 		{Key: "frames_in", Value: fmt.Sprint(s.TotalIn)},
 		{Key: "frames_out", Value: fmt.Sprint(s.TotalOut)},
 		{Key: "frames_dropped", Value: fmt.Sprint(s.Dropped)},
@@ -250,6 +253,9 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 		{Key: "outlier_share", Value: fmt.Sprintf("%.4f", s.OutlierShare)},
 		{Key: "execution_provider", Value: p.eng.Provider()},
 		{Key: "model", Value: p.eng.Spec().Name},
+		// Process figures, so that a long run shows leaks from outside.
+		{Key: "rss_mib", Value: fmt.Sprintf("%.1f", residentMiB())},
+		{Key: "goroutines", Value: fmt.Sprint(runtime.NumGoroutine())},
 	}
 	now := p.opts.Now()
 	return &msgs.DiagnosticArray{

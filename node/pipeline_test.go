@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,7 +174,7 @@ func TestPipelineRunDropsAndReports(t *testing.T) {
 	for _, v := range st.Values {
 		kv[v.Key] = v.Value
 	}
-	for _, k := range []string{"input_rate_hz", "output_rate_hz", "latency_mean_ms", "latency_p95_ms", "frames_dropped", "bad_frames", "outlier_share", "execution_provider", "model"} {
+	for _, k := range []string{"input_rate_hz", "output_rate_hz", "latency_mean_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "frames_dropped", "bad_frames", "outlier_share", "execution_provider", "model", "rss_mib", "goroutines"} {
 		if _, ok := kv[k]; !ok {
 			t.Errorf("diagnostics lack %s: %v", k, kv)
 		}
@@ -180,4 +183,74 @@ func TestPipelineRunDropsAndReports(t *testing.T) {
 		t.Errorf("diagnostics %+v", st)
 	}
 	t.Logf("offered %d frames in 0.5 s: published %d, dropped %d", offered, out, dropped)
+}
+
+type discard struct{ n atomic.Int64 }
+
+func (d *discard) Publish(any)          { d.n.Add(1) }
+func (d *discard) HasSubscribers() bool { return true }
+
+// Resource bounds: after warm-up, neither the Go heap nor the resident set
+// grows with the number of frames (the latest-frame slot is the only
+// queue), and Run leaves no goroutine behind.
+func TestPipelineResourceBounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 420 frames")
+	}
+	eng := openBundled(t)
+	before := runtime.NumGoroutine()
+	out, labels := &discard{}, &discard{}
+	p := NewPipeline(eng, Sinks{Labels: labels, Score: out, Mask: out, Overlay: out, Diagnostics: out},
+		Options{Name: "/osr", DiagnosticsPeriod: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	frame := demoFrame(t, msgs.RGB8)
+	published := func() int64 { return labels.n.Load() }
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	run := func(frames int64) {
+		for start := published(); published()-start < frames; time.Sleep(2 * time.Millisecond) {
+			p.Offer(Frame{Raw: frame}) // faster than inference: most are dropped
+		}
+	}
+	run(100) // warm-up: ONNX Runtime arenas, buffers
+	heap0 := heap()
+	// RSS moves by a few MiB either way as the allocators reuse memory, so
+	// compare the median of the first and of the last samples.
+	var rss []float64
+	for range 8 {
+		run(40)
+		rss = append(rss, residentMiB())
+	}
+	heap1 := heap()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	median := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	first, last := median(rss[:4]), median(rss[4:])
+	t.Logf("frames 100..420: Go heap %.1f -> %.1f MiB; RSS samples %.1f MiB (medians %.1f -> %.1f); %d frames dropped",
+		float64(heap0)/(1<<20), float64(heap1)/(1<<20), rss, first, last, p.slot.Dropped())
+	if heap1 > heap0+1<<20 {
+		t.Errorf("Go heap grew from %d to %d bytes over 320 frames", heap0, heap1)
+	}
+	if first > 0 && last > first*1.05 {
+		t.Errorf("RSS grew from %.1f to %.1f MiB over 320 frames (more than 5 %%)", first, last)
+	}
+	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Run returned, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
 }

@@ -1,7 +1,10 @@
 package node
 
 import (
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,14 +27,16 @@ type Stats struct {
 
 // Snapshot is one period's figures, plus running totals.
 type Snapshot struct {
-	Period                 time.Duration
-	InRate, OutRate        float64
-	LatencyMean, Latency95 time.Duration
-	Dropped                uint64 // total
-	Bad, Errors            uint64 // total
-	LastBad                string
-	OutlierShare           float64 // mean share of outlier pixels over the period
-	TotalIn, TotalOut      uint64
+	Period               time.Duration
+	InRate, OutRate      float64
+	LatencyMean          time.Duration
+	Latency50, Latency95 time.Duration
+	Latency99            time.Duration
+	Dropped              uint64 // total
+	Bad, Errors          uint64 // total
+	LastBad              string
+	OutlierShare         float64 // mean share of outlier pixels over the period
+	TotalIn, TotalOut    uint64
 }
 
 func (s *Stats) received() {
@@ -85,7 +90,8 @@ func (s *Stats) take(period time.Duration, dropped uint64) Snapshot {
 			sum += l
 		}
 		snap.LatencyMean = sum / time.Duration(n)
-		snap.Latency95 = s.latencies[min(n-1, (n*95+99)/100-1)]
+		q := func(pct int) time.Duration { return s.latencies[max(0, min(n-1, (n*pct+99)/100-1))] }
+		snap.Latency50, snap.Latency95, snap.Latency99 = q(50), q(95), q(99)
 	}
 	if s.outlierN > 0 {
 		snap.OutlierShare = s.outlierSum / float64(s.outlierN)
@@ -94,4 +100,23 @@ func (s *Stats) take(period time.Duration, dropped uint64) Snapshot {
 	s.latencies = s.latencies[:0]
 	s.outlierSum, s.outlierN = 0, 0
 	return snap
+}
+
+// residentMiB is the process's resident set size from /proc/self/statm
+// (Go heap, ONNX Runtime's arenas and everything else), or -1 where
+// there is no procfs.
+func residentMiB() float64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return -1
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return float64(pages*uint64(os.Getpagesize())) / (1 << 20)
 }
