@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,38 @@ func TestDecodeNeverPanics(t *testing.T) {
 	}
 	if _, err := Decode(Message{Type: "velodyne_msgs/VelodyneScan", Encoding: "ros1"}); !errors.Is(err, ErrUnknownType) {
 		t.Fatalf("unknown type: %v", err)
+	}
+}
+
+// A record whose length field claims a gigabyte (found by FuzzReadMCAP: the
+// mcap reader would allocate it) is reported as corrupt without the
+// allocation.
+func TestMCAPForgedRecordLength(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ok.mcap")
+	w, err := CreateMCAP(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write("/i", t0, sampleImage(0))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	// Keep the magic and the header record, then a message record that
+	// says it is 1 GiB long.
+	hdrLen := binary.LittleEndian.Uint64(data[9:17])
+	forged := append([]byte(nil), data[:8+9+hdrLen]...)
+	forged = append(forged, 0x05)
+	forged = binary.LittleEndian.AppendUint64(forged, 1<<30)
+	forged = append(forged, make([]byte, 64)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st, err := ReadMCAPFrom(bytes.NewReader(forged), func(Message) error { return nil })
+	runtime.ReadMemStats(&after)
+	if err != nil || st.CorruptChunks != 1 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "exceeds configured maximum size") {
+		t.Fatalf("stats %+v, err %v", st, err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("allocated %d MiB for a forged record", grew>>20)
 	}
 }

@@ -57,21 +57,26 @@ func ReadMCAP(path string, fn func(Message) error) (ReadStats, error) {
 	return st, nil
 }
 
-// ReadMCAPFrom is ReadMCAP on an open stream.
+// maxMCAPRecord bounds one MCAP record. Records inside a chunk are read
+// after decompression, so the file size is no bound; without one a forged
+// length makes the reader allocate up to 2 GiB per record. 256 MiB holds
+// an uncompressed 8K RGB image.
+const maxMCAPRecord = 256 << 20
+
+// ReadMCAPFrom is ReadMCAP on an open stream. It walks the records with
+// the mcap lexer itself (rather than mcap.Reader) to bound record sizes.
 func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 	st := ReadStats{Compression: map[string]int{}}
-	r, err := mcap.NewReader(f)
+	lex, err := mcap.NewLexer(f, &mcap.LexerOptions{MaxRecordSize: maxMCAPRecord})
 	if err != nil {
 		return st, fmt.Errorf("not an MCAP file: %w", err)
 	}
-	defer r.Close()
-	it, err := r.Messages(mcap.UsingIndex(false))
-	if err != nil {
-		return st, err
-	}
-	var m mcap.Message
+	defer lex.Close()
+	schemas := map[uint16]*mcap.Schema{}
+	channels := map[uint16]*mcap.Channel{}
+	var buf []byte
 	for {
-		schema, ch, msg, err := it.NextInto(&m)
+		tok, rec, err := lex.Next(buf)
 		if errors.Is(err, io.EOF) {
 			return st, nil
 		}
@@ -80,14 +85,44 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 			st.problem("after %d messages: %v", st.Messages, err)
 			return st, nil
 		}
-		st.Messages++
-		typ := ""
-		if schema != nil {
-			typ = schema.Name
+		if cap(rec) > cap(buf) {
+			buf = rec[:0]
 		}
-		if err := fn(Message{Topic: ch.Topic, Type: typ, Time: time.Unix(0, int64(msg.LogTime)),
-			Data: append([]byte(nil), msg.Data...), Encoding: ch.MessageEncoding}); err != nil {
-			return st, err
+		switch tok {
+		case mcap.TokenSchema:
+			if sc, err := mcap.ParseSchema(rec); err != nil {
+				st.problem("schema record: %v", err)
+			} else {
+				schemas[sc.ID] = sc
+			}
+		case mcap.TokenChannel:
+			if ch, err := mcap.ParseChannel(rec); err != nil {
+				st.problem("channel record: %v", err)
+			} else {
+				channels[ch.ID] = ch
+			}
+		case mcap.TokenMessage:
+			msg, err := mcap.ParseMessage(rec)
+			if err != nil {
+				st.problem("message record after %d messages: %v", st.Messages, err)
+				continue
+			}
+			ch := channels[msg.ChannelID]
+			if ch == nil {
+				st.problem("message on channel %d, which no channel record announced", msg.ChannelID)
+				continue
+			}
+			st.Messages++
+			typ := ""
+			if sc := schemas[ch.SchemaID]; sc != nil {
+				typ = sc.Name
+			}
+			if err := fn(Message{Topic: ch.Topic, Type: typ, Time: time.Unix(0, int64(msg.LogTime)),
+				Data: append([]byte(nil), msg.Data...), Encoding: ch.MessageEncoding}); err != nil {
+				return st, err
+			}
+		case mcap.TokenFooter:
+			return st, nil
 		}
 	}
 }
