@@ -132,17 +132,11 @@ var kvRe = regexp.MustCompile(`key: "?([a-z_0-9]+)"?\s+value: "?([^"\n]*)"?`)
 // lastDiagnostics parses the key/values of the last diagnostics message
 // in rostopic echo output.
 func lastDiagnostics(s string) map[string]string {
-	msgs := strings.Split(s, "---")
-	for i := len(msgs) - 1; i >= 0; i-- {
-		kv := map[string]string{}
-		for _, m := range kvRe.FindAllStringSubmatch(msgs[i], -1) {
-			kv[m[1]] = m[2]
-		}
-		if len(kv) > 0 {
-			return kv
-		}
+	all := allDiagnostics(s)
+	if len(all) == 0 {
+		return nil
 	}
-	return nil
+	return all[len(all)-1]
 }
 
 func TestNodeDropsStaleFramesWhenFlooded(t *testing.T) {
