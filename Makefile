@@ -7,4 +7,4 @@ test:
 build:
 	bash scripts/setup.sh
 bench: build
-	./bin/osr bench --model models/camvid-ood-small
+	./bin/osr bench all

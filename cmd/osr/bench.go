@@ -66,7 +66,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(newBenchTrainCmd())
+	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a))
 	addEngineFlags(cmd.Flags())
 	cmd.Flags().IntVarP(&frames, "frames", "n", 100, "frames to time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
