@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,6 +178,29 @@ func TestBenchJSON(t *testing.T) {
 	for _, key := range []string{`"ratio"`, `"raw_ms"`, `"e2e_ms"`, `"jpeg_e2e_ms"`, `"provider": "CPUExecutionProvider"`} {
 		if !strings.Contains(printed, key) {
 			t.Errorf("bench JSON lacks %s:\n%s", key, printed)
+		}
+	}
+}
+
+// bench all's table has the node and eval rows, each with a ratio of two
+// measured figures (the training row needs minutes; its parts are tested
+// in package train).
+func TestBenchAllJSON(t *testing.T) {
+	printed, err := runOSR(t, "bench", "all", "--model", bundledModel, "--frames", "3", "--passes", "1", "--skip-train", "--json",
+		"--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
+	if err != nil {
+		t.Fatalf("bench all: %v\n%s", err, printed)
+	}
+	var res benchAll
+	if err := json.Unmarshal([]byte(printed[strings.Index(printed, "{"):]), &res); err != nil {
+		t.Fatalf("%v\n%s", err, printed)
+	}
+	if len(res.Rows) != 2 || res.Eval.Images != 4 || res.Runtime == "" {
+		t.Fatalf("rows %+v, eval %+v, runtime %q", res.Rows, res.Eval, res.Runtime)
+	}
+	for _, r := range res.Rows {
+		if r.OSR <= 0 || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-3*r.Ratio {
+			t.Errorf("row %+v: ratio is not osr / reference", r)
 		}
 	}
 }
