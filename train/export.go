@@ -75,7 +75,7 @@ func (t *trainer) export(ctx context.Context, rep *Report) (*calibration.Report,
 	if cfg.Protocol != "" {
 		outliers, _ = t.ds.OutlierIDs(cfg.Protocol)
 	}
-	spec := baseSpec(dir, t.ds, t.classes, outliers)
+	spec := baseSpec(t.opts.Out, t.ds, t.classes, outliers) // named after the run
 	spec.Description = fmt.Sprintf("LDN segmenter (%s) for %dx%d road scenes", cfg.Mode, t.ds.ImageSize[0], t.ds.ImageSize[1])
 	spec.Input = model.Input{Name: "image", Layout: "NCHW", Width: w, Height: h, Mean: cfg.Mean, Std: cfg.Std}
 	spec.Scoring.Kind, spec.Scoring.Temperature, spec.Scoring.Threshold = "msp", 1, 0.5
