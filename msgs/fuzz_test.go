@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/goroslib/v2/pkg/protocommon"
+	"github.com/bluenviron/goroslib/v2/pkg/prototcp"
 
 	"osr/internal/imageio"
 )
@@ -137,5 +138,27 @@ func FuzzDecodeROS1(f *testing.F) {
 				t.Fatalf("%T changes on a round trip: %+v != %+v", m, m, again)
 			}
 		}
+	})
+}
+
+// FuzzDecodeROS1Header is the other half of a TCPROS connection: the
+// connection headers the node reads from publishers (its camera) and from
+// subscribers (of its outputs), through goroslib.
+func FuzzDecodeROS1Header(f *testing.F) {
+	var b bytes.Buffer
+	if err := protocommon.HeaderEncode(&b, &prototcp.HeaderPublisher{Topic: "/camera/image_raw", Type: "sensor_msgs/Image",
+		Md5sum: "060021388200f6f0f447d0fcd9c64743", Callerid: "/cam", Latching: 0}); err == nil {
+		f.Add(b.Bytes())
+	}
+	f.Add([]byte{5, 0, 0, 0, 1, 0, 0, 0, '='})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		raw, err := protocommon.HeaderRawDecode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var pub prototcp.HeaderPublisher
+		var sub prototcp.HeaderSubscriber
+		protocommon.HeaderDecode(raw, &pub)
+		protocommon.HeaderDecode(raw, &sub)
 	})
 }
