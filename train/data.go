@@ -3,7 +3,9 @@ package train
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"sort"
 
 	"osr/dataset"
 	"osr/internal/bilinear"
@@ -127,4 +129,29 @@ func fillBatch(r *rand.Rand, images []trainImage, norm *normalizer, in []float32
 			}
 		}
 	}
+}
+
+// classWeights are sqrt median-frequency weights, clipped to [0.2, 5], so
+// that thin classes (poles, signs, pedestrians) are not ignored.
+func classWeights(labels [][]uint8, classes int) []float32 {
+	counts := make([]float64, classes)
+	for _, ls := range labels {
+		for _, l := range ls {
+			if int(l) < classes {
+				counts[l]++
+			}
+		}
+	}
+	sorted := append([]float64(nil), counts...)
+	sort.Float64s(sorted)
+	median := sorted[len(sorted)/2]
+	w := make([]float32, classes)
+	for i, c := range counts {
+		if c == 0 {
+			w[i] = 1
+			continue
+		}
+		w[i] = float32(math.Min(5, math.Max(0.2, math.Sqrt(median/c))))
+	}
+	return w
 }

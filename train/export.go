@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -112,3 +113,5 @@ func (t *trainer) export(ctx context.Context, rep *Report) (*calibration.Report,
 	fmt.Fprintf(t.opts.Progress, "step %d: val mIoU %.2f %% over %d images\n", t.at, 100*val.MIoU, val.Images)
 	return val, model.WriteSpec(dir, spec)
 }
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }

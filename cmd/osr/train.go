@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -60,7 +59,7 @@ config the run started with.`,
 	f.StringVar(&cfgFile, "config", "", "training config (YAML); see config/train.yaml")
 	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
-	cmd.AddCommand(newTrainSmallNetCmd(a), newTrainImageWideCmd())
+	cmd.AddCommand(newTrainImageWideCmd())
 	return cmd
 }
 
@@ -108,47 +107,5 @@ DIR/report.md.`,
 	f.IntVar(&cfg.FlowWarmup, "flow-warmup", cfg.FlowWarmup, "NLL-only flow steps on Fashion-MNIST before joint training (so mode)")
 	f.Float64Var(&cfg.FlowLR, "flow-lr", cfg.FlowLR, "the flow's Adam learning rate (so mode)")
 	f.IntVar(&cfg.Flow.Features, "flow-features", cfg.Flow.Features, "feature maps per coupling of the Real NVP (so mode)")
-	return cmd
-}
-
-func newTrainSmallNetCmd(a *app) *cobra.Command {
-	o := train.SmallNetOptions{}
-	cmd := &cobra.Command{
-		Use:   "smallnet --data DIR --out DIR",
-		Short: "Train the small CPU segmenter (the bundled first model) and export it",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Data == "" || o.Out == "" {
-				return fmt.Errorf("--data and --out are required")
-			}
-			if o.Epochs < 1 || o.Batch < 1 || o.LR <= 0 {
-				return fmt.Errorf("--epochs and --batch must be >= 1 and --lr > 0")
-			}
-			o.Progress = os.Stderr
-			o.Command = strings.Join(os.Args, " ")
-			rep, err := train.TrainSmallNet(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("trained on %d images in %.0f s: final loss %.3f, val mIoU %.3f, val pixel accuracy %.3f, threshold %.4f\n",
-				rep.TrainImages, rep.Seconds, rep.FinalLoss, rep.ValMIoU, rep.ValPixelAcc, rep.Threshold)
-			fmt.Printf("model package written to %s\n", o.Out)
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&o.Data, "data", "", "dataset directory with dataset.yaml (CamVid layout)")
-	f.StringVar(&o.Out, "out", "", "model package directory to write")
-	f.BoolVar(&o.Protocol, "ood", true, "hold out the dataset's ood_protocol outlier classes (camvid-ood)")
-	f.IntVar(&o.Epochs, "epochs", 100, "training epochs")
-	f.IntVar(&o.Batch, "batch", 8, "images per Adam step")
-	f.Float64Var(&o.LR, "lr", 2e-3, "peak learning rate (cosine-annealed to 1 %)")
-	f.Uint64Var(&o.Seed, "seed", 1, "random seed")
-	f.IntVar(&o.Workers, "workers", runtime.GOMAXPROCS(0), "parallel workers")
-	f.IntVar(&o.Limit, "limit", 0, "use at most this many train and val images (0 = all)")
-	d := train.DefaultSmallNet(10)
-	f.IntSliceVar(&o.Widths, "widths", d.Widths, "channels of each 3x3 convolution")
-	f.IntSliceVar(&o.Strides, "strides", d.Strides, "stride of each 3x3 convolution")
-	f.BoolVar(&o.InstanceNorm, "instance-norm", false, "normalise each image's colour channels by their own mean and std")
 	return cmd
 }

@@ -4,6 +4,5 @@
 // open-set loss), each with its gradient ops and checked against finite
 // differences; parameter stores, graphs that also trace to ONNX, compiled
 // programs, Adam with parameter groups and a cosine schedule, and
-// checkpoints. The older slice kernels (Conv2D, Resize, Adam) serve
-// SmallNet.
+// checkpoints.
 package nn

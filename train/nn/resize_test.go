@@ -1,0 +1,62 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randn(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// Interp's matrices, applied as Ry · x · Rxᵀ (what the resize op does with
+// GEMM), match a pointwise half-pixel bilinear reference (ONNX Resize).
+func TestInterpMatchesHalfPixelBilinear(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	h, w, oh, ow := 4, 5, 9, 13
+	x := randn(r, h*w)
+	ry, rx := Interp(h, oh), Interp(w, ow)
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			var got float64
+			for yy := 0; yy < h; yy++ {
+				for xx := 0; xx < w; xx++ {
+					got += float64(ry[oy*h+yy]) * float64(x[yy*w+xx]) * float64(rx[ox*w+xx])
+				}
+			}
+			sy := math.Max(0, math.Min((float64(oy)+0.5)*float64(h)/float64(oh)-0.5, float64(h-1)))
+			sx := math.Max(0, math.Min((float64(ox)+0.5)*float64(w)/float64(ow)-0.5, float64(w-1)))
+			y0, x0 := int(sy), int(sx)
+			y1, x1 := min(y0+1, h-1), min(x0+1, w-1)
+			fy, fx := sy-float64(y0), sx-float64(x0)
+			at := func(yy, xx int) float64 { return float64(x[yy*w+xx]) }
+			want := (at(y0, x0)*(1-fx)+at(y0, x1)*fx)*(1-fy) + (at(y1, x0)*(1-fx)+at(y1, x1)*fx)*fy
+			if math.Abs(got-want) > 1e-5 {
+				t.Fatalf("resize(%d,%d) = %g, want %g", oy, ox, got, want)
+			}
+		}
+	}
+}
+
+func TestAdamMinimisesAndAnneals(t *testing.T) {
+	p := NewParam("x", 2)
+	p.W[0], p.W[1] = 3, -2
+	a := NewAdam([]Group{{Params: []*Param{p}, LR: 0.1}}, 500, 1e-4)
+	for range 500 {
+		// f = (x0-1)^2 + (x1+1)^2
+		p.G[0] = 2 * (p.W[0] - 1)
+		p.G[1] = 2 * (p.W[1] + 1)
+		a.Step(1)
+	}
+	if math.Abs(float64(p.W[0]-1)) > 0.05 || math.Abs(float64(p.W[1]+1)) > 0.05 {
+		t.Fatalf("Adam ended at %v, want [1 -1]", p.W)
+	}
+	if lr := a.LR(0.1); math.Abs(lr-1e-4) > 1e-9 {
+		t.Fatalf("final LR %g, want the floor 1e-4", lr)
+	}
+}
