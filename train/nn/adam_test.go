@@ -126,3 +126,21 @@ func bits(f []float32) []uint32 {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+func TestAdamMinimisesAndAnneals(t *testing.T) {
+	p := NewParam("x", 2)
+	p.W[0], p.W[1] = 3, -2
+	a := NewAdam([]Group{{Params: []*Param{p}, LR: 0.1}}, 500, 1e-4)
+	for range 500 {
+		// f = (x0-1)^2 + (x1+1)^2
+		p.G[0] = 2 * (p.W[0] - 1)
+		p.G[1] = 2 * (p.W[1] + 1)
+		a.Step(1)
+	}
+	if math.Abs(float64(p.W[0]-1)) > 0.05 || math.Abs(float64(p.W[1]+1)) > 0.05 {
+		t.Fatalf("Adam ended at %v, want [1 -1]", p.W)
+	}
+	if lr := a.LR(0.1); math.Abs(lr-1e-4) > 1e-9 {
+		t.Fatalf("final LR %g, want the floor 1e-4", lr)
+	}
+}
