@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 [ -x bin/osr ] || bash scripts/setup.sh
 for mode in ${MODES:-msp so}; do
 	nice -n "${NICE:-10}" bin/osr train imagewide --mode "$mode" --steps "${STEPS:-1500}" \
-		--flow-blocks "${FLOW_BLOCKS:-1}" --flow-features "${FLOW_FEATURES:-8}" --out "runs/imagewide-$mode"
+		--flow-blocks "${FLOW_BLOCKS:-1}" --flow-features "${FLOW_FEATURES:-8}" \
+		--flow-warmup "${FLOW_WARMUP:-0}" --flow-lr "${FLOW_LR:-0.0001}" --out "runs/imagewide-$mode"
 done
