@@ -15,7 +15,7 @@ import (
 
 func openEngine(t *testing.T) *model.Engine {
 	t.Helper()
-	pkg, err := model.Load("../models/camvid-ood-small")
+	pkg, err := model.Load("../models/camvid-so")
 	if err != nil {
 		t.Fatal(err)
 	}

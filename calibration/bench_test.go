@@ -15,7 +15,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pkg, err := model.Load("../models/camvid-ood-small")
+	pkg, err := model.Load("../models/camvid-so")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,23 +28,24 @@ func copyModel(t *testing.T, src string) string {
 	return dst
 }
 
-// Calibrating on camvid val must keep the target share of val inlier
-// pixels through the engine's in-graph mask (the node's mask). How the
-// threshold transfers to camvid test is measured and logged: with the
-// bundled model it does not yet hold within 2 points (see the closing
-// notes of the evaluation issue).
+// Calibrating the shipped model on camvid val must keep the target share
+// of val inlier pixels through the engine's in-graph mask (the node's
+// mask), for both score kinds. On camvid test, a different set of
+// sequences, the MSP threshold keeps its share within 2 points; the
+// entropy threshold's share is measured and logged (with camvid-so it
+// keeps 97.3 %, 2.3 points above the target: docs/results.md).
 func TestCalibrationOnCamVid(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(camvid, "dataset.yaml")); err != nil {
 		t.Skipf("CamVid not found at %s (the shared datasets folder beside the checkout): %v", camvid, err)
 	}
 	if testing.Short() {
-		t.Skip("runs the model over 334 CamVid images")
+		t.Skip("runs the model over 668 CamVid images")
 	}
 	ds, err := dataset.Open(camvid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := copyModel(t, "../models/camvid-ood-small")
+	dir := copyModel(t, "../models/camvid-so")
 	pkg, err := model.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -74,22 +75,31 @@ func TestCalibrationOnCamVid(t *testing.T) {
 	if pkg.Spec.Scoring.Calibration["split"] != "val" {
 		t.Fatalf("model.yaml does not record the calibration data: %v", pkg.Spec.Scoring.Calibration)
 	}
-	opts = model.DefaultOptions()
-	opts.Overrides.OpenSet = false
-	eng, err = model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	for _, split := range []string{"val", "test"} {
-		rep, err := Evaluate(context.Background(), eng, ds, EvalOptions{Split: split, Protocol: true})
+	for _, kind := range []string{"msp", "entropy"} {
+		opts = model.DefaultOptions()
+		opts.Overrides.OpenSet, opts.Overrides.Kind = false, kind
+		if kind != pkg.Spec.Scoring.Kind { // the model's own kind comes from model.yaml
+			opts.Overrides.Temperature, opts.Overrides.Threshold = cal.Kinds[kind].Temperature, cal.Kinds[kind].Threshold
+		}
+		eng, err = model.NewEngine(pkg, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%s: %s T=%g threshold %.4f: inlier TPR %.2f %%, AP %.2f %%, AUROC %.2f %%, FPR95 %.2f %%, mIoU %.2f %%",
-			split, rep.Score, rep.Temperature, rep.Threshold, 100*rep.InlierTPR, 100**rep.AP, 100**rep.AUROC, 100**rep.FPR95, 100*rep.MIoU)
-		if d := math.Abs(rep.InlierTPR - 0.95); split == "val" && d > 0.005 {
-			t.Errorf("val: inlier TPR %.2f %% through the engine's mask is %.2f points from the 95 %% target it was calibrated for", 100*rep.InlierTPR, 100*d)
+		for _, split := range []string{"val", "test"} {
+			rep, err := Evaluate(context.Background(), eng, ds, EvalOptions{Split: split, Protocol: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s T=%g threshold %.4f: inlier TPR %.2f %%, AP %.2f %%, AUROC %.2f %%, FPR95 %.2f %%, mIoU %.2f %%",
+				split, rep.Score, rep.Temperature, rep.Threshold, 100*rep.InlierTPR, 100**rep.AP, 100**rep.AUROC, 100**rep.FPR95, 100*rep.MIoU)
+			d := math.Abs(rep.InlierTPR - 0.95)
+			if split == "val" && d > 0.005 {
+				t.Errorf("val, %s: inlier TPR %.2f %% through the engine's mask is %.2f points from the 95 %% target it was calibrated for", kind, 100*rep.InlierTPR, 100*d)
+			}
+			if split == "test" && kind == "msp" && d > 0.02 {
+				t.Errorf("test, msp: inlier TPR %.2f %% at the val threshold is %.2f points from the 95 %% target (want within 2)", 100*rep.InlierTPR, 100*d)
+			}
 		}
+		eng.Close()
 	}
 }

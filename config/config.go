@@ -115,7 +115,7 @@ type Overlay struct {
 // Default returns the configuration used when nothing overrides it.
 func Default() Config {
 	return Config{
-		Model: "models/camvid-ood-small",
+		Model: "models/camvid-so",
 		Runtime: Runtime{
 			Device:   "cpu",
 			Fallback: "cpu",

@@ -6,7 +6,7 @@ import (
 )
 
 func FuzzParseSpec(f *testing.F) {
-	if b, err := os.ReadFile("../models/camvid-ood-small/model.yaml"); err == nil {
+	if b, err := os.ReadFile("../models/camvid-so/model.yaml"); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte("name: x\nclasses: [a]\n"))

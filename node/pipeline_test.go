@@ -47,7 +47,7 @@ func (r *recorder) last() any {
 
 func openBundled(t *testing.T) *model.Engine {
 	t.Helper()
-	pkg, err := model.Load("../models/camvid-ood-small")
+	pkg, err := model.Load("../models/camvid-so")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestPipelineRunDropsAndReports(t *testing.T) {
 			t.Errorf("diagnostics lack %s: %v", k, kv)
 		}
 	}
-	if kv["model"] != "camvid-ood-small" || kv["execution_provider"] != model.ProviderCPU || !strings.HasPrefix(st.Name, "/osr") {
+	if kv["model"] != "camvid-so" || kv["execution_provider"] != model.ProviderCPU || !strings.HasPrefix(st.Name, "/osr") {
 		t.Errorf("diagnostics %+v", st)
 	}
 	t.Logf("offered %d frames in 0.5 s: published %d, dropped %d", offered, out, dropped)

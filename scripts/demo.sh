@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-./bin/osr infer --model models/camvid-ood-small demo/camvid/*.jpg --out out/demo
-./bin/osr bench --model models/camvid-ood-small --frames 200
+./bin/osr infer --model models/camvid-so demo/camvid/*.jpg --out out/demo
+./bin/osr bench --model models/camvid-so --frames 200
 echo "overlays: out/demo/*_overlay.png"

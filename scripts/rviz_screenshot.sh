@@ -16,7 +16,7 @@ trap cleanup EXIT
 setsid Xvfb :97 -screen 0 1500x900x24 >/dev/null 2>&1 & pids+=($!)
 setsid roscore -p "$port" >"$work/roscore.log" 2>&1 & pids+=($!)
 sleep 4
-setsid ./bin/osr node --model models/camvid-ood-small image:=/camera/image_raw >"$work/node.log" 2>&1 & pids+=($!)
+setsid ./bin/osr node --model models/camvid-so image:=/camera/image_raw >"$work/node.log" 2>&1 & pids+=($!)
 setsid rviz -d launch/osr_overlay.rviz >"$work/rviz.log" 2>&1 & pids+=($!)
 sleep 8
 # Raw RGB bytes of the frame for the rospy publisher.

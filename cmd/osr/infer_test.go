@@ -14,7 +14,7 @@ import (
 	"osr/model"
 )
 
-const bundledModel = "../../models/camvid-ood-small"
+const bundledModel = "../../models/camvid-so"
 
 func runOSR(t *testing.T, args ...string) (string, error) {
 	t.Helper()

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	model = "../../models/camvid-ood-small"
+	model = "../../models/camvid-so"
 	frame = "../../demo/camvid/0001TP_008640.jpg"
 )
 

@@ -72,7 +72,7 @@ func TestAmentInstall(t *testing.T) {
 	run("--build", build)
 	run("--install", build)
 	for _, f := range []string{"lib/osr/osr", "share/osr/launch/osr_node.launch", "share/osr/config/osr.yaml",
-		"share/osr/models/camvid-ood-small/model.onnx", "share/osr/package.xml",
+		"share/osr/models/camvid-so/model.onnx", "share/osr/package.xml",
 		"lib/osr/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"} {
 		if _, err := os.Stat(filepath.Join(prefix, f)); err != nil {
 			t.Errorf("not installed: %s", f)

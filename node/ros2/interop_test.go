@@ -213,7 +213,7 @@ func startOsrNode(t *testing.T, domain uint32, env ...string) *proc {
 	t.Helper()
 	bin := buildOsr(t)
 	env = append(env, "CYCLONEDDS_URI="+loopbackConfig, fmt.Sprintf("ROS_DOMAIN_ID=%d", domain))
-	n := start(t, env, bin, "node", "--transport", "ros2", "--model", "../../models/camvid-ood-small", "--threads", "1",
+	n := start(t, env, bin, "node", "--transport", "ros2", "--model", "../../models/camvid-so", "--threads", "1",
 		"--ros-args", "-r", "image:=/camera/image_raw")
 	if !n.waitOutput("joined the DDS domain", 30*time.Second) {
 		t.Fatalf("osr node did not start:\n%s", n.out.String())

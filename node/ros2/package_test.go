@@ -103,13 +103,13 @@ func launchCommand(t *testing.T, share string, set map[string]string) []string {
 func TestLaunchFileStructure(t *testing.T) {
 	cmd := launchCommand(t, "/opt/ros/jazzy/share/osr", map[string]string{"image": "/cam/image_raw"})
 	got := strings.Join(cmd, " ")
-	want := "node --transport ros2 --config /opt/ros/jazzy/share/osr/config/osr.yaml --model /opt/ros/jazzy/share/osr/models/camvid-ood-small --device cpu " +
+	want := "node --transport ros2 --config /opt/ros/jazzy/share/osr/config/osr.yaml --model /opt/ros/jazzy/share/osr/models/camvid-so --device cpu " +
 		"--ros-args -r __node:=osr -r __ns:=/ -r image:=/cam/image_raw"
 	if got != want {
 		t.Fatalf("launch_ros would run\n osr %s\nwant\n osr %s", got, want)
 	}
 	// The files it names are where colcon installs them (CMakeLists.txt).
-	for _, f := range []string{"../../config/osr.yaml", "../../models/camvid-ood-small/model.yaml"} {
+	for _, f := range []string{"../../config/osr.yaml", "../../models/camvid-so/model.yaml"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Error(err)
 		}

@@ -56,7 +56,7 @@ func startNode(t *testing.T, mod func(*config.Config)) *running {
 	if mod != nil {
 		mod(&cfg)
 	}
-	pkg, err := model.Load("../../models/camvid-ood-small")
+	pkg, err := model.Load("../../models/camvid-so")
 	if err != nil {
 		t.Fatal(err)
 	}
