@@ -52,7 +52,7 @@ func TestSoak(t *testing.T) {
 	if _, err := exec.LookPath("rosbag"); err != nil {
 		t.Skip("rosbag not installed (python3-rosbag)")
 	}
-	rate := 40.0
+	rate := 80.0
 	if v, err := strconv.ParseFloat(os.Getenv("OSR_SOAK_HZ"), 64); err == nil {
 		rate = v
 	}
