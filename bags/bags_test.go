@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,25 @@ func TestMCAPForgedRecordLength(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Errorf("allocated %d MiB for a forged record", grew>>20)
+	}
+}
+
+// A chunk whose compression-name length is larger than the mcap lexer's
+// buffer makes mcap v1.7.0 panic (found by FuzzReadMCAP); the reader counts
+// it as corrupt instead.
+func TestMCAPChunkCompressionLengthPanic(t *testing.T) {
+	data, err := os.ReadFile("testdata/fuzz/FuzzReadMCAP/dc0b1568fa041828")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The corpus file is Go's fuzz encoding: one []byte literal.
+	lit := strings.TrimSpace(strings.SplitN(string(data), "\n", 2)[1])
+	raw, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lit, "[]byte("), ")"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ReadMCAPFrom(strings.NewReader(raw), func(Message) error { return nil })
+	if err != nil || st.CorruptChunks != 1 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "mcap lexer") {
+		t.Fatalf("stats %+v, err %v", st, err)
 	}
 }

@@ -76,7 +76,7 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 	channels := map[uint16]*mcap.Channel{}
 	var buf []byte
 	for {
-		tok, rec, err := lex.Next(buf)
+		tok, rec, err := lexNext(lex, buf)
 		if errors.Is(err, io.EOF) {
 			return st, nil
 		}
@@ -125,6 +125,18 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 			return st, nil
 		}
 	}
+}
+
+// lexNext is lex.Next with a panic of the mcap v1.7.0 lexer turned into an
+// error: a chunk whose compression-name length passes the lexer's 32-byte
+// buffer slices out of range (found by FuzzReadMCAP).
+func lexNext(lex *mcap.Lexer, buf []byte) (tok mcap.TokenType, rec []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed record (mcap lexer: %v)", r)
+		}
+	}()
+	return lex.Next(buf)
 }
 
 // MCAPWriter writes ROS 2 messages (CDR) to an MCAP file.
