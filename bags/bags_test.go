@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	rosbag "github.com/foxglove/go-rosbag"
+	"github.com/klauspost/compress/zstd"
 
 	"osr/msgs"
 )
@@ -304,5 +306,69 @@ func TestMCAPChunkCompressionLengthPanic(t *testing.T) {
 	st, err := ReadMCAPFrom(strings.NewReader(raw), func(Message) error { return nil })
 	if err != nil || st.CorruptChunks != 1 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "mcap lexer") {
 		t.Fatalf("stats %+v, err %v", st, err)
+	}
+}
+
+// mcapRecord is one MCAP record: opcode, u64 length, body.
+func mcapRecord(op byte, body []byte) []byte {
+	return binary.LittleEndian.AppendUint64([]byte{op}, uint64(len(body)))
+}
+
+func mcapString(b []byte, s string) []byte {
+	return append(binary.LittleEndian.AppendUint32(b, uint32(len(s))), s...)
+}
+
+// A zstd chunk whose stream holds far more than its declared size (a few
+// bytes can expand to gigabytes of records) is read up to the declared
+// size only, and what follows is counted as corrupt: a message placed
+// after a megabyte of records is not reached.
+func TestMCAPChunkReadsDeclaredSizeOnly(t *testing.T) {
+	msg := func(seq uint32) []byte {
+		b := binary.LittleEndian.AppendUint16(nil, 1)
+		b = binary.LittleEndian.AppendUint32(b, seq)
+		b = binary.LittleEndian.AppendUint64(b, 1)
+		b = binary.LittleEndian.AppendUint64(b, 1)
+		b = append(b, "hi"...) // data is the rest of the record
+		return append(mcapRecord(0x05, b), b...)
+	}
+	channel := binary.LittleEndian.AppendUint16(binary.LittleEndian.AppendUint16(nil, 1), 1)
+	channel = binary.LittleEndian.AppendUint32(mcapString(mcapString(channel, "/s"), "cdr"), 0)
+	channelRec := append(mcapRecord(0x04, channel), channel...)
+	// Between the messages, a megabyte of valid records (the channel
+	// announced again and again): a streaming reader would go through it.
+	first, second := msg(1), msg(2)
+	stream := append([]byte(nil), first...)
+	for len(stream) < 1<<20 {
+		stream = append(stream, channelRec...)
+	}
+	stream = append(stream, second...)
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed := enc.EncodeAll(stream, nil)
+	chunk := binary.LittleEndian.AppendUint64(nil, 1)
+	chunk = binary.LittleEndian.AppendUint64(chunk, 1)
+	chunk = binary.LittleEndian.AppendUint64(chunk, uint64(len(first))) // declared: the first message only
+	chunk = binary.LittleEndian.AppendUint32(chunk, crc32.ChecksumIEEE(first))
+	chunk = mcapString(chunk, "zstd")
+	chunk = append(binary.LittleEndian.AppendUint64(chunk, uint64(len(compressed))), compressed...)
+
+	file := []byte("\x89MCAP0\r\n")
+	hdr := mcapString(mcapString(nil, "ros2"), "test")
+	file = append(append(file, mcapRecord(0x01, hdr)...), hdr...)
+	schema := mcapString(mcapString(binary.LittleEndian.AppendUint16(nil, 1), "std_msgs/msg/String"), "ros2msg")
+	schema = mcapString(schema, "string data")
+	file = append(append(file, mcapRecord(0x03, schema)...), schema...)
+	file = append(file, channelRec...)
+	file = append(append(file, mcapRecord(0x06, chunk)...), chunk...)
+
+	var seqs []int
+	st, err := ReadMCAPFrom(bytes.NewReader(file), func(m Message) error {
+		seqs = append(seqs, len(m.Data))
+		return nil
+	})
+	if err != nil || st.Messages != 1 {
+		t.Fatalf("read %d messages (%v), stats %+v, err %v; want only the declared first one", st.Messages, seqs, st, err)
 	}
 }

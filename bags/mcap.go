@@ -67,7 +67,11 @@ const maxMCAPRecord = 256 << 20
 // the mcap lexer itself (rather than mcap.Reader) to bound record sizes.
 func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 	st := ReadStats{Compression: map[string]int{}}
-	lex, err := mcap.NewLexer(f, &mcap.LexerOptions{MaxRecordSize: maxMCAPRecord})
+	// Chunks are decompressed whole, up to their declared size (bounded,
+	// and CRC-checked): streaming decompression would let a zstd chunk of
+	// a few bytes expand into gigabytes of records.
+	lex, err := mcap.NewLexer(f, &mcap.LexerOptions{MaxRecordSize: maxMCAPRecord,
+		ValidateChunkCRCs: true, MaxDecompressedChunkSize: maxMCAPRecord})
 	if err != nil {
 		return st, fmt.Errorf("not an MCAP file: %w", err)
 	}
