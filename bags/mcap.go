@@ -57,11 +57,12 @@ func ReadMCAP(path string, fn func(Message) error) (ReadStats, error) {
 	return st, nil
 }
 
-// maxMCAPRecord bounds one MCAP record. Records inside a chunk are read
-// after decompression, so the file size is no bound; without one a forged
-// length makes the reader allocate up to 2 GiB per record. 256 MiB holds
-// an uncompressed 8K RGB image.
-const maxMCAPRecord = 256 << 20
+// maxMCAPRecord bounds one MCAP record and one decompressed chunk. Records
+// inside a chunk are read after decompression, so the file size is no
+// bound; without one a forged length makes the reader allocate up to 2 GiB
+// per record, and a chunk of a few bytes can decompress to gigabytes.
+// 64 MiB holds a chunk with an uncompressed 4K RGB image (25 MB).
+const maxMCAPRecord = 64 << 20
 
 // ReadMCAPFrom is ReadMCAP on an open stream. It walks the records with
 // the mcap lexer itself (rather than mcap.Reader) to bound record sizes.
