@@ -372,3 +372,19 @@ func TestMCAPChunkReadsDeclaredSizeOnly(t *testing.T) {
 		t.Fatalf("read %d messages (%v), stats %+v, err %v; want only the declared first one", st.Messages, seqs, st, err)
 	}
 }
+
+// A message on a channel no record announced is counted as a bad record
+// and skipped; the read goes on.
+func TestMCAPMessageOnUnknownChannel(t *testing.T) {
+	file := []byte("\x89MCAP0\r\n")
+	hdr := mcapString(mcapString(nil, "ros2"), "test")
+	file = append(append(file, mcapRecord(0x01, hdr)...), hdr...)
+	msg := binary.LittleEndian.AppendUint16(nil, 7)
+	msg = binary.LittleEndian.AppendUint32(msg, 1)
+	msg = binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(msg, 1), 1)
+	file = append(append(file, mcapRecord(0x05, msg)...), msg...)
+	st, err := ReadMCAPFrom(bytes.NewReader(file), func(Message) error { return nil })
+	if err != nil || st.Messages != 0 || st.BadRecords != 1 || !strings.Contains(strings.Join(st.Problems, ";"), "channel 7") {
+		t.Fatalf("stats %+v, err %v", st, err)
+	}
+}

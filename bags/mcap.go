@@ -96,12 +96,14 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 		switch tok {
 		case mcap.TokenSchema:
 			if sc, err := mcap.ParseSchema(rec); err != nil {
+				st.BadRecords++
 				st.problem("schema record: %v", err)
 			} else {
 				schemas[sc.ID] = sc
 			}
 		case mcap.TokenChannel:
 			if ch, err := mcap.ParseChannel(rec); err != nil {
+				st.BadRecords++
 				st.problem("channel record: %v", err)
 			} else {
 				channels[ch.ID] = ch
@@ -109,11 +111,13 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 		case mcap.TokenMessage:
 			msg, err := mcap.ParseMessage(rec)
 			if err != nil {
+				st.BadRecords++
 				st.problem("message record after %d messages: %v", st.Messages, err)
 				continue
 			}
 			ch := channels[msg.ChannelID]
 			if ch == nil {
+				st.BadRecords++
 				st.problem("message on channel %d, which no channel record announced", msg.ChannelID)
 				continue
 			}
