@@ -240,17 +240,7 @@ func TestFaultTrainDiskFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tiny model")
 	}
-	cfg, err := os.ReadFile("../../testdata/train-mini/tiny.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := filepath.Abs("../../testdata/train-mini")
-	cfgPath := filepath.Join(t.TempDir(), "tiny.yaml")
-	text := strings.Replace(string(cfg), "data: .", "data: "+data, 1)
-	text = strings.Replace(text, "checkpoint_every: 2", "checkpoint_every: 10", 1)
-	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := tinyTrainConfig(t)
 	keep := t.TempDir()
 	// One checkpoint (about 140 kB) fits, a second beside it does not.
 	out, code := inSmallFS(t, "200k", false, keep, "train", "--config", cfgPath, "--out", "run")

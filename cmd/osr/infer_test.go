@@ -151,14 +151,14 @@ func TestInferBadImagesAreReportedAndTheRestGoOn(t *testing.T) {
 }
 
 func TestInferMismatchedModelFailsClearly(t *testing.T) {
-	dir := t.TempDir()
-	yaml, err := os.ReadFile(filepath.Join(bundledModel, "model.yaml"))
+	dir := copyModel(t)
+	yaml, err := os.ReadFile(filepath.Join(dir, "model.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "model.yaml"), bytes.Replace(yaml, []byte("name: logits"), []byte("name: scores"), 1), 0o644)
-	onnx, _ := os.ReadFile(filepath.Join(bundledModel, "model.onnx"))
-	os.WriteFile(filepath.Join(dir, "model.onnx"), onnx, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "model.yaml"), bytes.Replace(yaml, []byte("name: logits"), []byte("name: scores"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err = runOSR(t, "infer", "--model", dir, "../../demo/camvid/0001TP_008580.jpg", "--out", t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), `output.name "scores"`) || !strings.Contains(err.Error(), "model.onnx") {
 		t.Fatalf("want a mismatch error naming output.name and model.onnx, got %v", err)

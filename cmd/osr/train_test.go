@@ -23,18 +23,7 @@ func TestTrainKilledAndResumed(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := osrBinary(t)
-	cfg, err := os.ReadFile("../../testdata/train-mini/tiny.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := filepath.Abs("../../testdata/train-mini")
-	text := strings.Replace(string(cfg), "data: .", "data: "+data, 1)
-	text = strings.Replace(text, "steps: 40", "steps: 150", 1)
-	text = strings.Replace(text, "checkpoint_every: 2", "checkpoint_every: 10", 1)
-	cfgPath := filepath.Join(dir, "run.yaml")
-	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := tinyTrainConfig(t, "steps: 40", "steps: 150")
 	straight, killed := filepath.Join(dir, "straight"), filepath.Join(dir, "killed")
 	if out, err := exec.Command(bin, "train", "--config", cfgPath, "--out", straight).CombinedOutput(); err != nil {
 		t.Fatalf("straight run: %v\n%s", err, out)
@@ -58,7 +47,7 @@ func TestTrainKilledAndResumed(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond) // mid-way between checkpoints
 	cmd.Process.Signal(syscall.SIGKILL)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("the run finished before it was killed (%v); make it longer", err)
 	}
@@ -138,4 +127,29 @@ func f32bits(f []float32) []uint32 {
 		out[i] = math.Float32bits(v)
 	}
 	return out
+}
+
+// tinyTrainConfig writes testdata/train-mini/tiny.yaml with its data path
+// made absolute, a checkpoint every 10 steps, and the given old, new
+// pairs replaced; it returns the file's path.
+func tinyTrainConfig(t *testing.T, oldNew ...string) string {
+	t.Helper()
+	cfg, err := os.ReadFile("../../testdata/train-mini/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := filepath.Abs("../../testdata/train-mini")
+	oldNew = append([]string{"data: .", "data: " + data, "checkpoint_every: 2", "checkpoint_every: 10"}, oldNew...)
+	text := string(cfg)
+	for i := 0; i+1 < len(oldNew); i += 2 {
+		if !strings.Contains(text, oldNew[i]) {
+			t.Fatalf("tiny.yaml has no %q to replace", oldNew[i])
+		}
+		text = strings.Replace(text, oldNew[i], oldNew[i+1], 1)
+	}
+	p := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
