@@ -207,7 +207,12 @@ func TestPipelineResourceBounds(t *testing.T) {
 	go func() { done <- p.Run(ctx) }()
 	frame := demoFrame(t, msgs.RGB8)
 	published := func() int64 { return labels.n.Load() }
+	// heap is the live Go heap once the pipeline is idle: the frame last
+	// offered is processed, so no frame's buffers are in flight.
 	heap := func() uint64 {
+		for n := int64(-1); n != published(); time.Sleep(100 * time.Millisecond) {
+			n = published()
+		}
 		runtime.GC()
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
