@@ -20,7 +20,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Fatal(err)
 	}
 	opts := model.DefaultOptions()
-	opts.Overrides.OpenSet = false
+	opts.Overrides.OpenSet, opts.Spin = false, false
 	eng, err := model.NewEngine(pkg, opts)
 	if err != nil {
 		b.Fatal(err)

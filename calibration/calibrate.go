@@ -53,7 +53,8 @@ type Calibration struct {
 // log-likelihood of the inlier pixels of a split (temperature scaling),
 // then, for MSP and for entropy at that temperature, the threshold that
 // keeps TargetTPR of the inlier pixels. Outlier pixels are never looked
-// at. The engine must be opened with Options.Logits at temperature 1.
+// at. The engine must be opened with Options.Logits at temperature 1, and
+// should be opened with Options.Spin off (see Evaluate).
 func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts CalibrateOptions) (*Calibration, error) {
 	if opts.TargetTPR == 0 {
 		opts.TargetTPR = 0.95

@@ -51,6 +51,7 @@ func TestCalibrationOnCamVid(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := model.DefaultOptions()
+	opts.Spin = false
 	opts.Logits, opts.Overrides.Temperature, opts.Overrides.OpenSet = true, 1, false
 	eng, err := model.NewEngine(pkg, opts)
 	if err != nil {
@@ -77,6 +78,7 @@ func TestCalibrationOnCamVid(t *testing.T) {
 	}
 	for _, kind := range []string{"msp", "entropy"} {
 		opts = model.DefaultOptions()
+		opts.Spin = false
 		opts.Overrides.OpenSet, opts.Overrides.Kind = false, kind
 		if kind != pkg.Spec.Scoring.Kind { // the model's own kind comes from model.yaml
 			opts.Overrides.Temperature, opts.Overrides.Threshold = cal.Kinds[kind].Temperature, cal.Kinds[kind].Threshold

@@ -115,7 +115,9 @@ type EvalOptions struct {
 }
 
 // Evaluate runs eng over a dataset split and measures it. The engine must
-// be opened with open-set labels off, so that labels are the argmax.
+// be opened with open-set labels off, so that labels are the argmax, and
+// should be opened with Options.Spin off: decoding and metrics run on
+// other goroutines beside the runtime (see runSplit).
 func Evaluate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts EvalOptions) (*Report, error) {
 	start := time.Now()
 	spec, sc := eng.Spec(), eng.Scoring()

@@ -3,7 +3,9 @@ package calibration
 import (
 	"context"
 	"fmt"
+	"image"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -26,6 +28,11 @@ type splitRun struct {
 // and calls fn with each image, its ground truth mapped to the model's
 // classes (GTOutlier, GTIgnore) and the engine's result. It returns the
 // label map used and the protocol's name.
+//
+// Decoding, inference and fn run as a three-stage pipeline (one goroutine
+// each, two images in flight per stage), so that on a small CPU the PNG
+// decoding and the metrics overlap the runtime instead of adding to it.
+// fn sees images in split order and must copy what it keeps of res.
 func runSplit(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, o splitRun,
 	fn func(name string, im imageio.RGB, gt []uint8, res *model.Result) error) (LabelMap, string, error) {
 	var outliers []int
@@ -52,28 +59,95 @@ func runSplit(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, o spl
 		progressbar.OptionSetDescription(o.Verb+" "+o.Split), progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("img"), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond))
-	var res model.Result
-	var gt []uint8
-	for _, s := range samples {
-		if err := ctx.Err(); err != nil {
-			return lm, protocol, fmt.Errorf("%s stopped: %w", o.Verb, err)
+
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+
+	// Stage 1: decode.
+	type loaded struct {
+		s   dataset.Sample
+		im  imageio.RGB
+		lab *image.Gray
+		err error
+	}
+	loads := make(chan loaded, 2)
+	wg.Go(func() {
+		defer close(loads)
+		for _, s := range samples {
+			im, lab, err := dataset.Load(s)
+			select {
+			case loads <- loaded{s, im, lab, err}:
+			case <-pctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		im, lab, err := dataset.Load(s)
-		if err != nil {
-			return lm, protocol, err
+	})
+
+	// Stage 3: measure, in split order; slots go back to stage 2 when done.
+	type slot struct {
+		name string
+		im   imageio.RGB
+		gt   []uint8
+		res  model.Result
+	}
+	free, ran := make(chan *slot, 2), make(chan *slot, 2)
+	free <- &slot{}
+	free <- &slot{}
+	var measureErr error
+	wg.Go(func() {
+		for sl := range ran {
+			if measureErr == nil && ctx.Err() == nil {
+				if err := fn(sl.name, sl.im, sl.gt, &sl.res); err != nil {
+					measureErr = fmt.Errorf("%s: %w", sl.name, err)
+					cancel()
+				}
+				bar.Add(1)
+			}
+			free <- sl
 		}
-		if err := eng.Run(im, &res); err != nil {
-			return lm, protocol, fmt.Errorf("%s: %w", s.Image, err)
+	})
+
+	// Stage 2: infer.
+	runErr := func() error {
+		defer close(ran)
+		for l := range loads {
+			if l.err != nil {
+				return l.err
+			}
+			var sl *slot
+			select {
+			case sl = <-free:
+			case <-pctx.Done():
+				return nil
+			}
+			if err := eng.Run(l.im, &sl.res); err != nil {
+				return fmt.Errorf("%s: %w", l.s.Image, err)
+			}
+			if cap(sl.gt) < len(l.lab.Pix) {
+				sl.gt = make([]uint8, len(l.lab.Pix))
+			}
+			sl.gt = sl.gt[:len(l.lab.Pix)]
+			lm.Apply(sl.gt, l.lab.Pix)
+			sl.name, sl.im = l.s.Name, l.im
+			ran <- sl
 		}
-		if cap(gt) < len(lab.Pix) {
-			gt = make([]uint8, len(lab.Pix))
-		}
-		gt = gt[:len(lab.Pix)]
-		lm.Apply(gt, lab.Pix)
-		if err := fn(s.Name, im, gt, &res); err != nil {
-			return lm, protocol, fmt.Errorf("%s: %w", s.Name, err)
-		}
-		bar.Add(1)
+		return nil
+	}()
+	if runErr != nil {
+		cancel() // the decoder may be waiting to hand over its next image
+	}
+	wg.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return lm, protocol, fmt.Errorf("%s stopped: %w", o.Verb, ctx.Err())
+	case measureErr != nil:
+		return lm, protocol, measureErr
+	case runErr != nil:
+		return lm, protocol, runErr
 	}
 	bar.Finish()
 	fmt.Fprintln(progress)

@@ -82,6 +82,10 @@ type Runtime struct {
 	GPUID          int    `mapstructure:"gpu_id"`
 	IntraOpThreads int    `mapstructure:"intra_op_threads"`
 	InterOpThreads int    `mapstructure:"inter_op_threads"`
+	// Spin lets the runtime's CPU workers busy-wait between runs (ONNX
+	// Runtime's default): lower latency per frame, at the cost of cores
+	// that other work on the machine could use.
+	Spin bool `mapstructure:"spin"`
 }
 
 // Scoring overrides the model's calibrated outlier scoring. Zero values keep
@@ -119,6 +123,7 @@ func Default() Config {
 		Runtime: Runtime{
 			Device:   "cpu",
 			Fallback: "cpu",
+			Spin:     true,
 		},
 		Scoring:    Scoring{Threshold: -1, OpenSet: true},
 		Preprocess: Preprocess{Resize: "stretch"},

@@ -142,6 +142,15 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 			return err
 		}
 	}
+	if !e.opts.Spin {
+		// ONNX Runtime's workers busy-wait after each run by default: on a
+		// small onboard CPU that burns the cores decoding and other nodes need.
+		for _, k := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+			if err := so.AddSessionConfigEntry(k, "0"); err != nil {
+				return err
+			}
+		}
+	}
 	provider := ProviderCPU
 	switch device {
 	case "cuda":

@@ -107,6 +107,7 @@ func TestEngineMatchesReference(t *testing.T) {
 	for _, kind := range []string{"msp", "entropy"} {
 		for _, temp := range []float64{1, 2, 10} {
 			opts := DefaultOptions()
+			opts.Spin = kind == "msp" // both session configurations
 			opts.Overrides.Kind = kind
 			opts.Overrides.Temperature = temp
 			opts.Overrides.Threshold = 0.3

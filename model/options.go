@@ -15,6 +15,7 @@ type Options struct {
 	GPUID          int
 	IntraOpThreads int
 	InterOpThreads int
+	Spin           bool // let the runtime's workers busy-wait between runs
 	Letterbox      bool
 	Overrides      config.Scoring
 	OverlayAlpha   float32
@@ -34,6 +35,7 @@ func OptionsFromConfig(c config.Config, log *slog.Logger) Options {
 		GPUID:          c.Runtime.GPUID,
 		IntraOpThreads: c.Runtime.IntraOpThreads,
 		InterOpThreads: c.Runtime.InterOpThreads,
+		Spin:           c.Runtime.Spin,
 		Letterbox:      c.Preprocess.Resize == "letterbox",
 		Overrides:      c.Scoring,
 		OverlayAlpha:   float32(c.Overlay.Alpha),

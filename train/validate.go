@@ -19,6 +19,7 @@ func evaluateVal(ctx context.Context, dir string, ds *dataset.Dataset, protocol 
 	opts := model.DefaultOptions()
 	opts.Overrides.OpenSet = false
 	opts.Overrides.Threshold = 1
+	opts.Spin = false // see calibration.Evaluate
 	eng, err := model.NewEngine(pkg, opts)
 	if err != nil {
 		return nil, err

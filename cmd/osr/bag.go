@@ -40,6 +40,7 @@ are mapped through the bag's /dataset_info (written by osr bag from-dataset) or
 				return err
 			}
 			cfg.Scoring.OpenSet = false
+			cfg = pipelined(cfg)
 			if dataDir != "" {
 				if o.Dataset, err = dataset.Open(dataDir); err != nil {
 					return err

@@ -136,7 +136,7 @@ func benchEval(cmd *cobra.Command, cfg config.Config, a *app, data, split string
 	if err != nil {
 		return nil, err
 	}
-	eng, err := openEngine(cfg, a)
+	eng, err := openEngine(pipelined(cfg), a)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,15 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 	return eng, nil
 }
 
+// pipelined is the configuration for commands that run a dataset or a bag
+// (eval, calibrate, bag eval): they decode and measure on other goroutines
+// while the runtime runs, so its workers must not busy-wait on the cores
+// (1.4x the pixel rate on 2 cores, docs/performance.md).
+func pipelined(cfg config.Config) config.Config {
+	cfg.Runtime.Spin = false
+	return cfg
+}
+
 // bundled resolves a relative path to something osr ships (the default
 // model, the benchmark's PyTorch script) against the working directory
 // first, then the osr checkout the binary was built in (bin/..), so that

@@ -38,7 +38,7 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 			if _, err := ds.OutlierIDs(protocol); err != nil {
 				return err
 			}
-			eng, err := openEngine(cfg, a)
+			eng, err := openEngine(pipelined(cfg), a)
 			if err != nil {
 				return err
 			}
