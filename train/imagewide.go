@@ -198,6 +198,16 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	}
 	bar.Finish()
 	fmt.Fprintln(progress)
+	if fs != nil {
+		// The last batch: inliers and flow samples alternate.
+		im := batchPreview(st.Input, min(n, 32), 1, 28, 28, []float32{fashionMean}, []float32{fashionStd}, nil, 8)
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return nil, err
+		}
+		if err := imageio.WriteRGB(filepath.Join(out, "samples.png"), im); err != nil {
+			return nil, fmt.Errorf("flow samples: %w", err)
+		}
+	}
 
 	rep := &ImageWideReport{Mode: cfg.Mode, Steps: cfg.Steps, Config: cfg}
 	scores, acc, err := classify(net, test)

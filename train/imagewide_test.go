@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"osr/dataset"
+	"osr/internal/imageio"
 )
 
 // A short image-wide run in each mode trains a classifier far above
@@ -40,6 +41,14 @@ func TestImageWideRuns(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
 				t.Error(err)
+			}
+			// so runs show their flow's samples beside the inliers.
+			im, err := imageio.ReadFile(filepath.Join(out, "samples.png"))
+			if mode == "so" && (err != nil || im.Width != 8*30-2) {
+				t.Errorf("samples.png: %v (width %d)", err, im.Width)
+			}
+			if mode == "msp" && err == nil {
+				t.Error("an msp run wrote flow samples")
 			}
 			t.Logf("%s: accuracy %.3f, %+v", mode, rep.Accuracy, rep.Rows)
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"osr/dataset"
+	"osr/internal/imageio"
 	"osr/train/nn"
 )
 
@@ -238,6 +239,20 @@ type logLine struct {
 	ValMIoU   float64 `json:"val_miou,omitempty"`
 }
 
+// preview writes the batch just trained on, outliers outlined, as
+// previewFile (noise and so modes; the input still holds the batch).
+func (t *trainer) preview(placed []placement) error {
+	if placed == nil {
+		return nil
+	}
+	st := t.step
+	im := batchPreview(st.Input, min(st.n, 4), 3, st.h, st.w, t.cfg.Mean[:], t.cfg.Std[:], placed, 2)
+	if err := imageio.WriteRGB(filepath.Join(t.opts.Out, previewFile), im); err != nil {
+		return fmt.Errorf("training preview: %w", err)
+	}
+	return nil
+}
+
 func (t *trainer) log(l logLine) {
 	b, _ := json.Marshal(l)
 	t.logf.Write(append(b, '\n'))
@@ -297,6 +312,11 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 			sum, sumNLL, n, tick = 0, 0, 0, time.Now()
 		}
 		bar.Set(t.at)
+		if t.at%cfg.CheckpointEvery == 0 || t.at == cfg.Steps {
+			if err := t.preview(placed); err != nil {
+				return nil, err
+			}
+		}
 		if t.at%cfg.CheckpointEvery == 0 && t.at < cfg.Steps {
 			if err := t.save(start); err != nil {
 				return nil, err
