@@ -91,4 +91,3 @@ func TestReadCIFAR10(t *testing.T) {
 		t.Error("a cut record was accepted")
 	}
 }
-

@@ -34,6 +34,10 @@ type Config struct {
 	FlowTrain struct {
 		LR        float64 `yaml:"lr"`         // Adam learning rate of the flow
 		SegWeight float64 `yaml:"seg_weight"` // weight of the segmenter loss in the flow's loss
+		// Warmup is a number of NLL-only flow steps on patches of training
+		// crops before the joint steps, so that the first samples look like
+		// blurred scenes rather than the noise of an untrained flow.
+		Warmup int `yaml:"warmup"`
 	} `yaml:"flow_training"`
 
 	Mean [3]float32 `yaml:"mean"` // input normalisation, recorded in model.yaml
@@ -104,7 +108,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: mode %q: want msp (cross-entropy only), noise (pasted Gaussian noise) or so (pasted Real NVP samples, trained jointly)", c.Mode)
 	case c.Mode != "msp" && (c.PatchArea[0] <= 0 || c.PatchArea[1] < c.PatchArea[0] || c.PatchArea[1] > 0.5):
 		return fmt.Errorf("config: patch_area %v must be 0 < min <= max <= 0.5", c.PatchArea)
-	case c.Lambda < 0 || c.FlowTrain.LR <= 0 || c.FlowTrain.SegWeight < 0:
+	case c.Lambda < 0 || c.FlowTrain.LR <= 0 || c.FlowTrain.SegWeight < 0 || c.FlowTrain.Warmup < 0:
 		return fmt.Errorf("config: lambda %g, flow_training %+v must not be negative", c.Lambda, c.FlowTrain)
 	case c.Scale <= 0 || c.Scale > 4:
 		return fmt.Errorf("config: scale %g is outside (0, 4]", c.Scale)

@@ -119,14 +119,25 @@ func (fs *flowStep) Close() {
 // batch [N,C,h,w] at (x0, y0), keeping what it covers in keep (with
 // dequantisation noise, for the flow's NLL).
 func paste(in []float32, i, h, w int, p, keep []float32, s, x0, y0 int, r *rand.Rand, deq []float32) {
+	takePatch(in, i, h, w, keep, s, x0, y0, r, deq)
+	plane, c := h*w, len(deq)
+	for ch := range c {
+		src := in[(i*c+ch)*plane:]
+		for y := range s {
+			copy(src[(y0+y)*w+x0:(y0+y)*w+x0+s], p[(ch*s+y)*s:(ch*s+y+1)*s])
+		}
+	}
+}
+
+// takePatch copies image i's square at (x0, y0) into keep [C,s,s], with
+// uniform dequantisation noise of one 8-bit step.
+func takePatch(in []float32, i, h, w int, keep []float32, s, x0, y0 int, r *rand.Rand, deq []float32) {
 	plane, c := h*w, len(deq)
 	for ch := range c {
 		src := in[(i*c+ch)*plane:]
 		for y := range s {
 			for x := range s {
-				o := (y0+y)*w + x0 + x
-				keep[(ch*s+y)*s+x] = src[o] + (r.Float32()-0.5)*deq[ch]
-				src[o] = p[(ch*s+y)*s+x]
+				keep[(ch*s+y)*s+x] = src[(y0+y)*w+x0+x] + (r.Float32()-0.5)*deq[ch]
 			}
 		}
 	}
@@ -246,6 +257,30 @@ func (o *outlierSource) Train(st *segStep, placed []placement) (float64, error) 
 	up := fs.upstream.Float32s()
 	for i, p := range placed {
 		gatherPatch(st.ImageGrad(), i, 3, st.h, st.w, s, p.x0, p.y0, up[i*3*s*s:(i+1)*3*s*s])
+	}
+	nll, err := fs.Train()
+	if err != nil {
+		return nll, err
+	}
+	o.opt.Step(1)
+	for _, p := range o.flow.Store.Params {
+		p.ZeroGrad()
+	}
+	return nll, nil
+}
+
+// WarmUp is one NLL-only flow step on random patches of the batch in st
+// (the segmenter's gradient is left out). It returns the NLL per dimension.
+func (o *outlierSource) WarmUp(r *rand.Rand, st *segStep) (float64, error) {
+	s := o.sides[r.IntN(len(o.sides))]
+	fs, err := o.flowStep(s)
+	if err != nil {
+		return 0, err
+	}
+	clear(fs.upstream.Float32s())
+	keep, per := fs.patch.Float32s(), 3*s*s
+	for i := range st.n {
+		takePatch(st.Input, i, st.h, st.w, keep[i*per:(i+1)*per], s, r.IntN(st.w-s+1), r.IntN(st.h-s+1), r, o.deq)
 	}
 	nll, err := fs.Train()
 	if err != nil {

@@ -66,6 +66,8 @@ type trainer struct {
 	rng     *rand.Rand
 	norm    *normalizer
 	at      int     // steps done
+	warmed  int     // flow warm-up steps done
+	done    int     // steps of either kind in this session (RunOptions.stopAfter)
 	seconds float64 // wall time of earlier sessions
 	logf    *os.File
 	out     *outlierSource // nil in msp mode
@@ -185,6 +187,7 @@ func (t *trainer) checkpoint() *nn.Checkpoint {
 	c.Capture("seg/", t.net.Store)
 	c.Optim["seg"] = t.opt.State()
 	c.Extra["seconds"] = t.seconds
+	c.Extra["flow_warmup_steps"] = float64(t.warmed)
 	if t.out != nil && t.out.flow != nil {
 		c.Capture("flow/", t.out.flow.Store)
 		c.Optim["flow"] = t.out.opt.State()
@@ -210,7 +213,7 @@ func (t *trainer) restore(c *nn.Checkpoint) error {
 	if err := t.pcg.UnmarshalBinary(c.RNG); err != nil {
 		return fmt.Errorf("resume: random state: %w", err)
 	}
-	t.at, t.seconds = c.Step, c.Extra["seconds"]
+	t.at, t.seconds, t.warmed = c.Step, c.Extra["seconds"], int(c.Extra["flow_warmup_steps"])
 	return nil
 }
 
@@ -230,13 +233,70 @@ func (t *trainer) failed(bar *progressbar.ProgressBar, err error) error {
 
 // logLine is one train.log record.
 type logLine struct {
-	Step      int     `json:"step"`
-	Loss      float64 `json:"loss"`
-	FlowNLL   float64 `json:"flow_nll,omitempty"` // nats per dimension of the replaced patches
-	LREncoder float64 `json:"lr_encoder"`
-	ImagesPS  float64 `json:"images_per_s"`
-	Seconds   float64 `json:"seconds"`
-	ValMIoU   float64 `json:"val_miou,omitempty"`
+	WarmupStep int     `json:"warmup_step,omitempty"` // flow warm-up lines (step 0)
+	Step       int     `json:"step"`
+	Loss       float64 `json:"loss"`
+	FlowNLL    float64 `json:"flow_nll,omitempty"` // nats per dimension of the replaced patches
+	LREncoder  float64 `json:"lr_encoder"`
+	ImagesPS   float64 `json:"images_per_s"`
+	Seconds    float64 `json:"seconds"`
+	ValMIoU    float64 `json:"val_miou,omitempty"`
+}
+
+// stopping reports a cancelled run, or a test's stopAfter reached.
+func (t *trainer) stopping(ctx context.Context) bool {
+	return ctx.Err() != nil || (t.opts.stopAfter > 0 && t.done >= t.opts.stopAfter)
+}
+
+// warmUp runs the flow's NLL-only steps (flow_training.warmup) before the
+// joint ones, with their own progress bar and log lines; they checkpoint
+// and resume like training steps.
+func (t *trainer) warmUp(ctx context.Context, start time.Time) error {
+	cfg := t.cfg
+	bar := progressbar.NewOptions(cfg.FlowTrain.Warmup, progressbar.OptionSetWriter(t.opts.Progress),
+		progressbar.OptionSetDescription("flow warm-up"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("step"), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionFullWidth())
+	bar.Set(t.warmed)
+	var sum float64
+	var n int
+	for t.warmed < cfg.FlowTrain.Warmup {
+		if t.stopping(ctx) {
+			if err := t.save(start); err != nil {
+				return err
+			}
+			bar.Exit()
+			fmt.Fprintln(t.opts.Progress)
+			return fmt.Errorf("%w in the flow warm-up at step %d of %d (checkpoint saved; continue with --resume): %v",
+				ErrStopped, t.warmed, cfg.FlowTrain.Warmup, context.Cause(ctx))
+		}
+		fillBatch(t.rng, t.images, t.norm, t.step.Input, t.step.Labels, cfg.Batch, cfg.Crop[1], cfg.Crop[0])
+		nll, err := t.out.WarmUp(t.rng, t.step)
+		if err != nil {
+			bar.Exit()
+			fmt.Fprintln(t.opts.Progress)
+			return fmt.Errorf("flow warm-up step %d: %w; the last good checkpoint (%s) is kept", t.warmed+1, err,
+				filepath.Join(t.opts.Out, CheckpointFile))
+		}
+		t.warmed++
+		t.done++
+		sum += nll
+		n++
+		if t.warmed%cfg.LogEvery == 0 || t.warmed == cfg.FlowTrain.Warmup {
+			t.log(logLine{WarmupStep: t.warmed, FlowNLL: sum / float64(n), Seconds: t.seconds + time.Since(start).Seconds()})
+			bar.Describe(fmt.Sprintf("flow warm-up nll %.3f", sum/float64(n)))
+			sum, n = 0, 0
+		}
+		bar.Set(t.warmed)
+		if t.warmed%cfg.CheckpointEvery == 0 || t.warmed == cfg.FlowTrain.Warmup {
+			if err := t.save(start); err != nil {
+				return err
+			}
+		}
+	}
+	bar.Finish()
+	fmt.Fprintln(t.opts.Progress)
+	return nil
 }
 
 // preview writes the batch just trained on, outliers outlined, as
@@ -261,6 +321,11 @@ func (t *trainer) log(l logLine) {
 func (t *trainer) run(ctx context.Context) (*Report, error) {
 	cfg := t.cfg
 	start := time.Now()
+	if t.out != nil && t.out.flow != nil && t.warmed < cfg.FlowTrain.Warmup {
+		if err := t.warmUp(ctx, start); err != nil {
+			return nil, err
+		}
+	}
 	bar := progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(t.opts.Progress),
 		progressbar.OptionSetDescription("train"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("step"), progressbar.OptionSetPredictTime(true),
@@ -268,11 +333,11 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 	bar.Set(t.at)
 	rep := &Report{TrainImages: len(t.images)}
 	var sum, sumNLL, nll float64
-	var n, done int
+	var n int
 	var err error
 	tick := time.Now()
 	for t.at < cfg.Steps {
-		if ctx.Err() != nil || (t.opts.stopAfter > 0 && done >= t.opts.stopAfter) {
+		if t.stopping(ctx) {
 			if err := t.save(start); err != nil {
 				return nil, err
 			}
@@ -296,7 +361,7 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 			return nil, t.failed(bar, err)
 		}
 		t.at++
-		done++
+		t.done++
 		sum += loss
 		n++
 		if t.at%cfg.LogEvery == 0 || t.at == cfg.Steps {

@@ -120,6 +120,12 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	for _, mode := range []string{"msp", "noise", "so"} {
 		t.Run(mode, func(t *testing.T) { testResume(t, soConfig(t, mode, 7)) })
 	}
+	// Stopped inside the flow warm-up (3 of its 4 steps).
+	t.Run("so-warmup", func(t *testing.T) {
+		cfg := soConfig(t, "so", 7)
+		cfg.FlowTrain.Warmup = 4
+		testResume(t, cfg)
+	})
 }
 
 func testResume(t *testing.T, cfg Config) {
@@ -131,8 +137,9 @@ func testResume(t *testing.T, cfg Config) {
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("stopped run returned %v", err)
 	}
-	if c := loadParams(t, b); c.Step != 3 {
-		t.Fatalf("stopped run checkpointed step %d, want 3", c.Step)
+	warm := min(3, cfg.FlowTrain.Warmup)
+	if c := loadParams(t, b); c.Step != 3-warm || int(c.Extra["flow_warmup_steps"]) != warm {
+		t.Fatalf("stopped run checkpointed step %d after %g warm-up steps, want %d after %d", c.Step, c.Extra["flow_warmup_steps"], 3-warm, warm)
 	}
 	if _, err := Run(context.Background(), Config{}, RunOptions{Out: b, Resume: true}); err != nil {
 		t.Fatal(err)
@@ -192,6 +199,37 @@ func TestJointTrainingTrainsTheFlow(t *testing.T) {
 		t.Errorf("only %d of %d flow parameters changed", moved, len(fresh.flow.Store.Params))
 	}
 	t.Logf("flow NLL %.3f -> %.3f nats/dim; %d of %d flow tensors moved", first, last, moved, len(fresh.flow.Store.Params))
+}
+
+// The flow warm-up trains the flow alone: its NLL falls and is logged
+// per warm-up step, and the segmenter's weights stay as initialised.
+func TestFlowWarmupTrainsOnlyTheFlow(t *testing.T) {
+	cfg := soConfig(t, "so", 5)
+	cfg.FlowTrain.Warmup, cfg.LogEvery = 20, 5
+	out := t.TempDir()
+	_, err := Run(context.Background(), cfg, RunOptions{Out: out, stopAfter: 20})
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("run stopped after the warm-up returned %v", err)
+	}
+	log := readLog(t, out)
+	if len(log) != 4 || log[0].WarmupStep != 5 || log[3].WarmupStep != 20 || log[3].Step != 0 {
+		t.Fatalf("warm-up log %+v", log)
+	}
+	if first, last := log[0].FlowNLL, log[3].FlowNLL; first == 0 || !(last < first) {
+		t.Errorf("warm-up flow NLL went from %.3f to %.3f", first, last)
+	}
+	c := loadParams(t, out)
+	fresh, err := newTrainer(context.Background(), cfg, RunOptions{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.close()
+	for _, p := range fresh.net.Store.Params {
+		if !slices.Equal(bitsOf(c.Params["seg/"+p.Name]), bitsOf(p.W)) {
+			t.Fatalf("segmenter weight %s changed in the warm-up", p.Name)
+		}
+	}
+	t.Logf("warm-up flow NLL %.3f -> %.3f nats/dim", log[0].FlowNLL, log[3].FlowNLL)
 }
 
 func TestPatchSidesKeepTheAreaShare(t *testing.T) {
