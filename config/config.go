@@ -83,8 +83,9 @@ type Runtime struct {
 	IntraOpThreads int    `mapstructure:"intra_op_threads"`
 	InterOpThreads int    `mapstructure:"inter_op_threads"`
 	// Spin lets the runtime's CPU workers busy-wait between runs (ONNX
-	// Runtime's default): lower latency per frame, at the cost of cores
-	// that other work on the machine could use.
+	// Runtime's own default): a few ms less per frame, for twice the CPU
+	// time at a camera's rate (docs/performance.md). Off by default: an
+	// onboard node shares its cores.
 	Spin bool `mapstructure:"spin"`
 }
 
@@ -123,7 +124,6 @@ func Default() Config {
 		Runtime: Runtime{
 			Device:   "cpu",
 			Fallback: "cpu",
-			Spin:     true,
 		},
 		Scoring:    Scoring{Threshold: -1, OpenSet: true},
 		Preprocess: Preprocess{Resize: "stretch"},

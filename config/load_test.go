@@ -23,7 +23,7 @@ func writeConfig(t *testing.T, body string) string {
 func TestLoadPrecedence(t *testing.T) {
 	p := writeConfig(t, "model: from-file\nruntime:\n  device: cuda\n  intra_op_threads: 3\n")
 	t.Setenv("OSR_RUNTIME_INTRA_OP_THREADS", "5")
-	t.Setenv("OSR_RUNTIME_SPIN", "false")
+	t.Setenv("OSR_RUNTIME_SPIN", "true")
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	fs.String("model", "", "")
 	fs.String("device", "", "")
@@ -43,8 +43,8 @@ func TestLoadPrecedence(t *testing.T) {
 	if c.Runtime.IntraOpThreads != 5 {
 		t.Errorf("intra_op_threads = %d: the environment must win over the file", c.Runtime.IntraOpThreads)
 	}
-	if c.Runtime.Spin || !Default().Runtime.Spin {
-		t.Errorf("spin = %v (default %v): OSR_RUNTIME_SPIN=false must turn the default on off", c.Runtime.Spin, Default().Runtime.Spin)
+	if !c.Runtime.Spin || Default().Runtime.Spin {
+		t.Errorf("spin = %v (default %v): OSR_RUNTIME_SPIN=true must turn the default off on", c.Runtime.Spin, Default().Runtime.Spin)
 	}
 	if c.Overlay.Alpha != 0.5 || c.Runtime.Fallback != "cpu" {
 		t.Errorf("defaults lost: %+v", c)

@@ -28,7 +28,8 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 // pipelined is the configuration for commands that run a dataset or a bag
 // (eval, calibrate, bag eval): they decode and measure on other goroutines
 // while the runtime runs, so its workers must not busy-wait on the cores
-// (1.4x the pixel rate on 2 cores, docs/performance.md).
+// even where the config lets the node's do (1.4x the pixel rate on 2
+// cores, docs/performance.md).
 func pipelined(cfg config.Config) config.Config {
 	cfg.Runtime.Spin = false
 	return cfg
