@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -93,14 +94,30 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 	if progress == nil {
 		progress = io.Discard
 	}
+	// No spinner ticker: progressbar v3.19.1's ticker goroutine reads the
+	// bar's state unlocked (a data race) and outlives a run that fails.
 	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(progress), progressbar.OptionSetDescription("bag eval"),
+		progressbar.OptionSetSpinnerChangeInterval(0),
 		progressbar.OptionShowCount(), progressbar.OptionSetItsString("frame"), progressbar.OptionShowIts(),
 		progressbar.OptionThrottle(200*time.Millisecond))
 	images := map[int64]any{}     // stamp -> *msgs.Image or *msgs.CompressedImage
 	labels := map[int64][]uint8{} // stamp -> label ids
+	// Decoding and inference run on the reading goroutine; the metrics
+	// (a sort of each frame's pixels) on the measurer's.
+	meas := calibration.NewMeasurer(ctx, func(sl *calibration.Slot) error {
+		out := &sl.Res
+		if ev == nil {
+			res.Timeline.add(time.Unix(0, sl.Stamp), float64(out.OutlierPixels)/float64(out.Width*out.Height))
+			return nil
+		}
+		r, err := ev.Add(sl.Name, sl.GT, out.Labels, out.Score, out.Mask)
+		if err != nil {
+			return err
+		}
+		rep.KeepExtremes(r, *out)
+		return nil
+	})
 	var rgb imageio.RGB
-	var out model.Result
-	var gt []uint8
 	run := func(stamp int64, img any, lab []uint8) error {
 		var err error
 		switch m := img.(type) {
@@ -113,26 +130,27 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 			res.BadFrames++
 			return nil
 		}
-		if err := eng.Run(rgb, &out); err != nil {
-			return err
-		}
-		res.Frames++
-		bar.Add(1)
-		if ev == nil {
-			res.Timeline.add(time.Unix(0, stamp), float64(out.OutlierPixels)/float64(out.Width*out.Height))
-			return nil
-		}
-		if len(lab) != len(out.Labels) {
-			res.BadFrames++
-			return nil
-		}
-		gt = append(gt[:0], lab...)
-		lm.Apply(gt, lab)
-		r, err := ev.Add(fmt.Sprintf("t%.3f", float64(stamp)/1e9), gt, out.Labels, out.Score, out.Mask)
+		sl, err := meas.Next()
 		if err != nil {
 			return err
 		}
-		rep.KeepExtremes(r, out)
+		if err := eng.Run(rgb, &sl.Res); err != nil {
+			meas.Release(sl)
+			return err
+		}
+		if ev != nil && len(lab) != len(sl.Res.Labels) {
+			meas.Release(sl)
+			res.BadFrames++
+			return nil
+		}
+		res.Frames++
+		bar.Add(1)
+		sl.Name, sl.Stamp, sl.GT = fmt.Sprintf("t%.3f", float64(stamp)/1e9), stamp, sl.GT[:0]
+		if ev != nil {
+			sl.GT = slices.Grow(sl.GT, len(lab))[:len(lab)]
+			lm.Apply(sl.GT, lab)
+		}
+		meas.Submit(sl)
 		return nil
 	}
 	stats, err := Read(path, func(m Message) error {
@@ -172,6 +190,9 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		return pair(stamp, v, nil, images, labels, run, res)
 	})
 	res.Stats = stats
+	if measErr := meas.Close(); measErr != nil {
+		err = measErr // the reader's error is then only the cancel it caused
+	}
 	if err != nil {
 		return nil, err
 	}

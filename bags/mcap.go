@@ -1,6 +1,7 @@
 package bags
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/foxglove/mcap/go/mcap"
+	"github.com/klauspost/compress/zstd"
 
 	"osr/msgs"
 )
@@ -71,8 +73,14 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 	// Chunks are decompressed whole, up to their declared size (bounded,
 	// and CRC-checked): streaming decompression would let a zstd chunk of
 	// a few bytes expand into gigabytes of records.
+	zr, err := newWholeZSTD()
+	if err != nil {
+		return st, err
+	}
+	defer zr.dec.Close()
 	lex, err := mcap.NewLexer(f, &mcap.LexerOptions{MaxRecordSize: maxMCAPRecord,
-		ValidateChunkCRCs: true, MaxDecompressedChunkSize: maxMCAPRecord})
+		ValidateChunkCRCs: true, MaxDecompressedChunkSize: maxMCAPRecord,
+		Decompressors: map[mcap.CompressionFormat]mcap.ResettableReader{mcap.CompressionZSTD: zr}})
 	if err != nil {
 		return st, fmt.Errorf("not an MCAP file: %w", err)
 	}
@@ -135,6 +143,39 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 		}
 	}
 }
+
+// wholeZSTD decompresses a zstd chunk from its compressed bytes, read in
+// full (at most maxMCAPRecord) before decoding, on the calling goroutine.
+// The mcap v1.7.0 lexer's own zstd reader decodes on a goroutine that goes
+// on reading the file while the lexer reads the next record (a data race;
+// with a chunk whose declared size ends before its zstd data, that
+// goroutine eats the records after the chunk).
+type wholeZSTD struct {
+	dec *zstd.Decoder
+	buf bytes.Buffer
+}
+
+func newWholeZSTD() (*wholeZSTD, error) {
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxMCAPRecord))
+	if err != nil {
+		return nil, fmt.Errorf("zstd: %w", err)
+	}
+	return &wholeZSTD{dec: dec}, nil
+}
+
+func (z *wholeZSTD) Reset(r io.Reader) error {
+	z.buf.Reset()
+	n, err := z.buf.ReadFrom(io.LimitReader(r, maxMCAPRecord+1))
+	if err != nil {
+		return fmt.Errorf("read zstd chunk: %w", err)
+	}
+	if n > maxMCAPRecord {
+		return fmt.Errorf("zstd chunk data over %d MiB", maxMCAPRecord>>20)
+	}
+	return z.dec.Reset(bytes.NewReader(z.buf.Bytes()))
+}
+
+func (z *wholeZSTD) Read(p []byte) (int, error) { return z.dec.Read(p) }
 
 // lexNext is lex.Next with a panic of the mcap v1.7.0 lexer turned into an
 // error: a chunk whose compression-name length passes the lexer's 32-byte

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,11 +61,15 @@ func runSplit(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, o spl
 		progressbar.OptionSetItsString("img"), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond))
 
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
+	meas := NewMeasurer(ctx, func(s *Slot) error {
+		if err := fn(s.Name, s.Image, s.GT, &s.Res); err != nil {
+			return err
+		}
+		bar.Add(1)
+		return nil
+	})
 
-	// Stage 1: decode.
+	// Decoding runs ahead on its own goroutine.
 	type loaded struct {
 		s   dataset.Sample
 		im  imageio.RGB
@@ -72,13 +77,14 @@ func runSplit(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, o spl
 		err error
 	}
 	loads := make(chan loaded, 2)
+	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(loads)
 		for _, s := range samples {
 			im, lab, err := dataset.Load(s)
 			select {
 			case loads <- loaded{s, im, lab, err}:
-			case <-pctx.Done():
+			case <-meas.Done():
 				return
 			}
 			if err != nil {
@@ -86,66 +92,32 @@ func runSplit(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, o spl
 			}
 		}
 	})
-
-	// Stage 3: measure, in split order; slots go back to stage 2 when done.
-	type slot struct {
-		name string
-		im   imageio.RGB
-		gt   []uint8
-		res  model.Result
-	}
-	free, ran := make(chan *slot, 2), make(chan *slot, 2)
-	free <- &slot{}
-	free <- &slot{}
-	var measureErr error
-	wg.Go(func() {
-		for sl := range ran {
-			if measureErr == nil && ctx.Err() == nil {
-				if err := fn(sl.name, sl.im, sl.gt, &sl.res); err != nil {
-					measureErr = fmt.Errorf("%s: %w", sl.name, err)
-					cancel()
-				}
-				bar.Add(1)
-			}
-			free <- sl
-		}
-	})
-
-	// Stage 2: infer.
 	runErr := func() error {
-		defer close(ran)
 		for l := range loads {
 			if l.err != nil {
 				return l.err
 			}
-			var sl *slot
-			select {
-			case sl = <-free:
-			case <-pctx.Done():
-				return nil
+			sl, err := meas.Next()
+			if err != nil {
+				return nil // Close says why
 			}
-			if err := eng.Run(l.im, &sl.res); err != nil {
+			if err := eng.Run(l.im, &sl.Res); err != nil {
 				return fmt.Errorf("%s: %w", l.s.Image, err)
 			}
-			if cap(sl.gt) < len(l.lab.Pix) {
-				sl.gt = make([]uint8, len(l.lab.Pix))
-			}
-			sl.gt = sl.gt[:len(l.lab.Pix)]
-			lm.Apply(sl.gt, l.lab.Pix)
-			sl.name, sl.im = l.s.Name, l.im
-			ran <- sl
+			sl.GT = slices.Grow(sl.GT[:0], len(l.lab.Pix))[:len(l.lab.Pix)]
+			lm.Apply(sl.GT, l.lab.Pix)
+			sl.Name, sl.Image = l.s.Name, l.im
+			meas.Submit(sl)
 		}
 		return nil
 	}()
-	if runErr != nil {
-		cancel() // the decoder may be waiting to hand over its next image
-	}
+	measErr := meas.Close() // also releases a decoder waiting to hand over
 	wg.Wait()
 	switch {
 	case ctx.Err() != nil:
 		return lm, protocol, fmt.Errorf("%s stopped: %w", o.Verb, ctx.Err())
-	case measureErr != nil:
-		return lm, protocol, measureErr
+	case measErr != nil:
+		return lm, protocol, measErr
 	case runErr != nil:
 		return lm, protocol, runErr
 	}

@@ -12,3 +12,6 @@ if [ ${#OSR_TAGS[@]} -gt 0 ]; then
 	go test -count=1 ./node/ros2
 fi
 go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
+# The packages that run goroutine pipelines (eval's decode/run/measure, bag
+# eval, the node's bounded queue), again under the race detector.
+go test -race -short -count=1 ./calibration ./bags ./node ./internal/...

@@ -1,0 +1,81 @@
+package calibration
+
+import (
+	"context"
+	"fmt"
+
+	"osr/internal/imageio"
+	"osr/model"
+)
+
+// Slot is one inference handed from the goroutine that runs the model to
+// the one that measures it. Slots are reused: fill every field.
+type Slot struct {
+	Name  string
+	Stamp int64
+	Image imageio.RGB
+	GT    []uint8 // ground truth in the model's classes; nil when there is none
+	Res   model.Result
+}
+
+// Measurer runs measure on its own goroutine over the slots submitted to
+// it, in order, with two slots in flight, so that the metrics of one frame
+// overlap the inference of the next. The first error from measure stops
+// it: Next then fails, and Close returns that error.
+type Measurer struct {
+	ctx       context.Context
+	cancel    context.CancelFunc
+	free, ran chan *Slot
+	done      chan struct{}
+	err       error
+}
+
+// NewMeasurer starts a measurer. A cancelled ctx stops it as well.
+func NewMeasurer(ctx context.Context, measure func(*Slot) error) *Measurer {
+	m := &Measurer{free: make(chan *Slot, 2), ran: make(chan *Slot, 2), done: make(chan struct{})}
+	m.ctx, m.cancel = context.WithCancel(ctx)
+	m.free <- &Slot{}
+	m.free <- &Slot{}
+	go func() {
+		defer close(m.done)
+		for s := range m.ran {
+			if m.err == nil && ctx.Err() == nil {
+				if err := measure(s); err != nil {
+					m.err = fmt.Errorf("%s: %w", s.Name, err)
+					m.cancel()
+				}
+			}
+			m.free <- s
+		}
+	}()
+	return m
+}
+
+// Next waits for a free slot. It fails once measuring has failed or the
+// context is done; the caller then stops and calls Close.
+func (m *Measurer) Next() (*Slot, error) {
+	select {
+	case s := <-m.free:
+		return s, nil
+	case <-m.ctx.Done():
+		return nil, m.ctx.Err()
+	}
+}
+
+// Release gives back a slot from Next that will not be submitted.
+func (m *Measurer) Release(s *Slot) { m.free <- s }
+
+// Submit hands a filled slot (from Next) to the measuring goroutine.
+func (m *Measurer) Submit(s *Slot) { m.ran <- s }
+
+// Done is closed when measuring has failed or the context is done.
+func (m *Measurer) Done() <-chan struct{} { return m.ctx.Done() }
+
+// Close waits for the submitted slots to be measured and returns the
+// first error measure returned.
+func (m *Measurer) Close() error {
+	close(m.ran)
+	<-m.done
+	m.cancel()
+	return m.err
+}
