@@ -16,6 +16,7 @@ import (
 	"time"
 
 	rosbag "github.com/foxglove/go-rosbag"
+	"github.com/foxglove/mcap/go/mcap"
 	"github.com/klauspost/compress/zstd"
 
 	"osr/msgs"
@@ -362,14 +363,56 @@ func TestMCAPChunkReadsDeclaredSizeOnly(t *testing.T) {
 	file = append(append(file, mcapRecord(0x03, schema)...), schema...)
 	file = append(file, channelRec...)
 	file = append(append(file, mcapRecord(0x06, chunk)...), chunk...)
+	// After the chunk, one more message: the reader must resume right after
+	// the chunk's compressed bytes (mcap's own zstd reader decoded on a
+	// goroutine that went on reading the file here).
+	third := msg(3)
+	file = append(file, third...)
 
-	var seqs []int
+	var seqs []uint32
 	st, err := ReadMCAPFrom(bytes.NewReader(file), func(m Message) error {
-		seqs = append(seqs, len(m.Data))
+		seqs = append(seqs, uint32(m.Time.UnixNano()))
 		return nil
 	})
-	if err != nil || st.Messages != 1 {
-		t.Fatalf("read %d messages (%v), stats %+v, err %v; want only the declared first one", st.Messages, seqs, st, err)
+	if err != nil || st.Messages != 2 || st.CorruptChunks != 0 {
+		t.Fatalf("read %d messages, stats %+v, err %v; want the declared first one and the one after the chunk", st.Messages, st, err)
+	}
+}
+
+// Several zstd chunks in a row, as the mcap writer makes them, read whole
+// and in order (the race-detector pass covers the decoder's goroutines).
+func TestMCAPZSTDChunks(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := mcap.NewWriter(&buf, &mcap.WriterOptions{Chunked: true, ChunkSize: 256, Compression: mcap.CompressionZSTD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.WriteHeader(&mcap.Header{Profile: "ros2"}))
+	must(w.WriteSchema(&mcap.Schema{ID: 1, Name: "std_msgs/msg/String", Encoding: "ros2msg", Data: []byte("string data")}))
+	must(w.WriteChannel(&mcap.Channel{ID: 1, SchemaID: 1, Topic: "/s", MessageEncoding: "cdr"}))
+	const n = 200
+	for i := range n {
+		must(w.WriteMessage(&mcap.Message{ChannelID: 1, Sequence: uint32(i), LogTime: uint64(i + 1), Data: bytes.Repeat([]byte{byte(i)}, 40)}))
+	}
+	must(w.Close())
+	var got []int64
+	st, err := ReadMCAPFrom(bytes.NewReader(buf.Bytes()), func(m Message) error {
+		got = append(got, m.Time.UnixNano())
+		return nil
+	})
+	if err != nil || st.Messages != n || st.CorruptChunks != 0 {
+		t.Fatalf("stats %+v, err %v", st, err)
+	}
+	for i, v := range got {
+		if v != int64(i+1) {
+			t.Fatalf("message %d has log time %d", i, v)
+		}
 	}
 }
 
