@@ -151,10 +151,13 @@ func TestMCAPRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeSample(t, path, w)
-	decoded, raw, _ := readAll(t, path)
+	decoded, raw, st := readAll(t, path)
 	checkSample(t, decoded, raw)
 	if raw[0].Type != msgs.ROS2Image || raw[0].Encoding != "cdr" {
 		t.Fatalf("mcap message type %s/%s", raw[0].Type, raw[0].Encoding)
+	}
+	if st.Chunks == 0 || st.Compression["lz4"] != st.Chunks {
+		t.Errorf("chunks %d, by compression %v: our writer's lz4 chunks must be counted", st.Chunks, st.Compression)
 	}
 }
 
@@ -406,8 +409,8 @@ func TestMCAPZSTDChunks(t *testing.T) {
 		got = append(got, m.Time.UnixNano())
 		return nil
 	})
-	if err != nil || st.Messages != n || st.CorruptChunks != 0 {
-		t.Fatalf("stats %+v, err %v", st, err)
+	if err != nil || st.Messages != n || st.CorruptChunks != 0 || st.Chunks < 10 || st.Compression["zstd"] != st.Chunks {
+		t.Fatalf("stats %+v, err %v; want %d messages in zstd chunks of 256 bytes, all counted", st, err, n)
 	}
 	for i, v := range got {
 		if v != int64(i+1) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/foxglove/mcap/go/mcap"
 	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 
 	"osr/msgs"
 )
@@ -78,9 +79,17 @@ func ReadMCAPFrom(f io.Reader, fn func(Message) error) (ReadStats, error) {
 		return st, err
 	}
 	defer zr.dec.Close()
+	// Every chunk passes through one of these, so they count the chunks.
+	count := func(name string, r mcap.ResettableReader) mcap.ResettableReader {
+		return &countingReader{ResettableReader: r, n: func() { st.Chunks++; st.Compression[name]++ }}
+	}
 	lex, err := mcap.NewLexer(f, &mcap.LexerOptions{MaxRecordSize: maxMCAPRecord,
 		ValidateChunkCRCs: true, MaxDecompressedChunkSize: maxMCAPRecord,
-		Decompressors: map[mcap.CompressionFormat]mcap.ResettableReader{mcap.CompressionZSTD: zr}})
+		Decompressors: map[mcap.CompressionFormat]mcap.ResettableReader{
+			mcap.CompressionZSTD: count("zstd", zr),
+			mcap.CompressionLZ4:  count("lz4", &lz4Reader{lz4.NewReader(nil)}),
+			mcap.CompressionNone: count("none", &plainReader{}),
+		}})
 	if err != nil {
 		return st, fmt.Errorf("not an MCAP file: %w", err)
 	}
@@ -176,6 +185,27 @@ func (z *wholeZSTD) Reset(r io.Reader) error {
 }
 
 func (z *wholeZSTD) Read(p []byte) (int, error) { return z.dec.Read(p) }
+
+// countingReader calls n on every chunk it is reset for.
+type countingReader struct {
+	mcap.ResettableReader
+	n func()
+}
+
+func (c *countingReader) Reset(r io.Reader) error {
+	c.n()
+	return c.ResettableReader.Reset(r)
+}
+
+// lz4Reader and plainReader are the lexer's own lz4 and uncompressed chunk
+// readers as ResettableReaders.
+type lz4Reader struct{ *lz4.Reader }
+
+func (l *lz4Reader) Reset(r io.Reader) error { l.Reader.Reset(r); return nil }
+
+type plainReader struct{ io.Reader }
+
+func (p *plainReader) Reset(r io.Reader) error { p.Reader = r; return nil }
 
 // lexNext is lex.Next with a panic of the mcap v1.7.0 lexer turned into an
 // error: a chunk whose compression-name length passes the lexer's 32-byte
