@@ -17,9 +17,10 @@ for split in ("val", "test"):
     print(f"\n**{split}**\n")
     print("| model | score | T | AP | FPR95 | AUROC | AP per image | FPR95 per image | AUROC per image | mIoU |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    order = {"msp": 0, "noise": 1, "so": 2}
+    order = {"msp": 0, "msp2": 1, "noise": 2, "so": 3, "so2": 4, "sow": 5}
+    names = {"msp2": "msp, seed 2", "so2": "so, seed 2", "sow": "so + flow warm-up"}
     for s, model, score, t, r in sorted(rows, key=lambda x: (order.get(x[1], 9), x[1], x[2], float(x[3]))):
         if s != split:
             continue
-        print(f"| {model} | {score} | {t} | {pct(r.get('ap'))} | {pct(r.get('fpr95'))} | {pct(r.get('auroc'))} | "
+        print(f"| {names.get(model, model)} | {score} | {t} | {pct(r.get('ap'))} | {pct(r.get('fpr95'))} | {pct(r.get('auroc'))} | "
               f"{pct(r.get('ap_per_image'))} | {pct(r.get('fpr95_per_image'))} | {pct(r.get('auroc_per_image'))} | {pct(r.get('miou'))} |")
