@@ -18,7 +18,9 @@ import (
 
 const mini = "../testdata/camvid-mini"
 
-func openMini(t *testing.T, dir string) (*model.Engine, *dataset.Dataset) {
+// openMini opens a dataset and the bundled model's engine as osr eval
+// does (open-set labels and spinning off).
+func openMini(t testing.TB, dir string) (*model.Engine, *dataset.Dataset) {
 	t.Helper()
 	ds, err := dataset.Open(dir)
 	if err != nil {
