@@ -183,13 +183,9 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 			for j := range cfg.Batch {
 				copy(up[j*plane:(j+1)*plane], g[(2*j+1)*plane:(2*j+2)*plane])
 			}
-			nll, err := fs.Train()
+			nll, err := fs.Update(flowOpt)
 			if err != nil {
 				return nil, fmt.Errorf("step %d: %w", step+1, err)
-			}
-			flowOpt.Step(1)
-			for _, p := range flowOpt.Groups[0].Params {
-				p.ZeroGrad()
 			}
 			desc += fmt.Sprintf(" flow nll %.3f", nll)
 		}
@@ -264,13 +260,9 @@ func warmUpFlow(ctx context.Context, fs *flowStep, opt *nn.Adam, train *dataset.
 				dst[i] += (r.Float32() - 0.5) / 255 / fashionStd
 			}
 		}
-		nll, err := fs.Train()
+		nll, err := fs.Update(opt)
 		if err != nil {
 			return fmt.Errorf("flow warm-up step %d: %w", step+1, err)
-		}
-		opt.Step(1)
-		for _, p := range opt.Groups[0].Params {
-			p.ZeroGrad()
 		}
 		bar.Describe(fmt.Sprintf("flow warm-up nll %.3f", nll))
 		bar.Add(1)

@@ -110,6 +110,22 @@ func (fs *flowStep) Train() (float64, error) {
 	return fs.nll, nil
 }
 
+// Update is Train followed by one step of the flow's optimiser, whose
+// gradients it then clears. It returns the patch NLL per dimension.
+func (fs *flowStep) Update(opt *nn.Adam) (float64, error) {
+	nll, err := fs.Train()
+	if err != nil {
+		return nll, err
+	}
+	opt.Step(1)
+	for _, g := range opt.Groups {
+		for _, p := range g.Params {
+			p.ZeroGrad()
+		}
+	}
+	return nll, nil
+}
+
 func (fs *flowStep) Close() {
 	fs.sample.Close()
 	fs.train.Close()
@@ -258,7 +274,7 @@ func (o *outlierSource) Train(st *segStep, placed []placement) (float64, error) 
 	for i, p := range placed {
 		gatherPatch(st.ImageGrad(), i, 3, st.h, st.w, s, p.x0, p.y0, up[i*3*s*s:(i+1)*3*s*s])
 	}
-	return o.update(fs)
+	return fs.Update(o.opt)
 }
 
 // WarmUp is one NLL-only flow step on random patches of the batch in st
@@ -274,20 +290,7 @@ func (o *outlierSource) WarmUp(r *rand.Rand, st *segStep) (float64, error) {
 	for i := range st.n {
 		takePatch(st.Input, i, st.h, st.w, keep[i*per:(i+1)*per], s, r.IntN(st.w-s+1), r.IntN(st.h-s+1), r, o.deq)
 	}
-	return o.update(fs)
-}
-
-// update runs fs's flow loss and one step of the flow's optimiser.
-func (o *outlierSource) update(fs *flowStep) (float64, error) {
-	nll, err := fs.Train()
-	if err != nil {
-		return nll, err
-	}
-	o.opt.Step(1)
-	for _, p := range o.flow.Store.Params {
-		p.ZeroGrad()
-	}
-	return nll, nil
+	return fs.Update(o.opt)
 }
 
 func (o *outlierSource) Close() {
