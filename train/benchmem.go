@@ -103,7 +103,7 @@ func flowBenchStep(recompute bool) (func() error, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fs, err := newFlowStep(f, 4, 32, 1, !recompute)
+	fs, err := newFlowStep(f, 4, 32, 1, 1, !recompute)
 	if err != nil {
 		return nil, nil, err
 	}

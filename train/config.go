@@ -38,6 +38,9 @@ type Config struct {
 		// crops before the joint steps, so that the first samples look like
 		// blurred scenes rather than the noise of an untrained flow.
 		Warmup int `yaml:"warmup"`
+		// Temperature scales the latent draws: z ~ N(0, T²·I). 1 is the
+		// paper's; below 1 the samples are smoother, nearer the modes.
+		Temperature float64 `yaml:"temperature"`
 	} `yaml:"flow_training"`
 
 	Mean [3]float32 `yaml:"mean"` // input normalisation, recorded in model.yaml
@@ -61,7 +64,7 @@ func DefaultConfig() Config {
 		CheckpointEvery: 100, ValidateEvery: 1000, LogEvery: 10, Seed: 1}
 	c.LR.Encoder, c.LR.Upsampling, c.LR.Min = 1e-3, 4e-3, 1e-7
 	c.PatchArea, c.Lambda = [2]float64{0.015, 0.08}, 0.1
-	c.FlowTrain.LR, c.FlowTrain.SegWeight = 1e-4, 1
+	c.FlowTrain.LR, c.FlowTrain.SegWeight, c.FlowTrain.Temperature = 1e-4, 1, 1
 	return c
 }
 
@@ -110,6 +113,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: patch_area %v must be 0 < min <= max <= 0.5", c.PatchArea)
 	case c.Lambda < 0 || c.FlowTrain.LR <= 0 || c.FlowTrain.SegWeight < 0 || c.FlowTrain.Warmup < 0:
 		return fmt.Errorf("config: lambda %g, flow_training %+v must not be negative", c.Lambda, c.FlowTrain)
+	case !(c.FlowTrain.Temperature > 0 && c.FlowTrain.Temperature <= 2):
+		return fmt.Errorf("config: flow_training.temperature %g must be in (0, 2]", c.FlowTrain.Temperature)
 	case c.Scale <= 0 || c.Scale > 4:
 		return fmt.Errorf("config: scale %g is outside (0, 4]", c.Scale)
 	case c.Crop[0] < 32 || c.Crop[1] < 32:

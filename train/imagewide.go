@@ -41,7 +41,10 @@ type ImageWideConfig struct {
 	// rather than Gaussian noise (a random flow's samples teach the
 	// classifier only "noise is an outlier").
 	FlowWarmup int
-	Lambda     float64 // weight of KL(U‖P) on flow samples
+	// FlowTemperature scales the flow's latent draws (1: the paper's
+	// N(0, I)).
+	FlowTemperature float64
+	Lambda          float64 // weight of KL(U‖P) on flow samples
 	Seed       uint64
 	Limit      int // use at most this many training and test images (tests)
 }
@@ -50,13 +53,14 @@ type ImageWideConfig struct {
 func DefaultImageWide() ImageWideConfig {
 	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{32, 64, 128}, Batch: 64,
 		Steps: 1500, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
-		FlowLR: 1e-4, FlowWarmup: 0, Lambda: 0.5, Seed: 1}
+		FlowLR: 1e-4, FlowWarmup: 0, FlowTemperature: 1, Lambda: 0.5, Seed: 1}
 }
 
-// ImageWideRow is one outlier set's image-level metrics (outliers
-// positive, score 1 - max softmax).
+// ImageWideRow is one outlier set's image-level metrics for one score:
+// msp (1 - max softmax) or entropy (of the softmax, over log K).
 type ImageWideRow struct {
 	Outliers string  `json:"outliers"`
+	Score    string  `json:"score"`
 	Images   int     `json:"images"`
 	TNR95    float64 `json:"tnr_at_tpr95"`
 	AUROC    float64 `json:"auroc"`
@@ -134,7 +138,7 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		if err != nil {
 			return nil, err
 		}
-		if fs, err = newFlowStep(f, cfg.Batch, 28, 1, false); err != nil {
+		if fs, err = newFlowStep(f, cfg.Batch, 28, 1, cfg.FlowTemperature, false); err != nil {
 			return nil, err
 		}
 		defer fs.Close()
@@ -206,7 +210,7 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	}
 
 	rep := &ImageWideReport{Mode: cfg.Mode, Steps: cfg.Steps, Config: cfg}
-	scores, acc, err := classify(net, test)
+	in, acc, err := classify(net, test)
 	if err != nil {
 		return nil, err
 	}
@@ -219,22 +223,14 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		if err != nil {
 			return nil, err
 		}
-		// As Table 1 (and Liang et al.) count it: inliers are the
-		// positives, kept at 95 % TPR; TNR is the share of outliers
-		// rejected there. AUROC and detection accuracy are symmetric.
-		all := make([]float32, 0, len(scores)+len(out))
-		for _, v := range append(append([]float32(nil), scores...), out...) {
-			all = append(all, -v)
+		for k, kind := range scoreKinds {
+			row, err := rankImages(in[k], out[k])
+			if err != nil {
+				return nil, err
+			}
+			row.Outliers, row.Score, row.Images = set.name, kind, set.m.N
+			rep.Rows = append(rep.Rows, row)
 		}
-		isIn := make([]bool, len(all))
-		for i := range scores {
-			isIn[i] = true
-		}
-		rk, err := calibration.RankPixels(all, isIn)
-		if err != nil {
-			return nil, err
-		}
-		rep.Rows = append(rep.Rows, ImageWideRow{Outliers: set.name, Images: set.m.N, TNR95: rk.TNR95, AUROC: rk.AUROC, DetAcc: rk.DetAcc})
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, writeImageWide(out, rep)
@@ -278,21 +274,54 @@ func normalizeGray(src []uint8, dst []float32) {
 	}
 }
 
+// scoreKinds are the outlier scores classify returns, in order.
+var scoreKinds = [...]string{"msp", "entropy"}
+
+// rankImages is the Table 1 row for inlier and outlier scores. As Table 1
+// (and Liang et al.) count it, inliers are the positives, kept at 95 %
+// TPR; TNR is the share of outliers rejected there. AUROC and detection
+// accuracy are symmetric.
+func rankImages(in, out []float32) (ImageWideRow, error) {
+	all := make([]float32, 0, len(in)+len(out))
+	for _, v := range in {
+		all = append(all, -v)
+	}
+	for _, v := range out {
+		all = append(all, -v)
+	}
+	isIn := make([]bool, len(all))
+	for i := range in {
+		isIn[i] = true
+	}
+	rk, err := calibration.RankPixels(all, isIn)
+	if err != nil {
+		return ImageWideRow{}, err
+	}
+	return ImageWideRow{TNR95: rk.TNR95, AUROC: rk.AUROC, DetAcc: rk.DetAcc}, nil
+}
+
 // classify runs the classifier in evaluation mode over a set and returns
-// each image's outlier score (1 - max softmax) and the accuracy.
-func classify(net *Classifier, set *dataset.Images) ([]float32, float64, error) {
+// each image's outlier scores (per scoreKinds: 1 - max softmax and the
+// softmax entropy over log K) and the accuracy.
+func classify(net *Classifier, set *dataset.Images) ([len(scoreKinds)][]float32, float64, error) {
 	const batch = 500
+	var scores [len(scoreKinds)][]float32
 	g := nn.NewGraph(net.Store)
 	x, xv := g.Input("image", batch, 1, 28, 28)
 	logits := net.logits(g, x)
 	p, err := nn.Compile(g, logits)
 	if err != nil {
-		return nil, 0, err
+		return scores, 0, err
 	}
 	defer p.Close()
 	net.Store.SetTrain(false)
 	defer net.Store.SetTrain(true)
-	scores := make([]float32, set.N)
+	for k := range scores {
+		scores[k] = make([]float32, set.N)
+	}
+	k := net.Classes
+	logK := math.Log(float64(k))
+	prob := make([]float64, k)
 	correct := 0
 	in := xv.Float32s()
 	for lo := 0; lo < set.N; lo += batch {
@@ -302,22 +331,29 @@ func classify(net *Classifier, set *dataset.Images) ([]float32, float64, error) 
 			normalizeGray(set.Image(i), in[(i-lo)*784:(i-lo+1)*784])
 		}
 		if _, err := p.Run(); err != nil {
-			return nil, 0, err
+			return scores, 0, err
 		}
 		z := p.Output(0)
 		for i := lo; i < hi; i++ {
-			row := z[(i-lo)*10 : (i-lo+1)*10]
+			row := z[(i-lo)*k : (i-lo+1)*k]
 			best, mx := 0, row[0]
 			for c, v := range row {
 				if v > mx {
 					best, mx = c, v
 				}
 			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v - mx))
+			var sum, h float64
+			for c, v := range row {
+				prob[c] = math.Exp(float64(v - mx))
+				sum += prob[c]
 			}
-			scores[i] = float32(1 - 1/sum)
+			for _, e := range prob {
+				if q := e / sum; q > 0 {
+					h -= q * math.Log(q)
+				}
+			}
+			scores[0][i] = float32(1 - 1/sum)
+			scores[1][i] = float32(h / logK)
 			if best == int(set.Labels[i]) {
 				correct++
 			}
@@ -387,10 +423,10 @@ func writeImageWide(out string, rep *ImageWideReport) error {
 func (r *ImageWideReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Image-wide open-set recognition: Fashion-MNIST, mode %s\n\n", r.Mode)
-	fmt.Fprintf(&b, "%d steps, Fashion-MNIST test accuracy %.2f %%, %.0f s. Score: 1 - max softmax.\n\n", r.Steps, 100*r.Accuracy, r.Seconds)
-	b.WriteString("| outliers | images | TNR at 95 % TPR | AUROC | detection accuracy |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "%d steps, Fashion-MNIST test accuracy %.2f %%, %.0f s. Scores at T = 1: msp is 1 - max softmax, entropy the softmax entropy.\n\n", r.Steps, 100*r.Accuracy, r.Seconds)
+	b.WriteString("| outliers | score | images | TNR at 95 % TPR | AUROC | detection accuracy |\n|---|---|---|---|---|---|\n")
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "| %s | %d | %.2f %% | %.2f %% | %.2f %% |\n", row.Outliers, row.Images, 100*row.TNR95, 100*row.AUROC, 100*row.DetAcc)
+		fmt.Fprintf(&b, "| %s | %s | %d | %.2f %% | %.2f %% | %.2f %% |\n", row.Outliers, row.Score, row.Images, 100*row.TNR95, 100*row.AUROC, 100*row.DetAcc)
 	}
 	return b.String()
 }

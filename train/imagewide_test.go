@@ -31,11 +31,11 @@ func TestImageWideRuns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Accuracy < 0.5 || len(rep.Rows) != 2 {
+			if rep.Accuracy < 0.5 || len(rep.Rows) != 4 {
 				t.Errorf("accuracy %.3f after %d steps, %d rows", rep.Accuracy, rep.Steps, len(rep.Rows))
 			}
 			for _, r := range rep.Rows {
-				if r.AUROC <= 0 || r.AUROC > 1 || r.Images != 1000 {
+				if r.AUROC <= 0 || r.AUROC > 1 || r.Images != 1000 || (r.Score != "msp" && r.Score != "entropy") {
 					t.Errorf("%+v", r)
 				}
 			}

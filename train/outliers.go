@@ -39,15 +39,19 @@ type flowStep struct {
 	zs       []*tensor.Dense
 	upstream *tensor.Dense // g, [N,3,side,side]
 	patch    *tensor.Dense // real patches, [N,3,side,side]
+	temp     float32       // z is drawn from N(0, temp²·I)
 	sample   *nn.Program
 	train    *nn.Program
 	nll      float64
 }
 
-func newFlowStep(f *RNVP, n, side int, segWeight float64, keepColumns bool) (*flowStep, error) {
+func newFlowStep(f *RNVP, n, side int, segWeight, temp float64, keepColumns bool) (*flowStep, error) {
+	if !(temp > 0) {
+		return nil, fmt.Errorf("flow: sampling temperature %g must be positive", temp)
+	}
 	g := nn.NewGraph(f.Store)
 	g.WS.KeepColumns = keepColumns
-	fs := &flowStep{side: side}
+	fs := &flowStep{side: side, temp: float32(temp)}
 	var zs []*G.Node
 	for i, s := range f.LatentShapes(n, side, side) {
 		z, zv := g.Input(fmt.Sprintf("z%d", i), s...)
@@ -83,11 +87,13 @@ func newFlowStep(f *RNVP, n, side int, segWeight float64, keepColumns bool) (*fl
 	return fs, nil
 }
 
-// Sample draws z ~ N(0, I) from r and returns x = RNVP⁻¹(z).
+// Sample draws z ~ N(0, T²·I) from r (T = 1 is the paper's; a lower
+// temperature gives smoother samples nearer the flow's modes) and returns
+// x = RNVP⁻¹(z).
 func (fs *flowStep) Sample(r *rand.Rand) ([]float32, error) {
 	for _, z := range fs.zs {
 		for i, d := 0, z.Float32s(); i < len(d); i++ {
-			d[i] = float32(r.NormFloat64())
+			d[i] = fs.temp * float32(r.NormFloat64())
 		}
 	}
 	if _, err := fs.sample.Run(); err != nil {
@@ -223,7 +229,7 @@ func (o *outlierSource) flowStep(side int) (*flowStep, error) {
 	if fs, ok := o.steps[side]; ok {
 		return fs, nil
 	}
-	fs, err := newFlowStep(o.flow, o.cfg.Batch, side, o.cfg.FlowTrain.SegWeight, false)
+	fs, err := newFlowStep(o.flow, o.cfg.Batch, side, o.cfg.FlowTrain.SegWeight, o.cfg.FlowTrain.Temperature, false)
 	if err != nil {
 		return nil, fmt.Errorf("flow for %dx%d patches: %w", side, side, err)
 	}

@@ -204,3 +204,33 @@ func testInverseGradient(t *testing.T, f *RNVP) {
 		t.Errorf("%d of %d weights do not match their finite differences", misses, checked)
 	}
 }
+
+// A fresh flow is the identity (its couplings start at zero), so its
+// samples are the latents themselves: their spread is the temperature.
+func TestFlowSampleTemperature(t *testing.T) {
+	for _, temp := range []float64{1, 0.5} {
+		f, err := NewRNVP(RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 4}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := newFlowStep(f, 8, 16, 1, temp, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := fs.Sample(rand.New(rand.NewPCG(1, 2)))
+		fs.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ss float64
+		for _, v := range x {
+			ss += float64(v) * float64(v)
+		}
+		if std := math.Sqrt(ss / float64(len(x))); math.Abs(std-temp) > 0.05*temp {
+			t.Errorf("temperature %g: sample std %.3f", temp, std)
+		}
+	}
+	if _, err := newFlowStep(&RNVP{Config: RNVPConfig{Channels: 1, Levels: 1, Features: 2}, Store: nn.NewStore(1)}, 1, 4, 1, 0, false); err == nil {
+		t.Error("temperature 0 was accepted")
+	}
+}

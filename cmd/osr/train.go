@@ -107,5 +107,7 @@ DIR/report.md.`,
 	f.IntVar(&cfg.FlowWarmup, "flow-warmup", cfg.FlowWarmup, "NLL-only flow steps on Fashion-MNIST before joint training (so mode)")
 	f.Float64Var(&cfg.FlowLR, "flow-lr", cfg.FlowLR, "the flow's Adam learning rate (so mode)")
 	f.IntVar(&cfg.Flow.Features, "flow-features", cfg.Flow.Features, "feature maps per coupling of the Real NVP (so mode)")
+	f.Float64Var(&cfg.FlowTemperature, "flow-temperature", cfg.FlowTemperature, "the flow samples from N(0, T²I): 1 is the paper's, lower is smoother (so mode)")
+	f.IntSliceVar(&cfg.Widths, "widths", cfg.Widths, "classifier channels per stage")
 	return cmd
 }
