@@ -44,16 +44,19 @@ type ImageWideConfig struct {
 	// FlowTemperature scales the flow's latent draws (1: the paper's
 	// N(0, I)).
 	FlowTemperature float64
-	Lambda          float64 // weight of KL(U‖P) on flow samples
-	Seed       uint64
-	Limit      int // use at most this many training and test images (tests)
+	// FlowSegWeight weighs the classifier loss (through the samples) in
+	// the flow's loss, against its NLL on the images the samples replaced.
+	FlowSegWeight float64
+	Lambda        float64 // weight of KL(U‖P) on flow samples
+	Seed          uint64
+	Limit         int // use at most this many training and test images (tests)
 }
 
 // DefaultImageWide is the CPU-sized image-wide run.
 func DefaultImageWide() ImageWideConfig {
 	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{32, 64, 128}, Batch: 64,
 		Steps: 1500, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
-		FlowLR: 1e-4, FlowWarmup: 0, FlowTemperature: 1, Lambda: 0.5, Seed: 1}
+		FlowLR: 1e-4, FlowWarmup: 0, FlowTemperature: 1, FlowSegWeight: 1, Lambda: 0.5, Seed: 1}
 }
 
 // ImageWideRow is one outlier set's image-level metrics for one score:
@@ -138,7 +141,7 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		if err != nil {
 			return nil, err
 		}
-		if fs, err = newFlowStep(f, cfg.Batch, 28, 1, cfg.FlowTemperature, false); err != nil {
+		if fs, err = newFlowStep(f, cfg.Batch, 28, cfg.FlowSegWeight, cfg.FlowTemperature, false); err != nil {
 			return nil, err
 		}
 		defer fs.Close()

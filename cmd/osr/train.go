@@ -108,6 +108,7 @@ DIR/report.md.`,
 	f.Float64Var(&cfg.FlowLR, "flow-lr", cfg.FlowLR, "the flow's Adam learning rate (so mode)")
 	f.IntVar(&cfg.Flow.Features, "flow-features", cfg.Flow.Features, "feature maps per coupling of the Real NVP (so mode)")
 	f.Float64Var(&cfg.FlowTemperature, "flow-temperature", cfg.FlowTemperature, "the flow samples from N(0, T²I): 1 is the paper's, lower is smoother (so mode)")
+	f.Float64Var(&cfg.FlowSegWeight, "flow-seg-weight", cfg.FlowSegWeight, "weight of the classifier loss through the samples in the flow's loss, against its NLL (so mode)")
 	f.IntSliceVar(&cfg.Widths, "widths", cfg.Widths, "classifier channels per stage")
 	return cmd
 }
