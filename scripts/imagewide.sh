@@ -3,9 +3,9 @@
 # classifiers with max-softmax alone (msp) and with jointly trained Real NVP
 # outliers (so), over several seeds; one report per run in
 # runs/imagewide${TAG}-MODE-sSEED, then the table over all of them.
-# The defaults are docs/results.md's session-5 sweep: a narrow classifier,
-# 800 steps of 32, a 300-step flow warm-up, flow seg weight 0.1 (resumable:
-# finished runs are skipped).
+# The defaults are `osr train imagewide`'s, docs/results.md's session-5
+# sweep: a narrow classifier, 800 steps of 32, a 300-step flow warm-up, flow
+# seg weight 0.1 (resumable: finished runs are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x bin/osr ] || bash scripts/setup.sh
