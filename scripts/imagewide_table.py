@@ -11,9 +11,10 @@ from collections import defaultdict
 
 def setting(r):
     c = r["Config"]
+    widths = "/".join(str(w) for w in c["Widths"])
     if r["mode"] == "msp":
-        return "msp"
-    return f"so, flow seg weight {c.get('FlowSegWeight', 1):g}, T {c.get('FlowTemperature', 1):g}"
+        return f"msp ({widths})"
+    return f"so ({widths}), flow seg weight {c.get('FlowSegWeight', 1):g}, T {c.get('FlowTemperature', 1):g}"
 
 
 def auroc(r, outliers, score):
