@@ -87,6 +87,15 @@ func LoadConfig(path string) (Config, error) {
 	return c, c.Validate()
 }
 
+// checkFlowTemperature bounds the flow's sampling temperature, for dense
+// and image-wide runs alike.
+func checkFlowTemperature(t float64) error {
+	if !(t > 0 && t <= 2) {
+		return fmt.Errorf("temperature %g must be in (0, 2]", t)
+	}
+	return nil
+}
+
 func decodeConfig(raw []byte, c *Config) error {
 	d := yaml.NewDecoder(bytes.NewReader(raw))
 	d.KnownFields(true)
@@ -113,8 +122,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: patch_area %v must be 0 < min <= max <= 0.5", c.PatchArea)
 	case c.Lambda < 0 || c.FlowTrain.LR <= 0 || c.FlowTrain.SegWeight < 0 || c.FlowTrain.Warmup < 0:
 		return fmt.Errorf("config: lambda %g, flow_training %+v must not be negative", c.Lambda, c.FlowTrain)
-	case !(c.FlowTrain.Temperature > 0 && c.FlowTrain.Temperature <= 2):
-		return fmt.Errorf("config: flow_training.temperature %g must be in (0, 2]", c.FlowTrain.Temperature)
+	case checkFlowTemperature(c.FlowTrain.Temperature) != nil:
+		return fmt.Errorf("config: flow_training.%w", checkFlowTemperature(c.FlowTrain.Temperature))
 	case c.Scale <= 0 || c.Scale > 4:
 		return fmt.Errorf("config: scale %g is outside (0, 4]", c.Scale)
 	case c.Crop[0] < 32 || c.Crop[1] < 32:

@@ -96,6 +96,13 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	if cfg.Mode != "msp" && cfg.Mode != "so" {
 		return nil, fmt.Errorf("image-wide mode %q: want msp or so", cfg.Mode)
 	}
+	if err := checkFlowTemperature(cfg.FlowTemperature); err != nil {
+		return nil, fmt.Errorf("image-wide flow sampling %w", err)
+	}
+	if cfg.FlowSegWeight < 0 || cfg.FlowLR <= 0 || cfg.FlowWarmup < 0 {
+		return nil, fmt.Errorf("image-wide flow: seg weight %g, learning rate %g, warm-up %d: none may be negative, the rate must be positive",
+			cfg.FlowSegWeight, cfg.FlowLR, cfg.FlowWarmup)
+	}
 	train, err := dataset.ReadIDX(filepath.Join(cfg.Data, "train-images-idx3-ubyte.gz"), filepath.Join(cfg.Data, "train-labels-idx1-ubyte.gz"))
 	if err != nil {
 		return nil, fmt.Errorf("fashion-mnist (apt install dataset-fashion-mnist): %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"osr/dataset"
@@ -52,5 +53,23 @@ func TestImageWideRuns(t *testing.T) {
 			}
 			t.Logf("%s: accuracy %.3f, %+v", mode, rep.Accuracy, rep.Rows)
 		})
+	}
+}
+
+// A bad flow setting is refused before any data is read.
+func TestImageWideRejectsBadFlowSettings(t *testing.T) {
+	for name, bad := range map[string]func(*ImageWideConfig){
+		"temperature 0": func(c *ImageWideConfig) { c.FlowTemperature = 0 },
+		"temperature 3": func(c *ImageWideConfig) { c.FlowTemperature = 3 },
+		"seg weight":    func(c *ImageWideConfig) { c.FlowSegWeight = -1 },
+		"flow rate":     func(c *ImageWideConfig) { c.FlowLR = 0 },
+	} {
+		cfg := DefaultImageWide()
+		cfg.Mode, cfg.Data = "so", t.TempDir()
+		bad(&cfg)
+		_, err := RunImageWide(context.Background(), cfg, t.TempDir(), nil)
+		if err == nil || !strings.Contains(err.Error(), "image-wide flow") {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
