@@ -106,7 +106,7 @@ func benchStep(m LDNConfig, batch, h, w int) (*segStep, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := newSegStep(net, nil, batch, h, w, false)
+	st, err := newSegStep(net, nil, batch, h, w, DefaultReplicas, false)
 	if err != nil {
 		return nil, err
 	}

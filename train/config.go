@@ -21,8 +21,13 @@ type Config struct {
 	Scale float64 `yaml:"scale"` // images are resized by this before cropping
 	Crop  [2]int  `yaml:"crop"`  // width, height of a training crop, at the scaled size
 	Batch int     `yaml:"batch"`
-	Steps int     `yaml:"steps"`
-	LR    struct {
+	// Replicas splits each batch into this many groups, each with its own
+	// batch-norm statistics (as on that many GPUs), run in parallel. It is
+	// a setting, not the core count, so that a config trains the same
+	// model on any machine. A batch smaller than this is one image each.
+	Replicas int `yaml:"replicas"`
+	Steps    int `yaml:"steps"`
+	LR       struct {
 		Encoder    float64 `yaml:"encoder"`
 		Upsampling float64 `yaml:"upsampling"`
 		Min        float64 `yaml:"min"` // cosine annealing ends here
@@ -59,7 +64,7 @@ type Config struct {
 // rather than from ImageNet.
 func DefaultConfig() Config {
 	c := Config{Data: "../shared/datasets/camvid", Protocol: "camvid-ood", Mode: "msp",
-		Model: SmallLDN(0), Flow: DefaultRNVP(), Scale: 0.5, Crop: [2]int{240, 176}, Batch: 4, Steps: 4000,
+		Model: SmallLDN(0), Flow: DefaultRNVP(), Scale: 0.5, Crop: [2]int{240, 176}, Batch: 4, Replicas: DefaultReplicas, Steps: 4000,
 		Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225},
 		CheckpointEvery: 100, ValidateEvery: 1000, LogEvery: 10, Seed: 1}
 	c.LR.Encoder, c.LR.Upsampling, c.LR.Min = 1e-3, 4e-3, 1e-7
@@ -67,6 +72,10 @@ func DefaultConfig() Config {
 	c.FlowTrain.LR, c.FlowTrain.SegWeight, c.FlowTrain.Temperature = 1e-4, 1, 1
 	return c
 }
+
+// DefaultReplicas is the batch-norm groups per batch that every shipped
+// model and result was trained with (one per core of the 2-core machine).
+const DefaultReplicas = 2
 
 // LoadConfig reads a YAML config over the defaults. Unknown keys are
 // errors, so that a typo does not silently train with a default.
@@ -130,6 +139,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: crop %v must be at least 32x32", c.Crop)
 	case c.Batch < 1 || c.Steps < 1:
 		return fmt.Errorf("config: batch %d and steps %d must be >= 1", c.Batch, c.Steps)
+	case c.Replicas < 1:
+		return fmt.Errorf("config: replicas %d must be >= 1", c.Replicas)
 	case c.LR.Encoder <= 0 || c.LR.Upsampling <= 0 || c.LR.Min < 0:
 		return fmt.Errorf("config: learning rates %+v must be positive", c.LR)
 	case c.CheckpointEvery < 1 || c.ValidateEvery < 0 || c.LogEvery < 1:

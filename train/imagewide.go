@@ -26,16 +26,18 @@ import (
 // alone (msp) or with a jointly trained Real NVP whose samples are
 // outliers (so), tested against MNIST and natural-image crops.
 type ImageWideConfig struct {
-	Data    string     // Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)
-	MNIST   string     // MNIST IDX files ("": the GoMNIST module's)
-	Natural []string   // images to cut the natural-image outlier crops from
-	Mode    string     // msp or so
-	Widths  []int      // classifier channels per stage
-	Batch   int        // inlier images per step (so mode adds as many flow samples)
-	Steps   int        // optimiser steps
-	LR      float64    // classifier Adam peak rate, cosine-annealed
-	Flow    RNVPConfig // the flow (28x28: levels 2)
-	FlowLR  float64
+	Data    string   // Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)
+	MNIST   string   // MNIST IDX files ("": the GoMNIST module's)
+	Natural []string // images to cut the natural-image outlier crops from
+	Mode    string   // msp or so
+	Widths  []int    // classifier channels per stage
+	Batch   int      // inlier images per step (so mode adds as many flow samples)
+	// Replicas is the batch-norm groups per step (see Config.Replicas).
+	Replicas int
+	Steps    int        // optimiser steps
+	LR       float64    // classifier Adam peak rate, cosine-annealed
+	Flow     RNVPConfig // the flow (28x28: levels 2)
+	FlowLR   float64
 	// FlowWarmup is the number of NLL-only flow steps on inlier images
 	// before joint training, so that the first samples are blurry inliers
 	// rather than Gaussian noise (a random flow's samples teach the
@@ -59,7 +61,7 @@ type ImageWideConfig struct {
 // empty frames).
 func DefaultImageWide() ImageWideConfig {
 	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{16, 32, 64}, Batch: 32,
-		Steps: 800, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
+		Replicas: DefaultReplicas, Steps: 800, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
 		FlowLR: 1e-3, FlowWarmup: 300, FlowTemperature: 1, FlowSegWeight: 0.1, Lambda: 0.5, Seed: 1}
 }
 
@@ -103,6 +105,9 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		return nil, fmt.Errorf("image-wide flow: seg weight %g, learning rate %g, warm-up %d: none may be negative, the rate must be positive",
 			cfg.FlowSegWeight, cfg.FlowLR, cfg.FlowWarmup)
 	}
+	if cfg.Batch < 1 || cfg.Replicas < 1 {
+		return nil, fmt.Errorf("image-wide batch %d, replicas %d: both must be >= 1", cfg.Batch, cfg.Replicas)
+	}
 	train, err := dataset.ReadIDX(filepath.Join(cfg.Data, "train-images-idx3-ubyte.gz"), filepath.Join(cfg.Data, "train-labels-idx1-ubyte.gz"))
 	if err != nil {
 		return nil, fmt.Errorf("fashion-mnist (apt install dataset-fashion-mnist): %w", err)
@@ -138,7 +143,7 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	if cfg.Mode == "so" {
 		n *= 2
 	}
-	st, err := newSegStep(net, nil, n, 28, 28, cfg.Mode == "so")
+	st, err := newSegStep(net, nil, n, 28, 28, cfg.Replicas, cfg.Mode == "so")
 	if err != nil {
 		return nil, err
 	}

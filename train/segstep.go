@@ -14,8 +14,9 @@ import (
 // batch and crop size: the caller fills Input, Labels and Weights, Run
 // does forward, backward and the optimiser update.
 //
-// The batch is split into replicas, one per core, each a graph of its own
-// that runs on its own goroutine; their gradients are averaged. Each
+// The batch is split into a fixed number of replicas (Config.Replicas),
+// each a graph of its own that runs on its own goroutine and shares out
+// the cores; their gradients are averaged. Each
 // replica's batch norms use its own images' statistics (as multi-GPU
 // training without synchronised batch norm does), and only the first
 // updates the running averages.
@@ -58,17 +59,18 @@ func (m *LDN) channels() int                         { return 3 }
 // newSegStep compiles the step. With imageGrad the program also yields the
 // loss gradient for the input image, which trains the flow that made the
 // pasted outliers.
-func newSegStep(net network, opt *nn.Adam, n, h, w int, imageGrad bool) (*segStep, error) {
+func newSegStep(net network, opt *nn.Adam, n, h, w, replicas int, imageGrad bool) (*segStep, error) {
 	c := net.channels()
 	s := &segStep{net: net, opt: opt, n: n, h: h, w: w, Input: make([]float32, n*c*h*w)}
-	k := min(runtime.GOMAXPROCS(0), n)
+	k := max(1, min(replicas, n))
 	for r := range k {
 		rp := &replica{lo: r * n / k, hi: (r + 1) * n / k}
 		m := rp.hi - rp.lo
 		g := nn.NewGraph(net.store())
 		g.NoStatUpdates = r > 0
 		if k > 1 {
-			g.WS.Workers = 1
+			// The replicas run at once: each takes its share of the cores.
+			g.WS.Workers = max(1, runtime.GOMAXPROCS(0)/k)
 		}
 		x, xv := g.Input("image", m, c, h, w)
 		logits := net.logits(g, x)

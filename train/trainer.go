@@ -142,7 +142,7 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 	if err != nil {
 		return nil, err
 	}
-	step, err := newSegStep(net, nil, cfg.Batch, cfg.Crop[1], cfg.Crop[0], cfg.Mode == "so")
+	step, err := newSegStep(net, nil, cfg.Batch, cfg.Crop[1], cfg.Crop[0], cfg.Replicas, cfg.Mode == "so")
 	if err != nil {
 		return nil, fmt.Errorf("build training graph: %w", err)
 	}

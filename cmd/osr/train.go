@@ -100,6 +100,7 @@ DIR/report.md.`,
 	f.StringSliceVar(&cfg.Natural, "natural", nil, "photos to cut natural-image outlier crops from (default: demo/camvid)")
 	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "optimiser steps")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "inlier images per step (so mode adds as many flow samples)")
+	f.IntVar(&cfg.Replicas, "replicas", cfg.Replicas, "batch-norm groups per step, run in parallel (fixed, so that results do not depend on the core count)")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "classifier peak learning rate (cosine-annealed)")
 	f.Float64Var(&cfg.Lambda, "lambda", cfg.Lambda, "weight of KL(uniform || softmax) on flow samples")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
