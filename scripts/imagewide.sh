@@ -3,9 +3,10 @@
 # classifiers with max-softmax alone (msp) and with jointly trained Real NVP
 # outliers (so), over several seeds; one report per run in
 # runs/imagewide${TAG}-MODE-sSEED, then the table over all of them.
-# The defaults are `osr train imagewide`'s, docs/results.md's session-5
-# sweep: a narrow classifier, 800 steps of 32, a 300-step flow warm-up, flow
-# seg weight 0.1 (resumable: finished runs are skipped).
+# Settings are `osr train imagewide`'s defaults (docs/results.md's session-5
+# sweep); ARGS adds flags to every run, for example
+#   TAG=-w1 ARGS="--flow-seg-weight 1" bash scripts/imagewide.sh
+# Finished runs are skipped, so an interrupted sweep continues.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x bin/osr ] || bash scripts/setup.sh
@@ -13,11 +14,8 @@ for seed in ${SEEDS:-1 2 3 4 5 6}; do
 	for mode in ${MODES:-msp so}; do
 		out=runs/imagewide${TAG:-}-$mode-s$seed
 		[ -f "$out/report.json" ] && continue
-		nice -n "${NICE:-10}" bin/osr train imagewide --mode "$mode" --seed "$seed" \
-			--widths "${WIDTHS:-16,32,64}" --steps "${STEPS:-800}" --batch "${BATCH:-32}" \
-			--flow-blocks "${FLOW_BLOCKS:-1}" --flow-features "${FLOW_FEATURES:-8}" \
-			--flow-warmup "${FLOW_WARMUP:-300}" --flow-lr "${FLOW_LR:-0.001}" \
-			--flow-seg-weight "${FLOW_SEG_WEIGHT:-0.1}" --out "$out"
+		# shellcheck disable=SC2086 # ARGS is a list of flags
+		nice -n "${NICE:-10}" bin/osr train imagewide --mode "$mode" --seed "$seed" ${ARGS:-} --out "$out"
 	done
 done
 python3 scripts/imagewide_table.py runs/imagewide${TAG:-}-*/report.json

@@ -12,6 +12,9 @@ from collections import defaultdict
 def setting(r):
     c = r["Config"]
     widths = "/".join(str(w) for w in c["Widths"])
+    # Reports before the replicas setting ran with one per core (2 here).
+    if c.get("Replicas", 2) != 2:
+        widths += f", replicas {c['Replicas']}"
     if r["mode"] == "msp":
         return f"msp ({widths})"
     return f"so ({widths}), flow seg weight {c.get('FlowSegWeight', 1):g}, T {c.get('FlowTemperature', 1):g}"
