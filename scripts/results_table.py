@@ -17,9 +17,10 @@ for split in ("val", "test"):
     print(f"\n**{split}**\n")
     print("| model | score | T | AP | FPR95 | AUROC | AP per image | FPR95 per image | AUROC per image | mIoU |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    order = {"msp": 0, "msp2": 1, "msp3": 2, "noise": 3, "so": 4, "so2": 5, "sow": 6, "sow2": 7}
+    order = {"msp": 0, "msp2": 1, "msp3": 2, "noise": 3, "so": 4, "so2": 5, "sow": 6, "sow2": 7, "sowlow": 8, "sowlow2": 9}
     names = {"msp2": "msp, seed 2", "msp3": "msp, seed 3", "so2": "so, seed 2", "sow": "so + flow warm-up",
-             "sow2": "so + flow warm-up, seed 2"}
+             "sow2": "so + flow warm-up, seed 2", "sowlow": "so + flow warm-up, flow seg weight 0.1",
+             "sowlow2": "so + flow warm-up, flow seg weight 0.1, seed 2"}
     for s, model, score, t, r in sorted(rows, key=lambda x: (order.get(x[1], 9), x[1], x[2], float(x[3]))):
         if s != split:
             continue
@@ -30,7 +31,8 @@ for split in ("val", "test"):
 print("\n**test, entropy at the T chosen on val: mean over seeds (min-max)**\n")
 print("| method | seeds | AP | FPR95 | AUROC | mIoU |")
 print("|---|---|---|---|---|---|")
-methods = {"msp": "msp", "noise": "noise", "so": "so", "sow": "so + flow warm-up"}
+methods = {"msp": "msp", "noise": "noise", "so": "so", "sow": "so + flow warm-up",
+           "sowlow": "so + flow warm-up, flow seg weight 0.1"}
 for method, label in methods.items():
     # Each model's test entropy report at its calibrated T (T = 1 when
     # calibration chose 1, so that it is the only one).
