@@ -51,7 +51,10 @@ type Report struct {
 
 	PixelAccuracy float64 `json:"pixel_accuracy"` // closed-set, over inlier pixels
 
-	curve       []CurvePoint
+	// Curve is the PR/ROC operating points, thinned to steps of 1e-3 in
+	// TPR or FPR; osr eval compare draws several reports' curves together.
+	Curve []CurvePoint `json:"curve,omitempty"`
+
 	best, worst *Example
 	hist        *Hist
 }
@@ -101,10 +104,11 @@ func (r *Report) KeepExtremes(ir ImageResult, res model.Result) {
 }
 
 // CurvePoint is one operating point of the PR and ROC curves.
-type CurvePoint struct{ TPR, Precision, FPR float64 }
-
-// Curve is the report's PR/ROC operating points (thinned).
-func (r *Report) Curve() []CurvePoint { return r.curve }
+type CurvePoint struct {
+	TPR       float64 `json:"tpr"`
+	Precision float64 `json:"precision"`
+	FPR       float64 `json:"fpr"`
+}
 
 // EvalOptions configure Evaluate.
 type EvalOptions struct {
@@ -181,7 +185,7 @@ func (rep *Report) Finish(ev *Evaluator) {
 			pts = append(pts, last)
 		}
 	})
-	rep.curve = pts
+	rep.Curve = pts
 	if err != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("split %s: %v", rep.Split, err))
 	} else {

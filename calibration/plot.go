@@ -8,41 +8,62 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"osr/internal/atomicfile"
 )
 
-// writeCurves draws the precision-recall and ROC curves as PNGs.
-func writeCurves(dir string, r *Report) error {
-	title := fmt.Sprintf("%s, %s/%s", r.Model, r.Dataset, r.Split)
-	pr, roc := make(plotter.XYs, len(r.curve)), make(plotter.XYs, 0, len(r.curve)+1)
+// series is one named curve of a plot.
+type series struct {
+	legend string
+	pts    plotter.XYs
+}
+
+// prAndROC are a report's precision-recall and ROC points.
+func prAndROC(r *Report) (pr, roc plotter.XYs) {
+	pr, roc = make(plotter.XYs, len(r.Curve)), make(plotter.XYs, 0, len(r.Curve)+1)
 	roc = append(roc, plotter.XY{})
-	for i, c := range r.curve {
+	for i, c := range r.Curve {
 		pr[i] = plotter.XY{X: c.TPR, Y: c.Precision}
 		roc = append(roc, plotter.XY{X: c.FPR, Y: c.TPR})
 	}
+	return pr, roc
+}
+
+// writeCurves draws the precision-recall and ROC curves of reps (each
+// named in the legend by its entry in names) as dir/pr.png and dir/roc.png.
+func writeCurves(dir, title string, names []string, reps []*Report) error {
+	var prs, rocs []series
+	for i, r := range reps {
+		pr, roc := prAndROC(r)
+		prs = append(prs, series{names[i] + fmt.Sprintf("AP %s %%", fmtOpt(r.AP, true)), pr})
+		rocs = append(rocs, series{names[i] + fmt.Sprintf("AUROC %s %%", fmtOpt(r.AUROC, true)), roc})
+	}
 	return errors.Join(
-		writePlot(filepath.Join(dir, "pr.png"), "Precision-recall: "+title, "recall (outlier TPR)", "precision", pr, fmt.Sprintf("AP %s %%", fmtOpt(r.AP, true)), true),
-		writePlot(filepath.Join(dir, "roc.png"), "ROC: "+title, "inlier FPR", "outlier TPR", roc, fmt.Sprintf("AUROC %s %%", fmtOpt(r.AUROC, true)), false),
+		writePlot(filepath.Join(dir, "pr.png"), "Precision-recall: "+title, "recall (outlier TPR)", "precision", prs, true),
+		writePlot(filepath.Join(dir, "roc.png"), "ROC: "+title, "inlier FPR", "outlier TPR", rocs, false),
 	)
 }
 
-// writePlot draws one curve; the legend goes top right or bottom right,
-// wherever the curve leaves room.
-func writePlot(path, title, x, y string, pts plotter.XYs, legend string, legendTop bool) error {
+// writePlot draws the curves, each in its own colour and dash; the legend
+// goes top right or bottom right, wherever the curves leave room.
+func writePlot(path, title, x, y string, curves []series, legendTop bool) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = x, y
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	p.Add(plotter.NewGrid())
-	line, err := plotter.NewLine(pts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	for i, c := range curves {
+		line, err := plotter.NewLine(c.pts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		line.Width = vg.Points(1.5)
+		line.Color, line.Dashes = plotutil.Color(i), plotutil.Dashes(i)
+		p.Add(line)
+		p.Legend.Add(c.legend, line)
 	}
-	line.Width = vg.Points(1.5)
-	p.Add(line)
-	p.Legend.Add(legend, line)
 	p.Legend.Top = legendTop
 	w, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {

@@ -27,8 +27,8 @@ func (r *Report) Write(dir string) error {
 	if err := atomicfile.Write(filepath.Join(dir, "report.md"), []byte(r.Markdown())); err != nil {
 		return err
 	}
-	if len(r.curve) > 0 {
-		if err := writeCurves(dir, r); err != nil {
+	if len(r.Curve) > 0 {
+		if err := writeCurves(dir, fmt.Sprintf("%s, %s/%s", r.Model, r.Dataset, r.Split), []string{""}, []*Report{r}); err != nil {
 			return err
 		}
 	}
@@ -86,7 +86,7 @@ func (r *Report) Markdown() string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "| %s | %.2f |\n", n, 100*r.PerClassIoU[n])
 	}
-	if len(r.curve) > 0 {
+	if len(r.Curve) > 0 {
 		b.WriteString("\n![precision-recall](pr.png) ![ROC](roc.png)\n")
 	}
 	if r.best != nil {

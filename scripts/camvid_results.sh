@@ -2,12 +2,14 @@
 # Evaluates the camvid-ood models (runs/camvid-MODE/model, or MODELS="name=dir ...")
 # on val and test, for the MSP and entropy scores at T = 1 and at the T that
 # `osr calibrate` picks on val inlier pixels, and prints the results table
-# (docs/results.md). Reports land in runs/results/.
+# (docs/results.md). Reports land in runs/results/; runs/compare-test/ draws the
+# test PR and ROC curves of every model (entropy at its calibrated T) in one figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA:-../shared/datasets/camvid}
 models=${MODELS:-"msp=runs/camvid-msp/model noise=runs/camvid-noise/model so=runs/camvid-so/model"}
 limit=${LIMIT:-0}
+compare=()
 for entry in $models; do
 	name=${entry%%=*} dir=${entry#*=}
 	[ -f "$dir/model.yaml" ] || { echo "skip $name: no $dir/model.yaml" >&2; continue; }
@@ -17,11 +19,16 @@ for entry in $models; do
 		for score in msp entropy; do
 			for t in 1 "$T"; do
 				out=runs/results/$name/$split-$score-T$t
-				[ -f "$out/report.json" ] && continue
+				# Reports from before osr kept the curve in report.json are redone.
+				grep -qs '"curve"' "$out/report.json" && continue
 				bin/osr eval --model "$dir" --data "$data" --split "$split" --protocol camvid-ood \
 					--score "$score" --temperature "$t" --limit "$limit" --out "$out" >/dev/null 2>&1
 			done
 		done
 	done
+	compare+=("$name=runs/results/$name/test-entropy-T$T")
 done
 python3 scripts/results_table.py runs/results
+if [ ${#compare[@]} -gt 0 ]; then
+	bin/osr eval compare --out runs/compare-test "${compare[@]}"
+fi

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -64,5 +66,45 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 	f.StringVar(&protocol, "protocol", "", "open-set protocol from dataset.yaml, e.g. camvid-ood")
 	f.StringVarP(&out, "out", "o", "", "report directory")
 	f.IntVar(&limit, "limit", 0, "evaluate at most this many images (0 = all)")
+	cmd.AddCommand(newEvalCompareCmd())
+	return cmd
+}
+
+func newEvalCompareCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "compare --out DIR [NAME=]REPORT...",
+		Short: "Draw several eval reports' PR and ROC curves in one figure, with a table of their figures",
+		Long: `Reads the report.json files (or their directories) that osr eval wrote and
+writes DIR/pr.png and DIR/roc.png, one curve per report, and DIR/compare.md,
+a table of AP, FPR95, AUROC, per-image AP, mIoU and inlier TPR. A report is
+named by NAME= or else by its directory, for example
+  osr eval compare --out cmp msp=runs/msp/test so=runs/so/test`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return errors.New("--out is required")
+			}
+			names := make([]string, len(args))
+			reps := make([]*calibration.Report, len(args))
+			for i, a := range args {
+				name, path, ok := strings.Cut(a, "=")
+				if !ok {
+					path, name = a, filepath.Base(strings.TrimSuffix(strings.TrimSuffix(a, "/"), "/report.json"))
+				}
+				r, err := calibration.LoadReport(path)
+				if err != nil {
+					return err
+				}
+				names[i], reps[i] = name, r
+			}
+			if err := calibration.WriteComparison(out, names, reps); err != nil {
+				return err
+			}
+			fmt.Printf("comparison written to %s (compare.md, pr.png, roc.png)\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "out", "o", "", "directory for compare.md, pr.png and roc.png")
 	return cmd
 }

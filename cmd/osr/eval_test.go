@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +82,62 @@ func TestBagCommands(t *testing.T) {
 	}
 	if _, err := runOSR(t, "bag", "eval", filepath.Join(dir, "nope.txt"), "--model", bundledModel, "--out", dir); err == nil || !strings.Contains(err.Error(), ".bag") {
 		t.Errorf("bad bag name: %v", err)
+	}
+}
+
+func TestEvalCompareDrawsEveryReport(t *testing.T) {
+	dir := t.TempDir()
+	for _, score := range []string{"msp", "entropy"} {
+		if out, err := runOSR(t, "eval", "--model", bundledModel, "--data", mini, "--split", "test", "--protocol", "camvid-ood",
+			"--score", score, "--out", filepath.Join(dir, score)); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	cmp := filepath.Join(dir, "cmp")
+	if out, err := runOSR(t, "eval", "compare", "--out", cmp, "max-softmax="+filepath.Join(dir, "msp"), filepath.Join(dir, "entropy", "report.json")); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	md, err := os.ReadFile(filepath.Join(cmp, "compare.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, score := range []string{"msp", "entropy"} {
+		var rep struct {
+			AP    float64 `json:"ap"`
+			T     float64 `json:"temperature"`
+			Curve []any   `json:"curve"`
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, score, "report.json"))
+		if err := json.Unmarshal(b, &rep); err != nil || len(rep.Curve) < 2 {
+			t.Fatalf("%s report.json: curve of %d points, %v", score, len(rep.Curve), err)
+		}
+		name := map[string]string{"msp": "max-softmax", "entropy": "entropy"}[score]
+		if row := fmt.Sprintf("| %s | %s | %g | %.2f |", name, score, rep.T, 100*rep.AP); !strings.Contains(string(md), row) {
+			t.Errorf("compare.md lacks %q:\n%s", row, md)
+		}
+	}
+	for _, f := range []string{"pr.png", "roc.png"} {
+		fh, err := os.Open(filepath.Join(cmp, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil || img.Bounds().Dx() < 100 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+
+	// A report without its curve (written before osr kept curves) is named.
+	old := filepath.Join(dir, "old")
+	os.MkdirAll(old, 0o755)
+	b, _ := os.ReadFile(filepath.Join(dir, "msp", "report.json"))
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	delete(m, "curve")
+	b, _ = json.Marshal(m)
+	os.WriteFile(filepath.Join(old, "report.json"), b, 0o644)
+	if out, err := runOSR(t, "eval", "compare", "--out", cmp, old); err == nil || !strings.Contains(out+err.Error(), `"old" has no curve`) {
+		t.Errorf("report without a curve: %v\n%s", err, out)
 	}
 }
