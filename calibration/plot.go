@@ -2,6 +2,7 @@ package calibration
 
 import (
 	"bytes"
+	"image/color"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -41,19 +42,28 @@ func writeCurves(dir, title string, names []string, reps []*Report) error {
 		rocs = append(rocs, series{names[i] + fmt.Sprintf("AUROC %s %%", fmtOpt(r.AUROC, true)), roc})
 	}
 	return errors.Join(
-		writePlot(filepath.Join(dir, "pr.png"), "Precision-recall: "+title, "recall (outlier TPR)", "precision", prs, true),
-		writePlot(filepath.Join(dir, "roc.png"), "ROC: "+title, "inlier FPR", "outlier TPR", rocs, false),
+		writePlot(filepath.Join(dir, "pr.png"), "Precision-recall: "+title, "recall (outlier TPR)", "precision", prs, true, false),
+		writePlot(filepath.Join(dir, "roc.png"), "ROC: "+title, "inlier FPR", "outlier TPR", rocs, false, true),
 	)
 }
 
-// writePlot draws the curves, each in its own colour and dash; the legend
-// goes top right or bottom right, wherever the curves leave room.
-func writePlot(path, title, x, y string, curves []series, legendTop bool) error {
+// writePlot draws the curves, each in its own colour and dash, and with
+// chance the diagonal a random score follows (ROC); the legend goes top
+// right or bottom right, wherever the curves leave room.
+func writePlot(path, title, x, y string, curves []series, legendTop, chance bool) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = x, y
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	p.Add(plotter.NewGrid())
+	if chance {
+		diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		diag.Color, diag.Dashes = color.Gray{Y: 160}, []vg.Length{vg.Points(2), vg.Points(2)}
+		p.Add(diag)
+	}
 	for i, c := range curves {
 		line, err := plotter.NewLine(c.pts)
 		if err != nil {
