@@ -28,6 +28,9 @@ type Report struct {
 
 	MIoU        float64            `json:"miou"`
 	PerClassIoU map[string]float64 `json:"per_class_iou"`
+	// MeanScore is the mean outlier score per ground-truth class, and of
+	// the outlier pixels ("outliers").
+	MeanScore map[string]float64 `json:"mean_score_per_class"`
 	OpenMIoU    float64            `json:"open_miou"`
 	// InlierTPR is the share of inlier pixels the mask leaves unflagged.
 	InlierTPR float64 `json:"inlier_tpr"`
@@ -157,6 +160,7 @@ func (rep *Report) Finish(ev *Evaluator) {
 	rep.PerImage = ev.Images()
 	rep.Images = len(rep.PerImage)
 	rep.PerClassIoU, rep.MIoU = ev.IoU()
+	rep.MeanScore = ev.MeanScores()
 	rep.PixelAccuracy = ev.PixelAccuracy()
 	rep.hist = ev.Hist()
 	_, rep.OpenMIoU = ev.OpenIoU()

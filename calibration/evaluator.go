@@ -30,6 +30,8 @@ type Evaluator struct {
 	closed   []int64 // k x k confusion of inlier pixels: gt x argmax
 	open     []int64 // (k+1) x (k+1): gt (k = outlier) x prediction (k = flagged outlier)
 	hist     *Hist
+	scoreSum []float64 // per ground-truth class, then outliers (index k)
+	scoreN   []int64
 	images   []ImageResult
 	scratchS []float32
 	scratchO []bool
@@ -38,7 +40,8 @@ type Evaluator struct {
 // NewEvaluator evaluates a model predicting these classes.
 func NewEvaluator(classes []string) *Evaluator {
 	k := len(classes)
-	return &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist()}
+	return &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist(),
+		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1)}
 }
 
 // Add accumulates one image. gt holds class indices in the model's order,
@@ -69,6 +72,8 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			openPred = k
 		}
 		if outlier {
+			e.scoreSum[k] += float64(score[i])
+			e.scoreN[k]++
 			r.OutlierPixels++
 			if openPred < k || mask[i] != 0 {
 				e.open[k*(k+1)+openPred]++
@@ -79,6 +84,8 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			continue
 		}
 		r.InlierPixels++
+		e.scoreSum[g] += float64(score[i])
+		e.scoreN[g]++
 		if p < k {
 			e.closed[int(g)*k+p]++
 			e.open[int(g)*(k+1)+openPred]++
@@ -105,6 +112,24 @@ func ptr(v float64) *float64 { return &v }
 
 // Images is every image's result so far.
 func (e *Evaluator) Images() []ImageResult { return e.images }
+
+// MeanScores is the mean outlier score of the pixels of each
+// ground-truth class that occurs, and of the outlier pixels (key
+// "outliers"): which inlier classes the model finds most like outliers.
+func (e *Evaluator) MeanScores() map[string]float64 {
+	m := map[string]float64{}
+	for i, n := range e.scoreN {
+		if n == 0 {
+			continue
+		}
+		name := "outliers"
+		if i < len(e.classes) {
+			name = e.classes[i]
+		}
+		m[name] = e.scoreSum[i] / float64(n)
+	}
+	return m
+}
 
 // Hist is the split's score histogram.
 func (e *Evaluator) Hist() *Hist { return e.hist }

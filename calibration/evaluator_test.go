@@ -33,6 +33,12 @@ func TestEvaluatorIoUAndOpenIoU(t *testing.T) {
 	}
 	near(t, "pixel accuracy", r.PixelAccuracy, 0.75)
 	near(t, "outlier share", r.OutlierShare, 2.0/7)
+	// Mean scores: road 0.1, 0.2; car 0.1, 0.9; outliers 0.8, 0.3; ignored pixels left out.
+	ms := e.MeanScores()
+	f := func(v float32) float64 { return float64(v) } // the scores are float32
+	near(t, "road mean score", ms["road"], (f(0.1)+f(0.2))/2)
+	near(t, "car mean score", ms["car"], (f(0.1)+f(0.9))/2)
+	near(t, "outlier mean score", ms["outliers"], (f(0.8)+f(0.3))/2)
 }
 
 func TestEvaluatorAllInlierImages(t *testing.T) {

@@ -77,14 +77,23 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "| open mIoU (%%) | %.2f | |\n", 100*r.OpenMIoU)
 	fmt.Fprintf(&b, "| inlier TPR at the threshold (%%) | %.2f | |\n", 100*r.InlierTPR)
 	fmt.Fprintf(&b, "\nPer-image means are over the %d images with outliers.\n\n", r.ImagesWithOutliers)
-	b.WriteString("| class | IoU (%) |\n|---|---|\n")
+	b.WriteString("| class | IoU (%) | mean outlier score |\n|---|---|---|\n")
 	names := make([]string, 0, len(r.PerClassIoU))
 	for n := range r.PerClassIoU {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	meanScore := func(n string) string {
+		if v, ok := r.MeanScore[n]; ok {
+			return fmt.Sprintf("%.3f", v)
+		}
+		return ""
+	}
 	for _, n := range names {
-		fmt.Fprintf(&b, "| %s | %.2f |\n", n, 100*r.PerClassIoU[n])
+		fmt.Fprintf(&b, "| %s | %.2f | %s |\n", n, 100*r.PerClassIoU[n], meanScore(n))
+	}
+	if _, ok := r.MeanScore["outliers"]; ok {
+		fmt.Fprintf(&b, "| outlier pixels | | %s |\n", meanScore("outliers"))
 	}
 	if len(r.Curve) > 0 {
 		b.WriteString("\n![precision-recall](pr.png) ![ROC](roc.png)\n")
