@@ -31,7 +31,7 @@ type Report struct {
 	// MeanScore is the mean outlier score per ground-truth class, and of
 	// the outlier pixels ("outliers").
 	MeanScore map[string]float64 `json:"mean_score_per_class"`
-	OpenMIoU    float64            `json:"open_miou"`
+	OpenMIoU  float64            `json:"open_miou"`
 	// InlierTPR is the share of inlier pixels the mask leaves unflagged.
 	InlierTPR float64 `json:"inlier_tpr"`
 

@@ -2,9 +2,9 @@ package calibration
 
 import (
 	"bytes"
-	"image/color"
 	"errors"
 	"fmt"
+	"image/color"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
