@@ -52,7 +52,7 @@ func WriteComparison(dir string, names []string, reps []*Report) error {
 		title = "several splits"
 	}
 	fmt.Fprintf(&b, "# Comparison on %s\n\n", title)
-	b.WriteString("| model | score | T | AP (%) | FPR95 (%) | AUROC (%) | AP per image (%) | mIoU (%) | inlier TPR (%) |\n")
+	b.WriteString("| model | score | T | AP (%) | FPR95 (%) | AUROC (%) | AP per image (%) | mIoU (%) | inlier TPR at the threshold (%) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	legends := make([]string, len(names))
 	var notes []string
