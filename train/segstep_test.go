@@ -14,10 +14,7 @@ import (
 func trainTiny(t *testing.T, replicas, cores int) []float32 {
 	t.Helper()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cores))
-	net, err := NewLDN(LDNConfig{Classes: 5, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1}, Bottleneck: 2, Compression: 0.5, Up: 8}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := tinyLDN(t)
 	st, err := newSegStep(net, nil, 4, 32, 32, replicas, false)
 	if err != nil {
 		t.Fatal(err)
