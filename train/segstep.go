@@ -16,10 +16,9 @@ import (
 //
 // The batch is split into a fixed number of replicas (Config.Replicas),
 // each a graph of its own that runs on its own goroutine and shares out
-// the cores; their gradients are averaged. Each
-// replica's batch norms use its own images' statistics (as multi-GPU
-// training without synchronised batch norm does), and only the first
-// updates the running averages.
+// the cores; their gradients are averaged. Each replica's batch norms use
+// its own images' statistics (as multi-GPU training without synchronised
+// batch norm does), and only the first updates the running averages.
 type segStep struct {
 	net      network
 	opt      *nn.Adam
