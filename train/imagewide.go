@@ -202,6 +202,8 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		}
 		desc := fmt.Sprintf("train %s loss %.3f", cfg.Mode, loss)
 		if fs != nil {
+			ce, kl := st.Terms()
+			desc += fmt.Sprintf(" (ce %.3f kl %.3f)", ce, kl)
 			up, g := fs.upstream.Float32s(), st.ImageGrad()
 			for j := range cfg.Batch {
 				copy(up[j*plane:(j+1)*plane], g[(2*j+1)*plane:(2*j+2)*plane])

@@ -144,6 +144,18 @@ func (s *segStep) Run() (float64, error) {
 	return loss, nil
 }
 
+// Terms are the last Run's two loss terms, each the mean over replicas:
+// the cross-entropy on inlier pixels and KL(U‖P) on outlier pixels (0
+// when the batch had none).
+func (s *segStep) Terms() (ce, kl float64) {
+	for _, rp := range s.replicas {
+		ce += rp.targets.CE
+		kl += rp.targets.KL
+	}
+	k := float64(len(s.replicas))
+	return ce / k, kl / k
+}
+
 // ImageGrad is the loss gradient for the input after Run (imageGrad only),
 // for the replicas' mean loss.
 func (s *segStep) ImageGrad() []float32 { return s.grad }

@@ -235,7 +235,9 @@ func (t *trainer) failed(bar *progressbar.ProgressBar, err error) error {
 type logLine struct {
 	WarmupStep int     `json:"warmup_step,omitempty"` // flow warm-up lines (step 0)
 	Step       int     `json:"step"`
-	Loss       float64 `json:"loss"`
+	Loss       float64 `json:"loss"`               // ce + lambda·kl
+	CE         float64 `json:"ce,omitempty"`       // cross-entropy on inlier pixels
+	KL         float64 `json:"kl,omitempty"`       // KL(U‖P) on pasted pixels (noise and so)
 	FlowNLL    float64 `json:"flow_nll,omitempty"` // nats per dimension of the replaced patches
 	LREncoder  float64 `json:"lr_encoder"`
 	ImagesPS   float64 `json:"images_per_s"`
@@ -332,7 +334,7 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionFullWidth())
 	bar.Set(t.at)
 	rep := &Report{TrainImages: len(t.images)}
-	var sum, sumNLL, nll float64
+	var sum, sumCE, sumKL, sumNLL, nll float64
 	var n int
 	var err error
 	tick := time.Now()
@@ -362,19 +364,24 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 		}
 		t.at++
 		t.done++
-		sum += loss
+		ce, kl := t.step.Terms()
+		sum, sumCE, sumKL = sum+loss, sumCE+ce, sumKL+kl
 		n++
 		if t.at%cfg.LogEvery == 0 || t.at == cfg.Steps {
 			ips := float64(n*cfg.Batch) / time.Since(tick).Seconds()
 			rep.FinalLoss = sum / float64(n)
-			t.log(logLine{Step: t.at, Loss: rep.FinalLoss, FlowNLL: sumNLL / float64(n), LREncoder: t.opt.LR(cfg.LR.Encoder),
+			t.log(logLine{Step: t.at, Loss: rep.FinalLoss, CE: sumCE / float64(n), KL: sumKL / float64(n),
+				FlowNLL: sumNLL / float64(n), LREncoder: t.opt.LR(cfg.LR.Encoder),
 				ImagesPS: ips, Seconds: t.seconds + time.Since(start).Seconds()})
 			desc := fmt.Sprintf("train loss %.3f", rep.FinalLoss)
+			if t.out != nil {
+				desc += fmt.Sprintf(" (ce %.3f kl %.3f)", sumCE/float64(n), sumKL/float64(n))
+			}
 			if sumNLL != 0 {
 				desc += fmt.Sprintf(" flow nll %.3f", sumNLL/float64(n))
 			}
 			bar.Describe(fmt.Sprintf("%s %.1f img/s", desc, ips))
-			sum, sumNLL, n, tick = 0, 0, 0, time.Now()
+			sum, sumCE, sumKL, sumNLL, n, tick = 0, 0, 0, 0, 0, time.Now()
 		}
 		bar.Set(t.at)
 		if t.at%cfg.CheckpointEvery == 0 || t.at == cfg.Steps {

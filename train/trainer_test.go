@@ -365,3 +365,32 @@ func TestPasteAndGather(t *testing.T) {
 		}
 	}
 }
+
+// train.log splits the segmenter loss into its terms, cross-entropy on
+// inlier pixels and KL(U‖P) on pasted pixels, and they add up to the
+// logged loss with the configured λ; msp mode has no KL term.
+func TestLossTermsAreLogged(t *testing.T) {
+	for _, mode := range []string{"msp", "noise", "so"} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := soConfig(t, mode, 10)
+			cfg.LogEvery, cfg.ValidateEvery, cfg.Lambda = 5, 0, 0.3
+			out := t.TempDir()
+			if _, err := Run(context.Background(), cfg, RunOptions{Out: out}); err != nil {
+				t.Fatal(err)
+			}
+			log := readLog(t, out)
+			if len(log) != 3 || log[2].ValMIoU == 0 {
+				t.Fatalf("want 2 step lines and the final validation, got %+v", log)
+			}
+			for _, l := range log[:2] {
+				if l.CE <= 0 || (mode == "msp") != (l.KL == 0) || l.KL < 0 {
+					t.Errorf("step %d: ce %g, kl %g", l.Step, l.CE, l.KL)
+				}
+				if sum := l.CE + cfg.Lambda*l.KL; math.Abs(sum-l.Loss) > 1e-5*l.Loss {
+					t.Errorf("step %d: ce %g + %g·kl %g = %g, logged loss %g", l.Step, l.CE, cfg.Lambda, l.KL, sum, l.Loss)
+				}
+			}
+			t.Logf("step %d: loss %.4f = ce %.4f + %g·kl %.4f", log[1].Step, log[1].Loss, log[1].CE, cfg.Lambda, log[1].KL)
+		})
+	}
+}
