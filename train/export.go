@@ -62,6 +62,9 @@ func recordVal(spec *model.Spec, val *calibration.Report, extra map[string]any) 
 // export writes the segmenter as a model package in Out/model, evaluates
 // it on the val split through ONNX Runtime and records the figures.
 func (t *trainer) export(ctx context.Context, rep *Report) (*calibration.Report, error) {
+	if t.opts.beforeExport != nil {
+		t.opts.beforeExport(t.at)
+	}
 	cfg := t.cfg
 	dir := filepath.Join(t.opts.Out, ModelDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"osr/dataset"
 	"osr/internal/imageio"
+	"osr/model"
 	"osr/train/nn"
 )
 
@@ -33,8 +34,10 @@ type RunOptions struct {
 	Progress io.Writer
 	Command  string // the command line, for model.yaml
 	// stopAfter ends the run (as a cancel would) after this many steps of
-	// this process, for tests of interrupted runs.
-	stopAfter int
+	// this process, and beforeExport runs before each export, for tests of
+	// interrupted runs.
+	stopAfter    int
+	beforeExport func(step int)
 }
 
 // Report is what a finished run measured.
@@ -108,10 +111,10 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
 		if err := t.restore(ck); err != nil {
 			return nil, err
 		}
-		if t.at >= cfg.Steps {
-			if _, err := os.Stat(filepath.Join(opts.Out, ModelDir, "model.yaml")); err == nil {
-				return &Report{Steps: t.at, Seconds: t.seconds, TrainImages: len(t.images), Finished: true}, nil
-			}
+		// Finished means the last step's model was exported and validated;
+		// a stop during that validation leaves it to this run.
+		if t.at >= cfg.Steps && validatedAt(filepath.Join(opts.Out, ModelDir)) == t.at {
+			return &Report{Steps: t.at, Seconds: t.seconds, TrainImages: len(t.images), Finished: true}, nil
 		}
 		fmt.Fprintf(opts.Progress, "resuming %s at step %d of %d\n", opts.Out, t.at, cfg.Steps)
 	} else if err := os.WriteFile(filepath.Join(opts.Out, ConfigFile), cfg.Marshal(), 0o644); err != nil {
@@ -396,7 +399,17 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 		}
 		if cfg.ValidateEvery > 0 && t.at%cfg.ValidateEvery == 0 && t.at < cfg.Steps {
 			if _, err := t.export(ctx, rep); err != nil {
-				return nil, err
+				if ctx.Err() == nil {
+					return nil, err
+				}
+				// Stopped while validating: the step is trained, so keep it.
+				if err := t.save(start); err != nil {
+					return nil, err
+				}
+				bar.Exit()
+				fmt.Fprintln(t.opts.Progress)
+				return nil, fmt.Errorf("%w at step %d of %d, in its validation (checkpoint saved; continue with --resume): %v",
+					ErrStopped, t.at, cfg.Steps, context.Cause(ctx))
 			}
 		}
 	}
@@ -408,7 +421,31 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 	rep.Steps = t.at
 	rep.Seconds = t.seconds + time.Since(start).Seconds()
 	if _, err := t.export(ctx, rep); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w after the last step, in the final validation (checkpoint saved; --resume exports and validates the model): %v",
+				ErrStopped, context.Cause(ctx))
+		}
 		return nil, err
 	}
 	return rep, nil
+}
+
+// validatedAt is the step whose validation the model package in dir
+// records, or -1.
+func validatedAt(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, model.SpecFile))
+	if err != nil {
+		return -1
+	}
+	spec, err := model.ParseSpec(dir, b)
+	if err != nil {
+		return -1
+	}
+	switch v := spec.Provenance.Metrics["steps"].(type) {
+	case int:
+		return v
+	case float64:
+		return int(v)
+	}
+	return -1
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -391,6 +392,41 @@ func TestLossTermsAreLogged(t *testing.T) {
 				}
 			}
 			t.Logf("step %d: loss %.4f = ce %.4f + %g·kl %.4f", log[1].Step, log[1].Loss, log[1].CE, cfg.Lambda, log[1].KL)
+		})
+	}
+}
+
+// A stop that arrives while a model is being validated (Ctrl-C during a
+// periodic or the final validation) is a stop like any other: the step
+// is kept in the checkpoint, the error says how to continue, and --resume
+// finishes the run with a validated model.
+func TestStopDuringValidation(t *testing.T) {
+	for _, at := range []int{4, 6} { // a periodic validation, the final one
+		t.Run(fmt.Sprint("step ", at), func(t *testing.T) {
+			cfg := tinyConfig(t, 6)
+			cfg.ValidateEvery, cfg.CheckpointEvery = 4, 100
+			out := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := Run(ctx, cfg, RunOptions{Out: out, beforeExport: func(step int) {
+				if step == at {
+					cancel()
+				}
+			}})
+			if !errors.Is(err, ErrStopped) || !strings.Contains(err.Error(), "--resume") {
+				t.Fatalf("stopped in the validation of step %d: got %v", at, err)
+			}
+			if c := loadParams(t, out); c.Step != at {
+				t.Fatalf("checkpoint at step %d, want %d", c.Step, at)
+			}
+			t.Log(err)
+			rep, err := Run(context.Background(), Config{}, RunOptions{Out: out, Resume: true})
+			if err != nil || rep.Finished || rep.Steps != 6 || rep.ValMIoU <= 0 {
+				t.Fatalf("resume: %+v, %v", rep, err)
+			}
+			if got := validatedAt(filepath.Join(out, ModelDir)); got != 6 {
+				t.Errorf("model.yaml records the validation of step %d", got)
+			}
 		})
 	}
 }
