@@ -18,7 +18,7 @@ import (
 
 // Dataset is a parsed dataset.yaml and the directory holding it.
 type Dataset struct {
-	Dir       string
+	Dir       string            `yaml:"-"`
 	Name      string            `yaml:"name"`
 	ImageSize [2]int            `yaml:"image_size"` // width, height
 	Classes   []string          `yaml:"classes"`
