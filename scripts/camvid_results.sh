@@ -4,9 +4,17 @@
 # `osr calibrate` picks on val inlier pixels, and prints the results table
 # (docs/results.md). Reports land in runs/results/; runs/compare-test/ draws the
 # test PR and ROC curves of every model (entropy at its calibrated T) in one figure.
+#
+# EVAL_DATA evaluates on another dataset with the same protocol (T is still chosen
+# on DATA's val), for example the pasted-object split of `osr dataset paste`;
+# SPLITS, SCORES, RESULTS and COMPARE narrow the runs and move the outputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA:-../shared/datasets/camvid}
+eval_data=${EVAL_DATA:-$data}
+splits=${SPLITS:-val test}
+scores=${SCORES:-msp entropy}
+results=${RESULTS:-runs/results}
 models=${MODELS:-"msp=runs/camvid-msp/model noise=runs/camvid-noise/model so=runs/camvid-so/model"}
 limit=${LIMIT:-0}
 compare=()
@@ -15,20 +23,20 @@ for entry in $models; do
 	[ -f "$dir/model.yaml" ] || { echo "skip $name: no $dir/model.yaml" >&2; continue; }
 	T=$(bin/osr calibrate --model "$dir" --data "$data" --protocol camvid-ood --dry-run --limit "$limit" 2>/dev/null | awk '/<- chosen/ {print $3}')
 	echo "$name: T = $T chosen on val inliers" >&2
-	for split in val test; do
-		for score in msp entropy; do
+	for split in $splits; do
+		for score in $scores; do
 			for t in 1 "$T"; do
-				out=runs/results/$name/$split-$score-T$t
+				out=$results/$name/$split-$score-T$t
 				# Reports from before osr kept the curve in report.json are redone.
 				grep -qs '"curve"' "$out/report.json" && continue
-				bin/osr eval --model "$dir" --data "$data" --split "$split" --protocol camvid-ood \
+				bin/osr eval --model "$dir" --data "$eval_data" --split "$split" --protocol camvid-ood \
 					--score "$score" --temperature "$t" --limit "$limit" --out "$out" >/dev/null 2>&1
 			done
 		done
 	done
-	compare+=("$name=runs/results/$name/test-entropy-T$T")
+	[ -f "$results/$name/test-entropy-T$T/report.json" ] && compare+=("$name=$results/$name/test-entropy-T$T")
 done
-python3 scripts/results_table.py runs/results
+python3 scripts/results_table.py "$results"
 if [ ${#compare[@]} -gt 0 ]; then
-	bin/osr eval compare --out runs/compare-test "${compare[@]}"
+	bin/osr eval compare --out "${COMPARE:-runs/compare-test}" "${compare[@]}"
 fi
