@@ -3,5 +3,7 @@
 // public layouts of Cityscapes, StreetHazards and Mapillary Vistas as they
 // are downloaded (recognised by their folders, or named by `layout:` in a
 // dataset.yaml), with their label mappings and open-set protocols
-// (camvid-ood, streethazards, vistas-np).
+// (camvid-ood, streethazards, vistas-np); the image-wide sets (Fashion-MNIST,
+// MNIST, CIFAR-10); and it writes pasted-object anomaly splits
+// (PasteObjects, in the style of Fishyscapes Static).
 package dataset
