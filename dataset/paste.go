@@ -110,7 +110,9 @@ func PasteObjects(ctx context.Context, src *Dataset, dir string, opts PasteOptio
 
 // pasteObject draws a w x h grayscale object, scaled bilinearly to side
 // pixels, at a random place of im in a random colour, shaded by its
-// intensity; its pixels (intensity above 0.2) get label id.
+// intensity. Its edge is blended into the scene (opacity rises from 0 at
+// intensity 0.1 to 1 at 0.4), so that a hard seam does not give it away;
+// pixels at least half opaque get label id.
 func pasteObject(im imageio.RGB, lab, obj []uint8, w, h, side int, rng *rand.Rand, id uint8) {
 	x0, y0 := rng.IntN(im.Width-side+1), rng.IntN(im.Height-side+1)
 	var col [3]float32
@@ -123,14 +125,18 @@ func pasteObject(im imageio.RGB, lab, obj []uint8, w, h, side int, rng *rand.Ran
 			top := lerp(float32(obj[ry.I0*w+rx.I0]), float32(obj[ry.I0*w+rx.I1]), rx.W)
 			bot := lerp(float32(obj[ry.I1*w+rx.I0]), float32(obj[ry.I1*w+rx.I1]), rx.W)
 			a := lerp(top, bot, ry.W) / 255
-			if a <= 0.2 {
+			alpha := min(1, (a-0.1)/0.3)
+			if alpha <= 0 {
 				continue
 			}
 			q := (y0+y)*im.Width + x0 + x
 			for c := range col {
-				im.Pix[3*q+c] = uint8(col[c] * (0.3 + 0.7*a))
+				v := col[c] * (0.3 + 0.7*a)
+				im.Pix[3*q+c] = uint8(lerp(float32(im.Pix[3*q+c]), v, alpha) + 0.5)
 			}
-			lab[q] = id
+			if alpha >= 0.5 {
+				lab[q] = id
+			}
 		}
 	}
 }

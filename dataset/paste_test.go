@@ -57,14 +57,18 @@ func TestPasteObjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pasted := 0
+		pasted, edge := 0, 0
 		for q, v := range lab1.Pix {
 			changed := im0.Pix[3*q] != im1.Pix[3*q] || im0.Pix[3*q+1] != im1.Pix[3*q+1] || im0.Pix[3*q+2] != im1.Pix[3*q+2]
 			switch {
 			case v == 10:
 				pasted++
 			case changed:
-				t.Fatalf("%s: pixel %d changed but is labelled %d", after[i].Name, q, v)
+				// The blended edge: less than half opaque, beside the object.
+				if !near(lab1.Pix, im1.Width, q, 5, 10) {
+					t.Fatalf("%s: pixel %d changed, is labelled %d, and is not at the object's edge", after[i].Name, q, v)
+				}
+				edge++
 			case lab0.Pix[q] == 10:
 				hadOutliers = true
 				if v != 11 {
@@ -75,8 +79,8 @@ func TestPasteObjects(t *testing.T) {
 			}
 		}
 		// The ring covers 320 of its 784 pixels: about 40 % of the side².
-		if pasted < 56*56/4 || pasted > 112*112/2 {
-			t.Errorf("%s: %d pasted pixels for a side of 56 to 112", after[i].Name, pasted)
+		if pasted < 56*56/4 || pasted > 112*112/2 || edge == 0 || edge > pasted/2 {
+			t.Errorf("%s: %d pasted and %d blended edge pixels for a side of 56 to 112", after[i].Name, pasted, edge)
 		}
 	}
 	if !hadOutliers {
@@ -89,4 +93,17 @@ func TestPasteObjects(t *testing.T) {
 	if _, err := PasteObjects(context.Background(), src, filepath.Join(t.TempDir(), "x"), opts, nil); err == nil || !strings.Contains(err.Error(), "protocol") {
 		t.Errorf("pasting without a protocol: %v", err)
 	}
+}
+
+// near reports whether a pixel within r of pixel q (row width w) has id.
+func near(lab []uint8, w, q, r int, id uint8) bool {
+	x0, y0 := q%w, q/w
+	for y := max(0, y0-r); y <= y0+r && y*w < len(lab); y++ {
+		for x := max(0, x0-r); x <= min(w-1, x0+r); x++ {
+			if lab[y*w+x] == id {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -25,7 +25,7 @@ func newDatasetPasteCmd() *cobra.Command {
 		Use:   "paste --data DIR --split S --protocol P --out DIR [--objects DIR]",
 		Short: "Copy a split with one Fashion-MNIST object pasted into each image, labelled as the protocol's outlier",
 		Long: `Copy a split with one Fashion-MNIST test image (a garment, scaled to 48-128 px,
-in a random colour) pasted at a random place of each image, as Fishyscapes Static
+in a random colour, its edge blended) pasted at a random place of each image, as Fishyscapes Static
 pastes objects into Cityscapes: outliers unlike any inlier class. The pasted pixels
 take the protocol's first outlier id and the split's own outlier pixels are ignored,
 so osr eval --protocol P on the new directory measures only the pasted objects.`,
