@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -64,13 +65,16 @@ func writePlot(path, title, x, y string, curves []series, legendTop, chance bool
 		diag.Color, diag.Dashes = color.Gray{Y: 160}, []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(diag)
 	}
+	// Soft colours, then dark ones: 14 before a colour repeats (with
+	// another dash).
+	colors := append(slices.Clone(plotutil.SoftColors), plotutil.DarkColors...)
 	for i, c := range curves {
 		line, err := plotter.NewLine(c.pts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		line.Width = vg.Points(1.5)
-		line.Color, line.Dashes = plotutil.Color(i), plotutil.Dashes(i)
+		line.Color, line.Dashes = colors[i%len(colors)], plotutil.Dashes(i)
 		p.Add(line)
 		p.Legend.Add(c.legend, line)
 	}
