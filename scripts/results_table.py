@@ -46,22 +46,23 @@ for split in ("val", "test"):
         print(f"| {label(model)} | {score} | {t} | {pct(r.get('ap'))} | {pct(r.get('fpr95'))} | {pct(r.get('auroc'))} | "
               f"{pct(r.get('ap_per_image'))} | {pct(r.get('fpr95_per_image'))} | {pct(r.get('auroc_per_image'))} | {pct(r.get('miou'))} |")
 
-print("\n**test, entropy at the T chosen on val: mean over seeds (min-max)**\n")
-print("| method | seeds | AP | FPR95 | AUROC | mIoU |")
-print("|---|---|---|---|---|---|")
-for method, name in METHODS.items():
-    # Each model's test entropy report at its calibrated T (T = 1 when
-    # calibration chose 1, so that it is the only one).
-    picked = {}
-    for s, model, score, t, r in rows:
-        if s == "test" and score == "entropy" and method_seed(model)[0] == method:
-            if model not in picked or t != "1":
-                picked[model] = r
-    runs = list(picked.values())
-    if not runs:
-        continue
-    cells = []
-    for key in ("ap", "fpr95", "auroc", "miou"):
-        v = [100 * r[key] for r in runs]
-        cells.append(f"{sum(v) / len(v):.2f} ({min(v):.2f}-{max(v):.2f})")
-    print(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
+for split in ("val", "test"):
+    print(f"\n**{split}, entropy at the T chosen on val: mean over seeds (min-max)**\n")
+    print("| method | seeds | AP | FPR95 | AUROC | mIoU |")
+    print("|---|---|---|---|---|---|")
+    for method, name in METHODS.items():
+        # Each model's entropy report at its calibrated T (T = 1 when
+        # calibration chose 1, so that it is the only one).
+        picked = {}
+        for s, model, score, t, r in rows:
+            if s == split and score == "entropy" and method_seed(model)[0] == method:
+                if model not in picked or t != "1":
+                    picked[model] = r
+        runs = list(picked.values())
+        if not runs:
+            continue
+        cells = []
+        for key in ("ap", "fpr95", "auroc", "miou"):
+            v = [100 * r[key] for r in runs]
+            cells.append(f"{sum(v) / len(v):.2f} ({min(v):.2f}-{max(v):.2f})")
+        print(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
