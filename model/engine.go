@@ -51,7 +51,7 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	sc, err := resolveScoring(pkg.Spec, opts.Overrides)
+	sc, err := resolveScoring(pkg.Spec, opts.Overrides, opts.Logger)
 	if err != nil {
 		return nil, err
 	}

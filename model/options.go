@@ -53,16 +53,33 @@ func DefaultOptions() Options {
 }
 
 // resolveScoring applies config overrides to the model's calibrated scoring.
-func resolveScoring(s Spec, o config.Scoring) (Scoring, error) {
+// Another score kind takes that kind's calibrated temperature and threshold
+// when model.yaml has them (osr calibrate writes both kinds); a threshold
+// that no longer matches the score is named in a warning, since the mask
+// then does not keep the calibrated share of inliers.
+func resolveScoring(s Spec, o config.Scoring, log *slog.Logger) (Scoring, error) {
 	sc := Scoring{Kind: s.Scoring.Kind, Temperature: s.Scoring.Temperature, Threshold: s.Scoring.Threshold, UnknownID: -1}
-	if o.Kind != "" {
+	calibrated := s.Scoring.Calibration != nil
+	if o.Kind != "" && o.Kind != sc.Kind {
 		sc.Kind = o.Kind
+		t, thr, ok := s.Scoring.CalibratedKind(o.Kind)
+		if ok {
+			sc.Temperature, sc.Threshold = t, thr
+		}
+		calibrated = ok
 	}
+	calT := sc.Temperature
 	if o.Temperature > 0 {
 		sc.Temperature = float32(o.Temperature)
 	}
 	if o.Threshold >= 0 {
 		sc.Threshold = float32(o.Threshold)
+	} else if calibrated && sc.Temperature != calT {
+		log.Warn("the threshold was calibrated at another temperature: the outlier mask will not keep the calibrated share of inliers",
+			"score", sc.Kind, "temperature", sc.Temperature, "calibrated_temperature", calT, "threshold", sc.Threshold)
+	} else if !calibrated && o.Kind != "" && o.Kind != s.Scoring.Kind {
+		log.Warn("model.yaml has no threshold calibrated for this score: it keeps the one for "+s.Scoring.Kind+" (osr calibrate --kind "+sc.Kind+" writes one)",
+			"score", sc.Kind, "threshold", sc.Threshold)
 	}
 	if o.OpenSet && s.Scoring.UnknownID != nil {
 		sc.UnknownID = *s.Scoring.UnknownID

@@ -58,6 +58,30 @@ type ScoreSpec struct {
 	Calibration map[string]any `yaml:"calibration,omitempty"`
 }
 
+// CalibratedKind is the temperature and threshold that osr calibrate
+// chose for score kind (msp or entropy), from Calibration's kinds.
+func (s ScoreSpec) CalibratedKind(kind string) (temperature, threshold float32, ok bool) {
+	kinds, _ := s.Calibration["kinds"].(map[string]any)
+	k, _ := kinds[kind].(map[string]any)
+	t, okT := number(k["temperature"])
+	thr, okThr := number(k["threshold"])
+	if !okT || !okThr || t <= 0 || thr < 0 || thr > 1 {
+		return 0, 0, false
+	}
+	return float32(t), float32(thr), true
+}
+
+// number reads a YAML number, integer or float.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
 // Provenance records how the model was made.
 type Provenance struct {
 	Method  string         `yaml:"method"`
