@@ -10,7 +10,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"osr/internal/atomicfile"
 	"osr/internal/bilinear"
 	"osr/internal/imageio"
 )
@@ -54,6 +53,30 @@ func PasteObjects(ctx context.Context, src *Dataset, dir string, opts PasteOptio
 	if _, err := os.Stat(dir); err == nil {
 		return 0, fmt.Errorf("paste: %s exists; choose a new directory", dir)
 	}
+	// The split is written beside dir and renamed into place when whole, so
+	// that a failed or cancelled run leaves nothing behind.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return 0, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".partial-")
+	if err != nil {
+		return 0, err
+	}
+	os.Chmod(tmp, 0o755) // MkdirTemp's 0700 would outlive the rename
+	n, err := pasteInto(ctx, src, tmp, opts, outliers, samples, progress)
+	if err == nil {
+		err = os.Rename(tmp, dir)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return 0, err
+	}
+	return n, nil
+}
+
+// pasteInto writes the pasted split and its dataset.yaml into dir.
+func pasteInto(ctx context.Context, src *Dataset, dir string, opts PasteOptions, outliers []int, samples []Sample,
+	progress func(done, total int)) (int, error) {
 	for _, sub := range []string{"images", "labels"} {
 		if err := os.MkdirAll(filepath.Join(dir, opts.Split, sub), 0o755); err != nil {
 			return 0, err
@@ -105,7 +128,7 @@ func PasteObjects(ctx context.Context, src *Dataset, dir string, opts PasteOptio
 	head := fmt.Sprintf("# %s %s with one Fashion-MNIST object pasted into each image (osr dataset paste, seed %d):\n"+
 		"# pasted pixels are class %d (%s); the split's own outlier pixels are ignored (%d).\n",
 		src.Name, opts.Split, opts.Seed, outliers[0], src.Classes[outliers[0]], src.IgnoreIDs[0])
-	return len(samples), atomicfile.Write(filepath.Join(dir, "dataset.yaml"), append([]byte(head), raw...))
+	return len(samples), os.WriteFile(filepath.Join(dir, "dataset.yaml"), append([]byte(head), raw...), 0o644)
 }
 
 // pasteObject draws a w x h grayscale object, scaled bilinearly to side

@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,6 +90,16 @@ func TestPasteObjects(t *testing.T) {
 	}
 	if _, err := PasteObjects(context.Background(), src, dir, opts, nil); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("pasting into an existing directory: %v", err)
+	}
+	// A cancelled run leaves nothing behind, not even a partial directory.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	parent := t.TempDir()
+	if _, err := PasteObjects(ctx, src, filepath.Join(parent, "cut"), opts, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled paste: %v", err)
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("a cancelled paste left %d entries, the first %s", len(left), left[0].Name())
 	}
 	opts.Protocol = ""
 	if _, err := PasteObjects(context.Background(), src, filepath.Join(t.TempDir(), "x"), opts, nil); err == nil || !strings.Contains(err.Error(), "protocol") {
