@@ -343,12 +343,7 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 	tick := time.Now()
 	for t.at < cfg.Steps {
 		if t.stopping(ctx) {
-			if err := t.save(start); err != nil {
-				return nil, err
-			}
-			bar.Exit()
-			fmt.Fprintln(t.opts.Progress)
-			return nil, fmt.Errorf("%w at step %d of %d (checkpoint saved; continue with --resume): %v", ErrStopped, t.at, cfg.Steps, context.Cause(ctx))
+			return nil, t.stop(ctx, bar, start, "")
 		}
 		fillBatch(t.rng, t.images, t.norm, t.step.Input, t.step.Labels, cfg.Batch, cfg.Crop[1], cfg.Crop[0])
 		var placed []placement
@@ -403,13 +398,7 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 					return nil, err
 				}
 				// Stopped while validating: the step is trained, so keep it.
-				if err := t.save(start); err != nil {
-					return nil, err
-				}
-				bar.Exit()
-				fmt.Fprintln(t.opts.Progress)
-				return nil, fmt.Errorf("%w at step %d of %d, in its validation (checkpoint saved; continue with --resume): %v",
-					ErrStopped, t.at, cfg.Steps, context.Cause(ctx))
+				return nil, t.stop(ctx, bar, start, ", in its validation")
 			}
 		}
 	}
@@ -428,6 +417,18 @@ func (t *trainer) run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// stop saves the checkpoint of a cancelled run, ends its progress bar and
+// says where it stopped (at the step, plus where) and how to continue.
+func (t *trainer) stop(ctx context.Context, bar *progressbar.ProgressBar, start time.Time, where string) error {
+	if err := t.save(start); err != nil {
+		return err
+	}
+	bar.Exit()
+	fmt.Fprintln(t.opts.Progress)
+	return fmt.Errorf("%w at step %d of %d%s (checkpoint saved; continue with --resume): %v",
+		ErrStopped, t.at, t.cfg.Steps, where, context.Cause(ctx))
 }
 
 // validatedAt is the step whose validation the model package in dir
