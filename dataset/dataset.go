@@ -171,18 +171,24 @@ func Load(s Sample) (imageio.RGB, *image.Gray, error) {
 
 // HasAny reports whether a label map contains any of ids.
 func HasAny(lab *image.Gray, ids []int) bool {
-	var set [256]bool
-	for _, id := range ids {
-		if id >= 0 && id < 256 {
-			set[id] = true
-		}
-	}
+	set := idSet(ids)
 	for _, v := range lab.Pix {
 		if set[v] {
 			return true
 		}
 	}
 	return false
+}
+
+// idSet marks ids as label values; ids outside 0..255 match no label.
+func idSet(ids []int) *[256]bool {
+	var set [256]bool
+	for _, id := range ids {
+		if id >= 0 && id < 256 {
+			set[id] = true
+		}
+	}
+	return &set
 }
 
 // ErrNoProtocol is returned when an open-set protocol is asked of a

@@ -39,8 +39,11 @@ func PasteObjects(ctx context.Context, src *Dataset, dir string, opts PasteOptio
 	switch {
 	case len(outliers) == 0:
 		return 0, errors.New("paste: a protocol is required: its first outlier id labels the pasted objects")
-	case len(src.IgnoreIDs) == 0:
-		return 0, fmt.Errorf("paste: dataset %s has no ignore id for its own outlier pixels", src.Name)
+	case outliers[0] < 0 || outliers[0] >= len(src.Classes):
+		return 0, fmt.Errorf("paste: protocol %s: outlier id %d is not a class of dataset %s (0..%d)",
+			opts.Protocol, outliers[0], src.Name, len(src.Classes)-1)
+	case len(src.IgnoreIDs) == 0 || src.IgnoreIDs[0] < 0 || src.IgnoreIDs[0] > 255:
+		return 0, fmt.Errorf("paste: dataset %s has no ignore id (0..255) for its own outlier pixels: %v", src.Name, src.IgnoreIDs)
 	case opts.Objects == nil || opts.Objects.N == 0 || opts.Objects.C != 1:
 		return 0, errors.New("paste: need grayscale objects")
 	case opts.MinSide < 8 || opts.MaxSide < opts.MinSide:
@@ -83,10 +86,7 @@ func pasteInto(ctx context.Context, src *Dataset, dir string, opts PasteOptions,
 		}
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 7))
-	isOutlier := [256]bool{}
-	for _, id := range outliers {
-		isOutlier[id] = true
-	}
+	isOutlier := idSet(outliers)
 	for i, s := range samples {
 		if err := ctx.Err(); err != nil {
 			return i, err

@@ -101,6 +101,13 @@ func TestPasteObjects(t *testing.T) {
 	if left, _ := os.ReadDir(parent); len(left) != 0 {
 		t.Errorf("a cancelled paste left %d entries, the first %s", len(left), left[0].Name())
 	}
+	// A protocol whose outlier id is not a class is named, not a panic.
+	bad := *src
+	bad.Protocol = &Protocol{Name: "camvid-ood", OutlierIDs: []int{300}}
+	if _, err := PasteObjects(context.Background(), &bad, filepath.Join(t.TempDir(), "y"), opts, nil); err == nil ||
+		!strings.Contains(err.Error(), "outlier id 300") {
+		t.Errorf("outlier id 300: %v", err)
+	}
 	opts.Protocol = ""
 	if _, err := PasteObjects(context.Background(), src, filepath.Join(t.TempDir(), "x"), opts, nil); err == nil || !strings.Contains(err.Error(), "protocol") {
 		t.Errorf("pasting without a protocol: %v", err)
