@@ -71,6 +71,12 @@ func (s ScoreSpec) CalibratedKind(kind string) (temperature, threshold float32, 
 	return float32(t), float32(thr), true
 }
 
+// IntMetric reads an integer metric (such as "steps") from Metrics.
+func (p Provenance) IntMetric(key string) (int, bool) {
+	v, ok := number(p.Metrics[key])
+	return int(v), ok
+}
+
 // number reads a YAML number, integer or float.
 func number(v any) (float64, bool) {
 	switch x := v.(type) {

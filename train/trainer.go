@@ -442,11 +442,8 @@ func validatedAt(dir string) int {
 	if err != nil {
 		return -1
 	}
-	switch v := spec.Provenance.Metrics["steps"].(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
+	if steps, ok := spec.Provenance.IntMetric("steps"); ok {
+		return steps
 	}
 	return -1
 }
