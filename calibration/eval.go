@@ -31,7 +31,10 @@ type Report struct {
 	// MeanScore is the mean outlier score per ground-truth class, and of
 	// the outlier pixels ("outliers").
 	MeanScore map[string]float64 `json:"mean_score_per_class"`
-	OpenMIoU  float64            `json:"open_miou"`
+	// FalseAlarms is which inlier classes score like outliers; null
+	// without outlier pixels.
+	FalseAlarms *FalseAlarms `json:"false_alarms,omitempty"`
+	OpenMIoU    float64      `json:"open_miou"`
 	// InlierTPR is the share of inlier pixels the mask leaves unflagged.
 	InlierTPR float64 `json:"inlier_tpr"`
 
@@ -161,6 +164,7 @@ func (rep *Report) Finish(ev *Evaluator) {
 	rep.Images = len(rep.PerImage)
 	rep.PerClassIoU, rep.MIoU = ev.IoU()
 	rep.MeanScore = ev.MeanScores()
+	rep.FalseAlarms = ev.FalseAlarms()
 	rep.PixelAccuracy = ev.PixelAccuracy()
 	rep.hist = ev.Hist()
 	_, rep.OpenMIoU = ev.OpenIoU()

@@ -35,13 +35,20 @@ type Evaluator struct {
 	images   []ImageResult
 	scratchS []float32
 	scratchO []bool
+	// classHist counts each inlier class's pixels per coarse score bin,
+	// for FalseAlarms.
+	classHist [][]uint32
 }
 
 // NewEvaluator evaluates a model predicting these classes.
 func NewEvaluator(classes []string) *Evaluator {
 	k := len(classes)
-	return &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist(),
-		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1)}
+	e := &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist(),
+		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k)}
+	for c := range e.classHist {
+		e.classHist[c] = make([]uint32, classBins+1)
+	}
+	return e
 }
 
 // Add accumulates one image. gt holds class indices in the model's order,
@@ -84,6 +91,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			continue
 		}
 		r.InlierPixels++
+		e.classHist[g][classBin(score[i])]++
 		e.scoreSum[g] += float64(score[i])
 		e.scoreN[g]++
 		if p < k {

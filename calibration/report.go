@@ -77,7 +77,12 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "| open mIoU (%%) | %.2f | |\n", 100*r.OpenMIoU)
 	fmt.Fprintf(&b, "| inlier TPR at the threshold (%%) | %.2f | |\n", 100*r.InlierTPR)
 	fmt.Fprintf(&b, "\nPer-image means are over the %d images with outliers.\n\n", r.ImagesWithOutliers)
-	b.WriteString("| class | IoU (%) | mean outlier score |\n|---|---|---|\n")
+	fa := r.FalseAlarms
+	if fa != nil {
+		fmt.Fprintf(&b, "False alarms: at score >= %.4f, which flags %.2f %% of the outlier pixels, %.2f %% of the inlier pixels are flagged; by class below.\n\n",
+			fa.Threshold, 100*fa.OutlierTPR, 100*fa.FPR)
+	}
+	b.WriteString("| class | IoU (%) | mean outlier score | flagged at 95 % outlier TPR (%) | share of those false alarms (%) |\n|---|---|---|---|---|\n")
 	names := make([]string, 0, len(r.PerClassIoU))
 	for n := range r.PerClassIoU {
 		names = append(names, n)
@@ -89,11 +94,21 @@ func (r *Report) Markdown() string {
 		}
 		return ""
 	}
+	alarms := func(n string) string {
+		if fa == nil {
+			return " | "
+		}
+		c, ok := fa.Classes[n]
+		if !ok {
+			return " | "
+		}
+		return fmt.Sprintf("%.2f | %.2f", 100*c.Flagged, 100*c.Share)
+	}
 	for _, n := range names {
-		fmt.Fprintf(&b, "| %s | %.2f | %s |\n", n, 100*r.PerClassIoU[n], meanScore(n))
+		fmt.Fprintf(&b, "| %s | %.2f | %s | %s |\n", n, 100*r.PerClassIoU[n], meanScore(n), alarms(n))
 	}
 	if _, ok := r.MeanScore["outliers"]; ok {
-		fmt.Fprintf(&b, "| outlier pixels | | %s |\n", meanScore("outliers"))
+		fmt.Fprintf(&b, "| outlier pixels | | %s | | |\n", meanScore("outliers"))
 	}
 	if len(r.Curve) > 0 {
 		b.WriteString("\n![precision-recall](pr.png) ![ROC](roc.png)\n")
