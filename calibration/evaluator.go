@@ -91,7 +91,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			continue
 		}
 		r.InlierPixels++
-		e.classHist[g][classBin(score[i])]++
+		e.classHist[g][bin(score[i])>>classShift]++
 		e.scoreSum[g] += float64(score[i])
 		e.scoreN[g]++
 		if p < k {

@@ -1,8 +1,11 @@
 package calibration
 
-// classBins is the resolution of the per-class inlier histograms behind
-// FalseAlarms: coarser than Hist, so that a 19-class model costs 5 MiB.
-const classBins = 1 << 16
+// The per-class inlier histograms behind FalseAlarms merge 16 of Hist's
+// bins into one, so that a 19-class model costs 5 MiB.
+const (
+	classShift = 4
+	classBins  = HistBins >> classShift
+)
 
 // FalseAlarms says which inlier classes the outlier score confuses with
 // outliers: at the highest score threshold that still flags 95 % of the
@@ -22,28 +25,14 @@ type ClassFalseAlarms struct {
 	Share   float64 `json:"share"`   // share of all flagged inlier pixels
 }
 
-func classBin(score float32) int {
-	if !(score > 0) {
-		return 0
-	}
-	if score >= 1 {
-		return classBins
-	}
-	return int(score * classBins)
-}
-
 // FalseAlarms computes the breakdown; nil when the split has no outlier
 // or no inlier pixel.
 func (e *Evaluator) FalseAlarms() *FalseAlarms {
 	// Outlier pixels per coarse bin, from the fine histogram.
-	shift := 0
-	for HistBins>>shift > classBins {
-		shift++
-	}
 	pos := make([]int64, classBins+1)
 	var P int64
 	for b, c := range e.hist.pos {
-		pos[b>>shift] += int64(c)
+		pos[b>>classShift] += int64(c)
 		P += int64(c)
 	}
 	if P == 0 {
