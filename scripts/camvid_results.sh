@@ -46,7 +46,8 @@ for entry in $models; do
 				out=$results/$name/$split-$score-T$t
 				# Reports from before osr kept the curve in report.json are redone.
 				grep -qs '"curve"' "$out/report.json" && continue
-				m=$(calibrated "$name" "$dir" "$t")
+				m=$chosen # already calibrated at T
+				[ "$t" = "$T" ] || m=$(calibrated "$name" "$dir" "$t")
 				bin/osr eval --model "$m" --data "$eval_data" --split "$split" --protocol camvid-ood \
 					--score "$score" --limit "$limit" --out "$out" >/dev/null 2>&1
 			done

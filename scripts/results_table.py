@@ -47,7 +47,6 @@ for split in ("val", "test"):
               f"{pct(r.get('ap_per_image'))} | {pct(r.get('fpr95_per_image'))} | {pct(r.get('auroc_per_image'))} | {pct(r.get('miou'))} |")
 
 
-
 def calibrated(split, method):
     """Each model's entropy report at its calibrated T (T = 1 when calibration
     chose 1, so that it is the only one)."""
