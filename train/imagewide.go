@@ -172,7 +172,7 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	bar := progressbar.NewOptions(cfg.Steps, progressbar.OptionSetWriter(progress),
 		progressbar.OptionSetDescription("train "+cfg.Mode), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("step"), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(500*time.Millisecond))
-	deq := []float32{1 / 255 / fashionStd}
+	deq := dequantSteps([]float32{fashionStd})
 	const plane = 28 * 28
 	for step := range cfg.Steps {
 		if err := ctx.Err(); err != nil {

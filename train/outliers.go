@@ -165,6 +165,16 @@ func takePatch(in []float32, i, h, w int, keep []float32, s, x0, y0 int, r *rand
 	}
 }
 
+// dequantSteps is one 8-bit step of each channel in normalised units. The
+// float constant matters: 1 / 255 in integer constants is 0.
+func dequantSteps(std []float32) []float32 {
+	d := make([]float32, len(std))
+	for c, sd := range std {
+		d[c] = 1.0 / 255 / sd
+	}
+	return d
+}
+
 // markOutlier labels a pasted square of image i as outlier pixels.
 func markOutlier(labels []uint8, i, h, w, s, x0, y0 int) {
 	for y := range s {
@@ -204,10 +214,7 @@ func newOutlierSource(cfg Config) (*outlierSource, error) {
 	step := 1 << cfg.Flow.Levels
 	o := &outlierSource{cfg: cfg, steps: map[int]*flowStep{},
 		sides: patchSides(cfg.Crop[0], cfg.Crop[1], step, cfg.PatchArea)}
-	o.deq = make([]float32, 3)
-	for c := range 3 {
-		o.deq[c] = 1 / 255 / cfg.Std[c]
-	}
+	o.deq = dequantSteps(cfg.Std[:])
 	if cfg.Mode != "so" {
 		return o, nil
 	}
