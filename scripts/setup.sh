@@ -12,6 +12,9 @@
 #   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++
 #                  and cmake, with OSR_SETUP_ROS=1
 #   Fashion-MNIST  dataset-fashion-mnist, for the image-wide test (OSR_SETUP_ROS=1)
+#   ROS 2 Jazzy    /opt/ros/jazzy from ../shared/ros2/install.sh (OSR_SHARED
+#                  overrides ../shared), with OSR_SETUP_ROS=1: the ROS 2
+#                  transport's tests against the real ros2 tools and rclpy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -60,6 +63,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "setup: installing ${need_apt[*]}" >&2
 	as_root apt-get update -qq
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# ROS 2 Jazzy, built for Debian 12, from the shared folder; its tests skip
+# (naming this script) where it is missing.
+if [ "${OSR_SETUP_ROS:-0}" = 1 ] && [ ! -f /opt/ros/jazzy/setup.bash ]; then
+	ros2_install="${OSR_SHARED:-../shared}/ros2/install.sh"
+	if [ -f "$ros2_install" ]; then
+		echo "setup: installing ROS 2 Jazzy with $ros2_install" >&2
+		bash "$ros2_install" --with-build-deps >&2
+	else
+		echo "setup: $ros2_install not found: the tests against ROS 2 will skip" >&2
+	fi
 fi
 
 export PATH="$PATH:/usr/local/go/bin:/usr/lib/go-1.23/bin"

@@ -208,14 +208,22 @@ func (m *Master) Start(name string, args ...string) *Proc {
 // StartEnv is Start with extra environment variables.
 func (m *Master) StartEnv(extra []string, name string, args ...string) *Proc {
 	m.t.Helper()
+	return StartProc(m.t, append(m.Env(), extra...), name, args...)
+}
+
+// StartProc runs name with args and the environment env in the
+// background, in a process group of its own. It is killed when the test
+// ends.
+func StartProc(t testing.TB, env []string, name string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{done: make(chan struct{})}
 	p.cmd = exec.Command(name, args...)
-	p.cmd.Env = append(m.Env(), extra...)
+	p.cmd.Env = env
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw, _ := os.Pipe()
 	p.cmd.Stdout, p.cmd.Stderr = pw, pw
 	if err := p.cmd.Start(); err != nil {
-		m.t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	pw.Close()
 	go func() {
@@ -231,7 +239,7 @@ func (m *Master) StartEnv(extra []string, name string, args ...string) *Proc {
 		p.Err = p.cmd.Wait()
 		close(p.done)
 	}()
-	m.t.Cleanup(func() { p.Kill() })
+	t.Cleanup(func() { p.Kill() })
 	return p
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"osr/internal/ros2test"
 )
 
 // loopbackDomain sets CYCLONEDDS_URI to a configuration that keeps the
@@ -20,10 +22,4 @@ func loopbackDomain(t *testing.T) uint32 {
 	return domain
 }
 
-// loopbackConfig: participant indices make the well-known unicast ports
-// predictable, so that peers on 127.0.0.1 find each other without multicast.
-const loopbackConfig = `<CycloneDDS><Domain Id="any">
-<General><Interfaces><NetworkInterface name="lo"/></Interfaces><AllowMulticast>false</AllowMulticast></General>
-<Discovery><ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>30</MaxAutoParticipantIndex>
-<Peers><Peer address="127.0.0.1"/></Peers></Discovery>
-</Domain></CycloneDDS>`
+const loopbackConfig = ros2test.Loopback
