@@ -86,6 +86,13 @@ func endpointQoS(e Endpoint) *C.dds_qos_t {
 		C.dds_qset_durability(qos, C.DDS_DURABILITY_VOLATILE)
 	}
 	C.dds_qset_history(qos, C.DDS_HISTORY_KEEP_LAST, C.int32_t(e.Depth))
+	// Jazzy's rmw reads each endpoint's type hash from its USER_DATA and
+	// warns when it is missing (REP 2011).
+	if ud := e.UserData(); ud != "" {
+		cud := C.CString(ud)
+		C.dds_qset_userdata(qos, unsafe.Pointer(cud), C.size_t(len(ud)))
+		C.free(unsafe.Pointer(cud))
+	}
 	return qos
 }
 

@@ -26,6 +26,7 @@ type Endpoint struct {
 	Topic          string // DDS topic, rt/osr/labels
 	ROSType        string // sensor_msgs/msg/Image
 	Type           string // DDS type, sensor_msgs::msg::dds_::Image_
+	TypeHash       string // RIHS01_..., for the endpoint's USER_DATA (REP 2011)
 	Reliable       bool
 	TransientLocal bool
 	Depth          int
@@ -45,6 +46,8 @@ type Plan struct {
 	Labels, Score, Mask, Overlay, LabelInfo, Diagnostics Endpoint
 	// Discovery is ros_discovery_info, outside the rt/ namespace.
 	Discovery Endpoint
+
+	hashes map[string]string // type hashes by ROS type
 }
 
 // NewPlan resolves the node's name (__node or __name, __ns remaps win over
@@ -86,7 +89,11 @@ func NewPlan(o Options) (Plan, error) {
 			p.Input = "compressed"
 		}
 	}
-	var err error
+	ifaces, err := msgs.LoadInterfaces()
+	if err != nil {
+		return Plan{}, err
+	}
+	p.hashes = map[string]string{}
 	ep := func(name, rosType string, reliable, transientLocal bool, depth int) Endpoint {
 		e := Endpoint{Name: names.Resolve(name), ROSType: rosType, Reliable: reliable, TransientLocal: transientLocal, Depth: depth}
 		e.Topic = "rt" + e.Name
@@ -94,7 +101,16 @@ func NewPlan(o Options) (Plan, error) {
 		if e.Type, terr = msgs.DDSTypeName(rosType); terr != nil && err == nil {
 			err = terr
 		}
+		if e.TypeHash, terr = ifaces.Hash(rosType); terr != nil && err == nil {
+			err = terr
+		}
+		p.hashes[rosType] = e.TypeHash
 		return e
+	}
+	for _, t := range []string{msgs.ROS2Image, msgs.ROS2CompressedImage} {
+		if p.hashes[t], err = ifaces.Hash(t); err != nil {
+			return Plan{}, err
+		}
 	}
 	q := o.ROS2
 	outRel := q.OutputReliability == "reliable"
@@ -115,6 +131,9 @@ func NewPlan(o Options) (Plan, error) {
 	return p, nil
 }
 
+// UserData is the endpoint's USER_DATA QoS, as rmw_cyclonedds sets it.
+func (e Endpoint) UserData() string { return msgs.TypeHashUserData(e.TypeHash) }
+
 // ImageEndpoint is the camera reader for raw or compressed input.
 func (p Plan) ImageEndpoint(input string) Endpoint {
 	e := p.Image
@@ -122,6 +141,7 @@ func (p Plan) ImageEndpoint(input string) Endpoint {
 	if input == "compressed" {
 		e.ROSType, e.Type = msgs.ROS2CompressedImage, "sensor_msgs::msg::dds_::CompressedImage_"
 	}
+	e.TypeHash = p.hashes[e.ROSType]
 	return e
 }
 
