@@ -3,8 +3,16 @@
 package ros2
 
 import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,4 +129,114 @@ func contains(lines []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// grayPNG reads an 8-bit gray PNG's pixels.
+func grayPNG(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	g, ok := im.(*image.Gray)
+	if !ok {
+		t.Fatalf("%s: %T, want 8-bit gray", path, im)
+	}
+	return g.Pix
+}
+
+// listened is one line of testdata/ros2/listen.py.
+type listened struct {
+	Topic, Encoding string
+	FrameID         string `json:"frame_id"`
+	Sec             int32
+	Nanosec         uint32
+	Width, Height   uint32
+}
+
+// An rclpy camera (sensor-data QoS sending Image, then reliable QoS
+// sending CompressedImage) and rclpy subscribers: labels, score, mask and
+// overlay come back with the camera's stamp and frame_id, and labels and
+// mask are what osr infer makes of the same frame. ros2 topic hz measures
+// the labels' rate meanwhile.
+func TestJazzyRclpyCameraAndSubscribers(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	const jpeg = "../../demo/camvid/0001TP_008640.jpg"
+	inferDir := t.TempDir()
+	if out, err := exec.Command(buildOsr(t), "infer", "--model", "../../models/camvid-so", "--threads", "1",
+		jpeg, "--out", inferDir).CombinedOutput(); err != nil {
+		t.Fatalf("osr infer: %v\n%s", err, out)
+	}
+	wantLabels := grayPNG(t, filepath.Join(inferDir, "0001TP_008640_labels.png"))
+	wantMask := grayPNG(t, filepath.Join(inferDir, "0001TP_008640_mask.png"))
+
+	n := startJazzyNode(t, g, "--ros-args", "-r", "image:=/camera/image_raw")
+	outputs := []string{"/osr/labels", "/osr/outlier_score", "/osr/outlier_mask", "/osr/overlay"}
+	for _, c := range []struct{ kind, file, qos string }{
+		{"raw", frameRGB(t), "sensor"},
+		{"compressed", jpeg, "reliable"},
+	} {
+		t.Run(c.kind+"_"+c.qos, func(t *testing.T) {
+			dir := t.TempDir()
+			l := g.Start("/usr/bin/python3", append([]string{"../../testdata/ros2/listen.py", dir}, outputs...)...)
+			if !l.WaitOutput("subscribed", 30*time.Second) {
+				t.Fatalf("listener did not start:\n%s", l.Output())
+			}
+			cam := g.Start("/usr/bin/python3", "../../testdata/ros2/camera.py", "/camera/image_raw", c.kind, c.file, "480", "360", c.qos, "5", "1000")
+			var hz *rostest.Proc
+			if c.kind == "raw" {
+				hz = g.Start("ros2", "topic", "hz", "/osr/labels")
+			}
+			if err := l.Wait(60 * time.Second); err != nil {
+				t.Fatalf("listener: %v\n%s\ncamera:\n%s", err, l.Output(), cam.Output())
+			}
+			got := map[string]listened{}
+			for _, line := range ros2test.Lines(l.Output()) {
+				if strings.HasPrefix(line, "{") {
+					var m listened
+					if err := json.Unmarshal([]byte(line), &m); err != nil {
+						t.Fatal(err)
+					}
+					got[m.Topic] = m
+				}
+			}
+			enc := map[string]string{"/osr/labels": "mono8", "/osr/outlier_score": "32FC1", "/osr/outlier_mask": "mono8", "/osr/overlay": "rgb8"}
+			for _, topic := range outputs {
+				m, ok := got[topic]
+				switch {
+				case !ok:
+					t.Errorf("%s: nothing received", topic)
+				case m.FrameID != "camvid_camera" || m.Sec < 1000 || m.Nanosec != 500:
+					t.Errorf("%s: header %+v, want the camera's (frame camvid_camera, stamp 1000+i s 500 ns)", topic, m)
+				case m.Encoding != enc[topic] || m.Width != 480 || m.Height != 360:
+					t.Errorf("%s: %s %dx%d, want %s 480x360", topic, m.Encoding, m.Width, m.Height, enc[topic])
+				}
+			}
+			for name, want := range map[string][]byte{"labels": wantLabels, "outlier_mask": wantMask} {
+				data, err := os.ReadFile(filepath.Join(dir, name+".bin"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(data, want) {
+					t.Errorf("%s differs from osr infer's on the same frame", name)
+				}
+			}
+			if hz != nil {
+				if !hz.WaitOutput("average rate:", 20*time.Second) {
+					t.Errorf("ros2 topic hz /osr/labels printed no rate:\n%s", hz.Output())
+				}
+				hz.Signal(syscall.SIGINT)
+				t.Logf("ros2 topic hz /osr/labels (camera at 5 Hz):\n%s", hz.Output())
+			}
+			cam.Signal(syscall.SIGINT)
+			if c.kind == "compressed" && !strings.Contains(n.Output(), "now carries compressed images") {
+				t.Errorf("the node did not switch to compressed input:\n%s", n.Output())
+			}
+		})
+	}
 }
