@@ -67,18 +67,55 @@ func NewGraph(t testing.TB) *Graph {
 		t.Fatalf("source %s/setup.bash: %v", Prefix, err)
 	}
 	g := &Graph{t: t, Domain: 100 + rand.IntN(120)}
-	for _, kv := range bytes.Split(out, []byte{0}) {
+	g.env = g.graphEnv(out, t.TempDir())
+	return g
+}
+
+// graphEnv is the environment `env -0` printed, less the discovery
+// settings of the machine, plus the graph's.
+func (g *Graph) graphEnv(envOutput []byte, logDir string) []string {
+	var env []string
+	for _, kv := range bytes.Split(envOutput, []byte{0}) {
 		s := string(kv)
 		k, _, ok := strings.Cut(s, "=")
 		if !ok || k == "ROS_DOMAIN_ID" || k == "CYCLONEDDS_URI" || strings.HasPrefix(k, "ROS_AUTOMATIC_DISCOVERY") ||
-			k == "ROS_STATIC_PEERS" || k == "ROS_LOCALHOST_ONLY" || strings.HasPrefix(k, "OSR_") {
+			k == "ROS_STATIC_PEERS" || k == "ROS_LOCALHOST_ONLY" || strings.HasPrefix(k, "OSR_") ||
+			k == "RMW_IMPLEMENTATION" || k == "ROS_LOG_DIR" || k == "PYTHONUNBUFFERED" {
 			continue
 		}
-		g.env = append(g.env, s)
+		if k == "PATH" {
+			s = "PATH=" + debianPython(strings.TrimPrefix(s, "PATH="))
+		}
+		env = append(env, s)
 	}
-	g.env = append(g.env, fmt.Sprintf("ROS_DOMAIN_ID=%d", g.Domain), "CYCLONEDDS_URI="+Loopback,
-		"RMW_IMPLEMENTATION=rmw_cyclonedds_cpp", "ROS_LOG_DIR="+t.TempDir(), "PYTHONUNBUFFERED=1")
-	return g
+	return append(env, fmt.Sprintf("ROS_DOMAIN_ID=%d", g.Domain), "CYCLONEDDS_URI="+Loopback,
+		"RMW_IMPLEMENTATION=rmw_cyclonedds_cpp", "ROS_LOG_DIR="+logDir, "PYTHONUNBUFFERED=1")
+}
+
+// debianPython drops pyenv's directories from PATH: this ROS 2 is built
+// for Debian's python3 (3.11, with python3-catkin-pkg and numpy), which
+// CMake and the ros2 scripts must find first.
+func debianPython(path string) string {
+	var keep []string
+	for _, dir := range filepath.SplitList(path) {
+		if !strings.Contains(dir, "/.pyenv/") {
+			keep = append(keep, dir)
+		}
+	}
+	return strings.Join(keep, string(filepath.ListSeparator))
+}
+
+// Source sources a workspace's setup.bash (colcon's install/setup.bash)
+// on top of the graph's environment, as a user does after colcon build.
+func (g *Graph) Source(setup string) {
+	g.t.Helper()
+	cmd := exec.Command("bash", "-c", "source \"$1\" && env -0", "bash", setup)
+	cmd.Env = g.env
+	out, err := cmd.Output()
+	if err != nil {
+		g.t.Fatalf("source %s: %v", setup, err)
+	}
+	g.env = g.graphEnv(out, g.t.TempDir())
 }
 
 // Env is the graph's environment with extra variables (KEY=value) added.

@@ -240,3 +240,87 @@ func TestJazzyRclpyCameraAndSubscribers(t *testing.T) {
 		})
 	}
 }
+
+// colcon build of the checkout as a ROS 2 package, then ros2 launch: of
+// the installed package (an rclpy camera's frames come back as labels
+// with the camera's header, and the threshold argument reaches
+// label_info), from an including file that pushes a namespace, and by path.
+func TestJazzyColconBuildAndLaunch(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	root, _ := filepath.Abs("../..")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not on PATH")
+	}
+	ws := t.TempDir()
+	build := g.Start("bash", "-c", `cd "$1" && PATH="$PATH:$3" colcon build --paths "$2"`, "bash", ws, root, filepath.Dir(gobin))
+	if err := build.Wait(5 * time.Minute); err != nil {
+		t.Fatalf("colcon build: %v\n%s", err, build.Output())
+	}
+	g.Source(filepath.Join(ws, "install/setup.bash"))
+
+	launch := func(args ...string) *rostest.Proc {
+		t.Helper()
+		l := g.Start("ros2", append([]string{"launch"}, args...)...)
+		if !l.WaitOutput("joined the DDS domain", 60*time.Second) {
+			t.Fatalf("ros2 launch %s: the node did not start:\n%s", strings.Join(args, " "), l.Output())
+		}
+		return l
+	}
+	stop := func(l *rostest.Proc) {
+		t.Helper()
+		l.Signal(syscall.SIGINT)
+		if err := l.Wait(20 * time.Second); err != nil || !strings.Contains(l.Output(), "process has finished cleanly") {
+			t.Errorf("ros2 launch did not stop cleanly on SIGINT (%v):\n%s", err, l.Output())
+		}
+	}
+	nodes := func() []string {
+		t.Helper()
+		return ros2test.Lines(ros2(t, g, "node", "list", "--no-daemon", "--spin-time", "3"))
+	}
+
+	l := launch("osr", "osr_node.launch", "image:=/camera/image_raw", "threshold:=0.5")
+	if got := nodes(); !contains(got, "/osr") {
+		t.Errorf("ros2 node list after ros2 launch osr osr_node.launch: %q, want /osr", got)
+	}
+	if echo := ros2(t, g, "topic", "echo", "--once", "/osr/label_info"); !strings.Contains(echo, "threshold: 0.5") {
+		t.Errorf("threshold:=0.5 does not reach label_info:\n%s", echo)
+	}
+	dir := t.TempDir()
+	lis := g.Start("/usr/bin/python3", "../../testdata/ros2/listen.py", dir, "/osr/labels")
+	if !lis.WaitOutput("subscribed", 30*time.Second) {
+		t.Fatalf("listener did not start:\n%s", lis.Output())
+	}
+	cam := g.Start("/usr/bin/python3", "../../testdata/ros2/camera.py", "/camera/image_raw", "raw", frameRGB(t), "480", "360", "sensor", "5", "1000")
+	if err := lis.Wait(60 * time.Second); err != nil {
+		t.Fatalf("listener got no labels: %v\n%s\nlaunch:\n%s", err, lis.Output(), l.Output())
+	}
+	if out := lis.Output(); !strings.Contains(out, `"frame_id": "camvid_camera"`) || !strings.Contains(out, `"nanosec": 500`) {
+		t.Errorf("labels lack the camera's header:\n%s", out)
+	}
+	cam.Signal(syscall.SIGINT)
+	stop(l)
+
+	// The namespace argument defaults to empty, so a pushed one applies.
+	include := filepath.Join(t.TempDir(), "robot1.launch.xml")
+	if err := os.WriteFile(include, []byte(`<launch><group>
+  <push_ros_namespace namespace="robot1"/>
+  <include file="$(find-pkg-share osr)/launch/osr_node.launch"/>
+</group></launch>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = launch(include)
+	if got := nodes(); !contains(got, "/robot1/osr") {
+		t.Errorf("ros2 node list with <push_ros_namespace namespace=\"robot1\"/>: %q, want /robot1/osr", got)
+	}
+	if !strings.Contains(l.Output(), "/robot1/osr/labels") {
+		t.Errorf("outputs not under /robot1/osr:\n%s", l.Output())
+	}
+	stop(l)
+
+	l = launch(filepath.Join(root, "launch/osr_node.launch"), "node_name:=by_path")
+	if got := nodes(); !contains(got, "/by_path") {
+		t.Errorf("ros2 node list after ros2 launch launch/osr_node.launch: %q, want /by_path", got)
+	}
+	stop(l)
+}

@@ -2,6 +2,7 @@ package ros2
 
 import (
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,11 @@ type launchFile struct {
 			From string `xml:"from,attr"`
 			To   string `xml:"to,attr"`
 		} `xml:"remap"`
+		Params []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+			From  string `xml:"from,attr"`
+		} `xml:"param"`
 	} `xml:"node"`
 }
 
@@ -93,7 +99,23 @@ func launchCommand(t *testing.T, share string, set map[string]string) []string {
 		t.Errorf("node pkg=%q exec=%q output=%q", n.Pkg, n.Exec, n.Output)
 	}
 	cmd := strings.Fields(subst(n.Args))
-	cmd = append(cmd, "--ros-args", "-r", "__node:="+subst(n.Name), "-r", "__ns:="+subst(n.Namespace))
+	cmd = append(cmd, "--ros-args", "-r", "__node:="+subst(n.Name))
+	if ns := subst(n.Namespace); ns != "" {
+		cmd = append(cmd, "-r", "__ns:="+ns)
+	}
+	// launch_ros writes name/value parameters to a params file of its own
+	// and passes every file in order.
+	for i, p := range n.Params {
+		if p.From != "" {
+			cmd = append(cmd, "--params-file", subst(p.From))
+			continue
+		}
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("launch_params_%d.yaml", i))
+		if err := os.WriteFile(f, []byte("/**:\n  ros__parameters:\n    "+p.Name+": "+subst(p.Value)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd = append(cmd, "--params-file", f)
+	}
 	for _, r := range n.Remaps {
 		cmd = append(cmd, "-r", subst(r.From)+":="+subst(r.To))
 	}
@@ -102,14 +124,15 @@ func launchCommand(t *testing.T, share string, set map[string]string) []string {
 
 func TestLaunchFileStructure(t *testing.T) {
 	cmd := launchCommand(t, "/opt/ros/jazzy/share/osr", map[string]string{"image": "/cam/image_raw"})
-	got := strings.Join(cmd, " ")
-	want := "node --transport ros2 --config /opt/ros/jazzy/share/osr/config/osr.yaml --model /opt/ros/jazzy/share/osr/models/camvid-so --device cpu " +
-		"--ros-args -r __node:=osr -r __ns:=/ -r image:=/cam/image_raw"
+	got := regexp.MustCompile(`\S*/launch_params_\d+\.yaml`).ReplaceAllString(strings.Join(cmd, " "), "PARAMS")
+	want := "node --transport ros2 --config /opt/ros/jazzy/share/osr/config/osr.yaml " +
+		"--ros-args -r __node:=osr --params-file PARAMS --params-file PARAMS --params-file PARAMS " +
+		"--params-file /opt/ros/jazzy/share/osr/config/osr_params.yaml -r image:=/cam/image_raw"
 	if got != want {
 		t.Fatalf("launch_ros would run\n osr %s\nwant\n osr %s", got, want)
 	}
 	// The files it names are where colcon installs them (CMakeLists.txt).
-	for _, f := range []string{"../../config/osr.yaml", "../../models/camvid-so/model.yaml"} {
+	for _, f := range []string{"../../config/osr.yaml", "../../config/osr_params.yaml", "../../models/camvid-so/model.yaml"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Error(err)
 		}
