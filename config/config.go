@@ -68,6 +68,9 @@ type ROS2 struct {
 	// reliable and transient-local, depth 1, so late subscribers get it.
 	OutputReliability string `mapstructure:"output_reliability"`
 	OutputDepth       int    `mapstructure:"output_depth"`
+	// UseSimTime makes the stamps the node makes itself (diagnostics,
+	// label_info) follow /clock, as ROS 2's use_sim_time parameter does.
+	UseSimTime bool `mapstructure:"use_sim_time"`
 }
 
 // Runtime selects and tunes ONNX Runtime.

@@ -68,6 +68,9 @@ func NewGraph(t testing.TB) *Graph {
 	}
 	g := &Graph{t: t, Domain: 100 + rand.IntN(120)}
 	g.env = g.graphEnv(out, t.TempDir())
+	// A ros2 command without --no-daemon starts a daemon that outlives
+	// the test.
+	t.Cleanup(func() { g.Run("ros2", "daemon", "stop") })
 	return g
 }
 

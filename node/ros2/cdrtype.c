@@ -273,3 +273,80 @@ int osr_take(dds_entity_t reader, void **ref, const void **data, size_t *len, in
 }
 
 void osr_release(void *ref) { ddsi_serdata_unref(ref); }
+
+int osr_take_from(dds_entity_t reader, void **ref, const void **data, size_t *len, int *valid, dds_instance_handle_t *publication) {
+  struct ddsi_serdata *sd = NULL;
+  dds_sample_info_t si;
+  dds_return_t n = dds_takecdr(reader, &sd, 1, &si, DDS_ANY_STATE);
+  if (n <= 0)
+    return n;
+  const struct osr_serdata *d = (const struct osr_serdata *)sd;
+  *ref = sd;
+  *data = d->data;
+  *len = d->len;
+  *valid = si.valid_data ? 1 : 0;
+  *publication = si.publication_handle;
+  return 1;
+}
+
+// user_data_value finds key=value; in an endpoint's USER_DATA, as
+// rmw_cyclonedds writes it.
+static bool user_data_value(const dds_qos_t *qos, const char *key, char *out, size_t outsz) {
+  void *ud = NULL;
+  size_t sz = 0;
+  if (!dds_qget_userdata(qos, &ud, &sz) || ud == NULL)
+    return false;
+  bool found = false;
+  size_t klen = strlen(key);
+  const char *s = ud, *end = s + sz;
+  while (s < end && !found) {
+    const char *semi = memchr(s, ';', (size_t)(end - s));
+    const char *stop = semi ? semi : end;
+    if ((size_t)(stop - s) > klen && memcmp(s, key, klen) == 0 && s[klen] == '=') {
+      size_t n = (size_t)(stop - s) - klen - 1;
+      if (n >= outsz)
+        n = outsz - 1;
+      memcpy(out, s + klen + 1, n);
+      out[n] = 0;
+      found = true;
+    }
+    s = stop + 1;
+  }
+  dds_free(ud);
+  return found;
+}
+
+static void free_endpoint(dds_builtintopic_endpoint_t *e) {
+  dds_delete_qos(e->qos);
+  dds_free(e->topic_name);
+  dds_free(e->type_name);
+  dds_free(e);
+}
+
+int osr_client_reader_matched(dds_entity_t reader, dds_entity_t writer, dds_instance_handle_t publication) {
+  dds_builtintopic_endpoint_t *req = dds_get_matched_publication_data(reader, publication);
+  if (req == NULL)
+    return -1;
+  char clientid[128];
+  bool has = user_data_value(req->qos, "clientid", clientid, sizeof clientid);
+  free_endpoint(req);
+  if (!has)
+    return 1; // a client without an id: assume its reader is there
+  dds_instance_handle_t handles[64];
+  dds_return_t n = dds_get_matched_subscriptions(writer, handles, 64);
+  if (n < 0)
+    return -1;
+  if (n > 64)
+    n = 64;
+  for (dds_return_t i = 0; i < n; i++) {
+    dds_builtintopic_endpoint_t *rd = dds_get_matched_subscription_data(writer, handles[i]);
+    if (rd == NULL)
+      continue;
+    char id[128];
+    bool same = user_data_value(rd->qos, "clientid", id, sizeof id) && strcmp(id, clientid) == 0;
+    free_endpoint(rd);
+    if (same)
+      return 1;
+  }
+  return 0;
+}

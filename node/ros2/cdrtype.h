@@ -26,4 +26,13 @@ dds_return_t osr_write(dds_entity_t writer, const void *buf, size_t len);
 int osr_take(dds_entity_t reader, void **ref, const void **data, size_t *len, int *valid);
 void osr_release(void *ref);
 
+// osr_take_from is osr_take that also gives the writer's instance handle.
+int osr_take_from(dds_entity_t reader, void **ref, const void **data, size_t *len, int *valid, dds_instance_handle_t *publication);
+
+// osr_client_reader_matched reports whether a service's reply writer has
+// matched the reply reader of the client whose request writer (publication,
+// matched by the request reader) sent a request, by the clientid in their
+// USER_DATA as rmw_cyclonedds sets it: 1 yes (or the client has no id), 0 not
+// yet, -1 the client is gone.
+int osr_client_reader_matched(dds_entity_t reader, dds_entity_t writer, dds_instance_handle_t publication);
 #endif

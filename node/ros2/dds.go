@@ -367,3 +367,77 @@ func publishedTypes(rd entity, topic string) ([]string, error) {
 	}
 	return types, nil
 }
+
+// endpointInfo is a discovered reader or writer.
+type endpointInfo struct {
+	Topic, Type, UserData string
+}
+
+// discoveredEndpoints lists the live readers (DCPSSubscription) or
+// writers (DCPSPublication) the participant has discovered, with their
+// USER_DATA. The tests use it.
+func discoveredEndpoints(p *participant, writers bool) ([]endpointInfo, error) {
+	topic := C.dds_entity_t(C.DDS_BUILTIN_TOPIC_DCPSSUBSCRIPTION)
+	if writers {
+		topic = C.DDS_BUILTIN_TOPIC_DCPSPUBLICATION
+	}
+	rd := C.dds_create_reader(C.dds_entity_t(p.pp), topic, nil, nil)
+	if rd < 0 {
+		return nil, ddsErr("built-in endpoint reader", rd)
+	}
+	defer C.dds_delete(rd)
+	const max = 512
+	bufs := (*[max]unsafe.Pointer)(C.calloc(max, C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
+	defer C.free(unsafe.Pointer(bufs))
+	infos := (*[max]C.dds_sample_info_t)(C.calloc(max, C.size_t(unsafe.Sizeof(C.dds_sample_info_t{}))))
+	defer C.free(unsafe.Pointer(infos))
+	n := C.dds_read(rd, &bufs[0], &infos[0], max, max)
+	if n < 0 {
+		return nil, ddsErr("built-in endpoint read", n)
+	}
+	defer C.dds_return_loan(rd, &bufs[0], n)
+	var out []endpointInfo
+	for i := range int(n) {
+		if !infos[i].valid_data || infos[i].instance_state != C.DDS_IST_ALIVE {
+			continue
+		}
+		e := (*C.dds_builtintopic_endpoint_t)(bufs[i])
+		info := endpointInfo{Topic: C.GoString(e.topic_name), Type: C.GoString(e.type_name)}
+		var v unsafe.Pointer
+		var sz C.size_t
+		if C.dds_qget_userdata(e.qos, &v, &sz) && v != nil {
+			info.UserData = C.GoStringN((*C.char)(v), C.int(sz))
+			C.dds_free(v)
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// takeFrom is take that also returns the instance handle of the writer
+// that sent the sample.
+func takeFrom(r entity) (data []byte, pub uint64, ok bool, err error) {
+	var ref, ptr unsafe.Pointer
+	var n C.size_t
+	var valid C.int
+	var h C.dds_instance_handle_t
+	rc := C.osr_take_from(C.dds_entity_t(r), &ref, &ptr, &n, &valid, &h)
+	if rc < 0 {
+		return nil, 0, false, ddsErr("take", C.dds_return_t(rc))
+	}
+	if rc == 0 {
+		return nil, 0, false, nil
+	}
+	defer C.osr_release(ref)
+	if valid == 0 {
+		return nil, uint64(h), true, nil
+	}
+	return C.GoBytes(ptr, C.int(n)), uint64(h), true, nil
+}
+
+// clientReaderMatched reports whether a reply writer matches the reply
+// reader of the client whose request writer pub sent to reader: 1 yes,
+// 0 not yet, -1 the client is gone.
+func clientReaderMatched(reader, writer entity, pub uint64) int {
+	return int(C.osr_client_reader_matched(C.dds_entity_t(reader), C.dds_entity_t(writer), C.dds_instance_handle_t(pub)))
+}

@@ -257,8 +257,9 @@ func TestFastDDSCameraAndOsrNode(t *testing.T) {
 			if labelInfo.Classes != 11 || labelInfo.First != "sky" || labelInfo.Last != "unknown" || labelInfo.LastID != 10 || labelInfo.Threshold <= 0 {
 				t.Errorf("label info as Fast DDS read it: %+v", labelInfo)
 			}
-			// rmw_fastrtps would map the labels writer to node /osr.
-			if discovery.Node != "osr" || discovery.Namespace != "/" || discovery.Readers != 1 || discovery.Writers != 6 || !discovery.LabelsWriterListed {
+			// rmw_fastrtps would map the labels writer to node /osr; the node
+			// also lists its 6 parameter services and /parameter_events.
+			if discovery.Node != "osr" || discovery.Namespace != "/" || discovery.Readers != 1+6 || discovery.Writers != 6+6+1 || !discovery.LabelsWriterListed {
 				t.Errorf("ros_discovery_info as Fast DDS read it: %+v", discovery)
 			}
 			for topic, enc := range map[string]string{"labels": "mono8", "outlier_mask": "mono8", "overlay": "rgb8"} {

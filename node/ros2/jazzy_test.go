@@ -104,7 +104,7 @@ func TestJazzyGraphTools(t *testing.T) {
 	}
 
 	// label_info is transient-local: a late echo gets it, with the classes.
-	echo := ros2(t, g, "topic", "echo", "--once", "/osr/label_info")
+	echo := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/osr/label_info")
 	for _, want := range []string{"class_name: road", "class_name: unknown", "threshold: 0.63"} {
 		if !strings.Contains(echo, want) {
 			t.Errorf("ros2 topic echo --once /osr/label_info lacks %q:\n%s", want, echo)
@@ -120,15 +120,6 @@ func TestJazzyGraphTools(t *testing.T) {
 	if want := []string{"std_msgs/Header header", "vision_msgs/VisionClass[] class_map", "float32 threshold"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("ros2 interface show %s: top-level fields %q, osr encodes %q", msgs.ROS2LabelInfo, got, want)
 	}
-}
-
-func contains(lines []string, s string) bool {
-	for _, l := range lines {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }
 
 // grayPNG reads an 8-bit gray PNG's pixels.
@@ -283,7 +274,7 @@ func TestJazzyColconBuildAndLaunch(t *testing.T) {
 	if got := nodes(); !contains(got, "/osr") {
 		t.Errorf("ros2 node list after ros2 launch osr osr_node.launch: %q, want /osr", got)
 	}
-	if echo := ros2(t, g, "topic", "echo", "--once", "/osr/label_info"); !strings.Contains(echo, "threshold: 0.5") {
+	if echo := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/osr/label_info"); !strings.Contains(echo, "threshold: 0.5") {
 		t.Errorf("threshold:=0.5 does not reach label_info:\n%s", echo)
 	}
 	dir := t.TempDir()
@@ -323,4 +314,121 @@ func TestJazzyColconBuildAndLaunch(t *testing.T) {
 		t.Errorf("ros2 node list after ros2 launch launch/osr_node.launch: %q, want /by_path", got)
 	}
 	stop(l)
+}
+
+// count255 counts a mask's outlier pixels.
+func count255(mask []byte) int {
+	n := 0
+	for _, v := range mask {
+		if v == 255 {
+			n++
+		}
+	}
+	return n
+}
+
+// ROS 2 parameters with the real ros2 param: -p and --params-file at
+// start, list/get/describe/dump, a live threshold change that the next
+// mask and label_info follow, a refused value, a load, and the events on
+// /parameter_events.
+func TestJazzyParameters(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	params := filepath.Join(t.TempDir(), "params.yaml")
+	if err := os.WriteFile(params, []byte("/**:\n  ros__parameters:\n    overlay_alpha: 0.25\n/osr:\n  ros__parameters:\n    temperature: 1.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const jpeg = "../../demo/camvid/0001TP_008640.jpg"
+	inferDir := t.TempDir()
+	if out, err := exec.Command(buildOsr(t), "infer", "--model", "../../models/camvid-so", "--threads", "1", "--threshold", "0.99",
+		jpeg, "--out", inferDir).CombinedOutput(); err != nil {
+		t.Fatalf("osr infer: %v\n%s", err, out)
+	}
+	want99 := grayPNG(t, filepath.Join(inferDir, "0001TP_008640_mask.png"))
+
+	startJazzyNode(t, g, "--ros-args", "-r", "image:=/camera/image_raw", "-p", "threshold:=0.3", "--params-file", params)
+	get := func(name string) string {
+		t.Helper()
+		return strings.TrimSpace(ros2(t, g, "param", "get", "/osr", name, "--no-daemon"))
+	}
+	for name, want := range map[string]string{"threshold": "Double value is: 0.3", "overlay_alpha": "Double value is: 0.25",
+		"temperature": "Double value is: 1.5", "use_sim_time": "Boolean value is: False"} {
+		if got := get(name); got != want {
+			t.Errorf("ros2 param get /osr %s: %q, want %q", name, got, want)
+		}
+	}
+	list := ros2test.Lines(ros2(t, g, "param", "list", "/osr", "--no-daemon"))
+	for _, want := range []string{"threshold", "temperature", "score", "open_set", "overlay_alpha", "lazy", "device", "model", "input", "image_reliability", "use_sim_time"} {
+		if !contains(list, want) {
+			t.Errorf("ros2 param list /osr lacks %s:\n%s", want, strings.Join(list, "\n"))
+		}
+	}
+	desc := ros2(t, g, "param", "describe", "/osr", "threshold", "device", "--no-daemon")
+	for _, want := range []string{"Type: double", "Min value: -1.0", "Max value: 1.0", "Type: string", "Read only: true"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("ros2 param describe lacks %q:\n%s", want, desc)
+		}
+	}
+
+	// The mask before and after a live change, from an rclpy camera.
+	cam := g.Start("/usr/bin/python3", "../../testdata/ros2/camera.py", "/camera/image_raw", "raw", frameRGB(t), "480", "360", "sensor", "5", "100000")
+	mask := func() []byte {
+		t.Helper()
+		dir := t.TempDir()
+		l := g.Start("/usr/bin/python3", "../../testdata/ros2/listen.py", dir, "/osr/outlier_mask")
+		if err := l.Wait(60 * time.Second); err != nil {
+			t.Fatalf("no mask: %v\n%s\ncamera:\n%s", err, l.Output(), cam.Output())
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "outlier_mask.bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	before := mask()
+	events := g.Start("ros2", "topic", "echo", "--no-daemon", "/parameter_events")
+	if out := ros2(t, g, "param", "set", "/osr", "threshold", "0.99", "--no-daemon"); !strings.Contains(out, "Set parameter successful") {
+		t.Fatalf("ros2 param set /osr threshold 0.99:\n%s", out)
+	}
+	after := mask()
+	t.Logf("outlier pixels: %d at threshold 0.3, %d at 0.99", count255(before), count255(after))
+	if count255(after) >= count255(before) {
+		t.Errorf("threshold 0.99 gave %d outlier pixels, 0.3 gave %d: want fewer", count255(after), count255(before))
+	}
+	if !bytes.Equal(after, want99) {
+		t.Errorf("the mask at threshold 0.99 differs from osr infer --threshold 0.99's")
+	}
+	if got := get("threshold"); got != "Double value is: 0.99" {
+		t.Errorf("ros2 param get /osr threshold after the set: %q", got)
+	}
+	out, _ := g.ROS2("param", "set", "/osr", "threshold", "7", "--no-daemon")
+	if !strings.Contains(out, "Setting parameter failed") || !strings.Contains(out, "out of range") {
+		t.Errorf("ros2 param set /osr threshold 7 was not refused with a reason:\n%s", out)
+	}
+	if got := get("threshold"); got != "Double value is: 0.99" {
+		t.Errorf("a refused set changed threshold: %q", got)
+	}
+	if echo := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/osr/label_info"); !strings.Contains(echo, "threshold: 0.99") {
+		t.Errorf("label_info does not show the new threshold:\n%s", echo)
+	}
+	if !events.WaitOutput("name: threshold", 20*time.Second) || !strings.Contains(events.Output(), "node: /osr") {
+		t.Errorf("/parameter_events shows no change of threshold by /osr:\n%s", events.Output())
+	}
+
+	dump := ros2(t, g, "param", "dump", "/osr", "--no-daemon")
+	for _, want := range []string{"/osr:", "ros__parameters:", "threshold: 0.99", "overlay_alpha: 0.25", "device: cpu"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("ros2 param dump /osr lacks %q:\n%s", want, dump)
+		}
+	}
+	load := filepath.Join(t.TempDir(), "load.yaml")
+	if err := os.WriteFile(load, []byte("/osr:\n  ros__parameters:\n    open_set: false\n    lazy: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := ros2(t, g, "param", "load", "/osr", load, "--no-daemon"); strings.Count(out, "successful") != 2 {
+		t.Errorf("ros2 param load:\n%s", out)
+	}
+	if got := get("open_set"); got != "Boolean value is: False" {
+		t.Errorf("open_set after ros2 param load: %q", got)
+	}
+	cam.Signal(syscall.SIGINT)
 }

@@ -30,6 +30,7 @@ type Endpoint struct {
 	ROSType        string // sensor_msgs/msg/Image
 	Type           string // DDS type, sensor_msgs::msg::dds_::Image_
 	TypeHash       string // RIHS01_..., for the endpoint's USER_DATA (REP 2011)
+	ServiceID      string // the service a request reader or reply writer belongs to
 	Reliable       bool
 	TransientLocal bool
 	Depth          int
@@ -49,6 +50,12 @@ type Plan struct {
 	Labels, Score, Mask, Overlay, LabelInfo, Diagnostics Endpoint
 	// Discovery is ros_discovery_info, outside the rt/ namespace.
 	Discovery Endpoint
+	// ParameterEvents is /parameter_events; Services are the parameter
+	// services' request readers and reply writers.
+	ParameterEvents Endpoint
+	Services        []Service
+	// Rosout is /rosout; Clock is /clock, read with use_sim_time.
+	Rosout, Clock Endpoint
 
 	hashes map[string]string // type hashes by ROS type
 }
@@ -128,6 +135,22 @@ func NewPlan(o Options) (Plan, error) {
 	// rmw's discovery topic: reliable, transient-local, keep last 1.
 	p.Discovery = ep("/ros_discovery_info", msgs.ROS2ParticipantEntitiesInfo, true, true, 1)
 	p.Discovery.Topic = "ros_discovery_info"
+	// rclcpp's parameter events profile: reliable, volatile, keep last 1000.
+	p.ParameterEvents = ep("/parameter_events", msgs.ROS2ParameterEvent, true, false, 1000)
+	// rcl's rosout profile: reliable, transient local, keep last 1000
+	// (lifespan 10 s, which osr leaves out); rclcpp's clock profile: best
+	// effort, keep last 1.
+	p.Rosout = ep("/rosout", msgs.ROS2Log, true, true, 1000)
+	p.Clock = ep("/clock", msgs.ROS2Clock, false, false, 1)
+	for _, svc := range msgs.ParamServices() {
+		// The services profile: reliable, volatile, keep last 10.
+		name := names.NodePath() + "/" + string(svc)
+		req := ep(name, svc.Type()+"_Request", true, false, 10)
+		req.Topic = "rq" + name + "Request"
+		rep := ep(name, svc.Type()+"_Response", true, false, 10)
+		rep.Topic = "rr" + name + "Reply"
+		p.Services = append(p.Services, Service{Param: svc, Request: req, Reply: rep})
+	}
 	if err != nil {
 		return Plan{}, err
 	}
@@ -135,7 +158,20 @@ func NewPlan(o Options) (Plan, error) {
 }
 
 // UserData is the endpoint's USER_DATA QoS, as rmw_cyclonedds sets it.
-func (e Endpoint) UserData() string { return msgs.TypeHashUserData(e.TypeHash) }
+func (e Endpoint) UserData() string {
+	ud := msgs.TypeHashUserData(e.TypeHash)
+	if e.ServiceID != "" {
+		ud = "serviceid=" + e.ServiceID + ";" + ud
+	}
+	return ud
+}
+
+// Service is one service the node serves: its request reader (rq/...Request)
+// and reply writer (rr/...Reply), as rmw_cyclonedds names them.
+type Service struct {
+	Param          msgs.ParamService
+	Request, Reply Endpoint
+}
 
 // ImageEndpoint is the camera reader for raw or compressed input.
 func (p Plan) ImageEndpoint(input string) Endpoint {
@@ -203,4 +239,10 @@ func decodeFrame(input string, data []byte) (node.Frame, error) {
 	}
 	m, err := msgs.DecodeImageCDR(data)
 	return node.Frame{Raw: m}, err
+}
+
+// LoggerName is the node's logger as rcl names it: its fully qualified
+// name without the leading slash, dots for slashes (robot1.osr).
+func (p Plan) LoggerName() string {
+	return strings.ReplaceAll(strings.TrimPrefix(p.Names.NodePath(), "/"), "/", ".")
 }

@@ -72,6 +72,9 @@ type Transport struct {
 	log  *slog.Logger
 
 	labels, score, mask, overlay, diagnostics *sink
+	// closed is set before the participant goes, so that a parameter
+	// change after that writes nothing.
+	closed atomic.Bool
 }
 
 // New resolves names, domain and QoS; Run joins the domain.
@@ -113,6 +116,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		return err
 	}
 	defer pp.close()
+	defer t.closed.Store(true)
 
 	var writers []msgs.Gid
 	sinks := []*sink{t.labels, t.score, t.mask, t.overlay, t.diagnostics}
@@ -154,7 +158,49 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	if err != nil {
 		return err
 	}
-	c := &camera{t: t, pp: pp, stop: stop, discovery: discovery, writers: writers}
+	// The parameter services and /parameter_events.
+	var services []*serviceEndpoints
+	var svcReaders []msgs.Gid
+	svcStop, err := pp.guard()
+	if err != nil {
+		return err
+	}
+	ps := paramServer{s: t.opts.Settings}
+	if ps.s != nil {
+		var svcWriters []msgs.Gid
+		if services, svcReaders, svcWriters, err = t.openServices(pp, svcStop); err != nil {
+			return err
+		}
+		writers = append(writers, svcWriters...)
+		events, err := pp.writer(t.plan.ParameterEvents)
+		if err != nil {
+			return err
+		}
+		g, err := gid(events)
+		if err != nil {
+			return err
+		}
+		writers = append(writers, g)
+		// Like rclcpp's declarations: every parameter is new at start.
+		ev := &msgs.ParameterEvent{Stamp: t.Now(), Node: t.plan.Names.NodePath(), New: ps.all()}
+		if err := write(events, msgs.EncodeParameterEventCDR(ev)); err != nil {
+			return fmt.Errorf("parameter events: %w", err)
+		}
+		ps.s.Watch(func(changed []string) {
+			if t.closed.Load() {
+				return
+			}
+			ev := &msgs.ParameterEvent{Stamp: t.Now(), Node: t.plan.Names.NodePath(), Changed: ps.parameters(changed)}
+			if err := write(events, msgs.EncodeParameterEventCDR(ev)); err != nil {
+				t.log.Warn("parameter event not sent", "err", err)
+			}
+			li := p.LabelInfo().ROS2(msgs.Header{Stamp: t.Now()})
+			if err := write(labelInfo, msgs.EncodeLabelInfoCDR(li)); err != nil {
+				t.log.Warn("label info not re-published", "err", err)
+			}
+		})
+	}
+	c := &camera{t: t, pp: pp, stop: stop, discovery: discovery, writers: writers, readers: svcReaders}
 	if err := c.open(t.plan.Input); err != nil {
 		return err
 	}
@@ -169,8 +215,14 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	defer func() {
 		cancel()
 		trigger(stop)
+		trigger(svcStop)
 		wg.Wait() // nothing may touch an entity once the participant is gone
 	}()
+	var one sync.Mutex
+	for _, s := range services {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.serve(ctx, s, ps, &one) }()
+	}
 	for _, s := range sinks {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.run(ctx, t.log) }()
@@ -203,6 +255,7 @@ type camera struct {
 	stop      entity // guard condition that ends receive
 	discovery entity // ros_discovery_info writer
 	writers   []msgs.Gid
+	readers   []msgs.Gid // besides the camera's: the services'
 
 	input      string
 	want       atomic.Pointer[string] // input kind the publishers use, set by watch
@@ -229,7 +282,7 @@ func (c *camera) open(input string) error {
 	if err != nil {
 		return err
 	}
-	return c.t.announce(c.pp, c.discovery, []msgs.Gid{g}, c.writers)
+	return c.t.announce(c.pp, c.discovery, append([]msgs.Gid{g}, c.readers...), c.writers)
 }
 
 func (c *camera) close() {
