@@ -9,6 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"osr/config"
 )
 
 // The ROS 2 package: launch/osr_node.launch and package.xml. No ROS 2 is
@@ -163,5 +167,52 @@ for v in ("1", "2"):
 		"2 ament_cmake ament_cmake,cyclonedds,diagnostic_msgs,launch_ros,launch_xml,sensor_msgs,std_msgs,vision_msgs\n"
 	if string(out) != want {
 		t.Fatalf("catkin_pkg reads package.xml as\n%s\nwant\n%s", out, want)
+	}
+}
+
+// The RViz 2 config shows the node's overlay and mask, as Image displays
+// on the topics the default node publishes, with a QoS they match.
+func TestRViz2Config(t *testing.T) {
+	data, err := os.ReadFile("../../launch/osr_overlay.rviz2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Manager struct {
+			Displays []struct {
+				Class string `yaml:"Class"`
+				Topic struct {
+					Value       string `yaml:"Value"`
+					Reliability string `yaml:"Reliability Policy"`
+				} `yaml:"Topic"`
+			} `yaml:"Displays"`
+		} `yaml:"Visualization Manager"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("osr_overlay.rviz2: %v", err)
+	}
+	c := config.Default()
+	plan, err := NewPlan(Options{Node: c.Node, ROS2: c.ROS2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{plan.Overlay.Name: false, plan.Mask.Name: false}
+	for _, d := range cfg.Manager.Displays {
+		if d.Class != "rviz_default_plugins/Image" {
+			t.Errorf("display %s, want rviz_default_plugins/Image", d.Class)
+			continue
+		}
+		if _, ok := want[d.Topic.Value]; !ok {
+			t.Errorf("Image display on %q, not an output of the node", d.Topic.Value)
+		}
+		want[d.Topic.Value] = true
+		if d.Topic.Reliability != "Reliable" && d.Topic.Reliability != "Best Effort" {
+			t.Errorf("%s: reliability %q", d.Topic.Value, d.Topic.Reliability)
+		}
+	}
+	for topic, seen := range want {
+		if !seen {
+			t.Errorf("no Image display for %s", topic)
+		}
 	}
 }
