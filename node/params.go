@@ -92,7 +92,7 @@ func ParamTable() []Param {
 			field: func(c *config.Config) any { return &c.ROS2.OutputReliability }},
 		{Name: "output_depth", Key: "ros2.output_depth", Type: ParamInteger, Description: "output writers' KEEP_LAST depth", Min: 1, Max: 100, ROS2: true,
 			field: func(c *config.Config) any { return &c.ROS2.OutputDepth }},
-		{Name: "use_sim_time", Key: "ros2.use_sim_time", Type: ParamBool, Description: "stamps the node makes (diagnostics, label_info) follow /clock", Live: true, ROS2: true,
+		{Name: "use_sim_time", Key: "ros2.use_sim_time", Type: ParamBool, Description: "stamps the node makes (diagnostics, label_info) follow /clock", ROS2: true,
 			field: func(c *config.Config) any { return &c.ROS2.UseSimTime }},
 	}
 }

@@ -13,14 +13,20 @@ type ROSArgs struct {
 	Params     map[string]string
 	ParamFiles []string // ROS 2's --params-file, in order
 	Rest       []string // arguments that are not ROS arguments
-	Ignored    []string // ROS 2 arguments osr does not support (log levels, enclaves)
+	Ignored    []string // ROS 2 arguments osr does not support (enclaves, log files)
+	// LogLevels are ROS 2's --log-level values as written: a level (info)
+	// or a logger's (osr:=debug).
+	LogLevels []string
+	// NoRosout is ROS 2's --disable-rosout-logs.
+	NoRosout bool
 }
 
 // ParseROSArgs reads ROS 1 remappings and private parameters (from:=to and
 // _name:=value anywhere) and the ROS 2 section that ros2 launch and ros2 run
 // append: --ros-args followed by -r/--remap [node:]from:=to, -p/--param
-// [node:]name:=value and --params-file FILE, until "--". --log-level and
-// --enclave take a value and are reported in Ignored.
+// [node:]name:=value, --params-file FILE, --log-level [logger:=]LEVEL and
+// --enable/--disable-rosout-logs, until "--". The other rcl arguments
+// (--enclave, --log-file-name, ...) are reported in Ignored.
 func ParseROSArgs(args []string) (ROSArgs, error) {
 	a := ROSArgs{Remaps: map[string]string{}, Params: map[string]string{}}
 	// cut splits [node:]from:=to, dropping a node name: osr runs one node.
@@ -102,13 +108,23 @@ func ParseROSArgs(args []string) (ROSArgs, error) {
 				return a, err
 			}
 			a.ParamFiles = append(a.ParamFiles, v)
-		case "--log-level", "-e", "--enclave", "--log-config-file", "--log-file-name":
+		case "--log-level":
+			v, err := value()
+			if err != nil {
+				return a, err
+			}
+			a.LogLevels = append(a.LogLevels, v)
+		case "--disable-rosout-logs":
+			a.NoRosout = true
+		case "--enable-rosout-logs":
+			a.NoRosout = false
+		case "-e", "--enclave", "--log-config-file", "--log-file-name":
 			v, err := value()
 			if err != nil {
 				return a, err
 			}
 			a.Ignored = append(a.Ignored, s+" "+v)
-		case "--disable-rosout-logs", "--enable-rosout-logs", "--disable-stdout-logs", "--enable-stdout-logs",
+		case "--disable-stdout-logs", "--enable-stdout-logs",
 			"--disable-external-lib-logs", "--enable-external-lib-logs":
 			a.Ignored = append(a.Ignored, s)
 		default:

@@ -25,8 +25,8 @@ func TestParseROSArgsROS2Launch(t *testing.T) {
 	if strings.Join(a.Rest, " ") != "--config c.yaml extra" {
 		t.Errorf("rest %q", a.Rest)
 	}
-	if len(a.Ignored) != 1 || a.Ignored[0] != "--log-level info" {
-		t.Errorf("ignored %q", a.Ignored)
+	if len(a.Ignored) != 0 || len(a.LogLevels) != 1 || a.LogLevels[0] != "info" {
+		t.Errorf("ignored %q, log levels %q", a.Ignored, a.LogLevels)
 	}
 	if len(a.ParamFiles) != 1 || a.ParamFiles[0] != "/tmp/p.yaml" {
 		t.Errorf("params files %q", a.ParamFiles)
@@ -69,5 +69,19 @@ func TestParseROSArgsErrors(t *testing.T) {
 		if _, err := ParseROSArgs(args); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+// Every rcl argument is taken: log levels and rosout switches are kept,
+// the others (enclave, log file name, stdout switches) reported as
+// ignored, none is an error.
+func TestParseROSArgsRclArguments(t *testing.T) {
+	a, err := ParseROSArgs([]string{"--ros-args", "--log-level", "warn", "--log-level", "osr:=debug", "--disable-rosout-logs",
+		"--enclave", "/e", "--log-file-name", "f", "--log-config-file", "c", "--disable-stdout-logs", "--enable-external-lib-logs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(a.LogLevels, ",") != "warn,osr:=debug" || !a.NoRosout || len(a.Ignored) != 5 {
+		t.Errorf("log levels %q, no rosout %v, ignored %q", a.LogLevels, a.NoRosout, a.Ignored)
 	}
 }

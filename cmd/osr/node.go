@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,6 +67,9 @@ or SIGTERM.`,
 			if err != nil {
 				return err
 			}
+			if err := a.applyLogLevels(ra.LogLevels, cfg.Node.Name, ra.Remaps); err != nil {
+				return err
+			}
 			if len(ra.Ignored) > 0 {
 				a.log.Warn("ignoring ROS arguments osr does not support", "args", ra.Ignored)
 			}
@@ -76,7 +81,12 @@ or SIGTERM.`,
 			var tr transport
 			switch cfg.Node.Transport {
 			case "ros2":
-				tr, err = ros2.New(ros2.Options{Node: cfg.Node, ROS2: cfg.ROS2, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
+				var r2 *ros2.Transport
+				r2, err = ros2.New(ros2.Options{Node: cfg.Node, ROS2: cfg.ROS2, Remaps: ra.Remaps, Logger: a.log, Settings: settings, NoRosout: ra.NoRosout})
+				if err == nil {
+					a.log = r2.Logger() // also to /rosout
+				}
+				tr = r2
 			default:
 				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
 			}
@@ -196,4 +206,34 @@ func startSettings(cfg config.Config, ra node.ROSArgs, flags *pflag.FlagSet, log
 		return nil, fmt.Errorf("parameters: %w", err)
 	}
 	return s, nil
+}
+
+// applyLogLevels sets the log level from ROS 2's --log-level arguments: a
+// bare level, or one for this node's logger (name:=level), the last
+// winning, as rcl takes them.
+func (a *app) applyLogLevels(levels []string, nodeName string, remaps map[string]string) error {
+	for _, k := range []string{"__name", "__node"} {
+		if v, ok := remaps[k]; ok {
+			nodeName = v
+		}
+	}
+	var level *slog.Level
+	for _, v := range levels {
+		name, lvl, named := strings.Cut(v, ":=")
+		if !named {
+			lvl = name
+		} else if name != nodeName {
+			continue
+		}
+		l, ok := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn,
+			"error": slog.LevelError, "fatal": slog.LevelError + 4}[strings.ToLower(lvl)]
+		if !ok {
+			return fmt.Errorf("--log-level %s: want debug, info, warn, error or fatal (or logger:=level)", v)
+		}
+		level = &l
+	}
+	if level != nil {
+		a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: *level}))
+	}
+	return nil
 }

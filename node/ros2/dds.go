@@ -82,6 +82,10 @@ func endpointQoS(e Endpoint) *C.dds_qos_t {
 	}
 	if e.TransientLocal {
 		C.dds_qset_durability(qos, C.DDS_DURABILITY_TRANSIENT_LOCAL)
+		// Late readers get the last Depth samples, as rmw_cyclonedds sets
+		// it (Cyclone's default keeps one).
+		C.dds_qset_durability_service(qos, 0, C.DDS_HISTORY_KEEP_LAST, C.int32_t(e.Depth),
+			C.DDS_LENGTH_UNLIMITED, C.DDS_LENGTH_UNLIMITED, C.DDS_LENGTH_UNLIMITED)
 	} else {
 		C.dds_qset_durability(qos, C.DDS_DURABILITY_VOLATILE)
 	}

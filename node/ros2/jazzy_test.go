@@ -432,3 +432,58 @@ func TestJazzyParameters(t *testing.T) {
 	}
 	cam.Signal(syscall.SIGINT)
 }
+
+// Log lines reach /rosout as rcl_interfaces/msg/Log under the node's
+// name; rcl arguments osr has no use for do not stop it; with
+// use_sim_time the stamps the node makes follow a real /clock publisher.
+func TestJazzyRosoutAndSimTime(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	n := startJazzyNode(t, g, "--ros-args", "-r", "image:=/camera/image_raw", "-p", "use_sim_time:=true",
+		"--enclave", "/osr_enclave", "--log-file-name", "osr_log", "--disable-stdout-logs")
+	// /rosout is transient local, as rcl's: a late reader that asks for it
+	// gets the node's first lines.
+	rosout := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "--qos-durability", "transient_local", "--qos-reliability", "reliable", "/rosout")
+	for _, want := range []string{"level: 20", "name: osr", "msg: joined the DDS domain as a ROS 2 node", "function: osr/node/ros2.(*Transport).Run"} {
+		if !strings.Contains(rosout, want) {
+			t.Errorf("ros2 topic echo /rosout lacks %q:\n%s", want, rosout)
+		}
+	}
+	clock := g.Start("ros2", "topic", "pub", "-r", "5", "/clock", "rosgraph_msgs/msg/Clock", "{clock: {sec: 4242, nanosec: 7}}")
+	if !n.WaitOutput("use_sim_time: following /clock", 30*time.Second) {
+		t.Fatalf("the node does not follow /clock:\n%s\nclock publisher:\n%s", n.Output(), clock.Output())
+	}
+	sim := "stamp:\n    sec: 4242\n    nanosec: 7"
+	if d := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/diagnostics"); !strings.Contains(d, sim) {
+		t.Errorf("/diagnostics not stamped with /clock's time:\n%s", d)
+	}
+	ros2(t, g, "param", "set", "/osr", "threshold", "0.9", "--no-daemon")
+	if li := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/osr/label_info"); !strings.Contains(li, sim) || !strings.Contains(li, "threshold: 0.89999") {
+		t.Errorf("label_info re-published after a set is not stamped with /clock's time:\n%s", li)
+	}
+	clock.Signal(syscall.SIGINT)
+}
+
+// --ros-args --log-level warn: info lines go neither to stderr nor to
+// /rosout; warnings go to both.
+func TestJazzyLogLevel(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	n := g.Start(buildOsr(t), "node", "--transport", "ros2", "--model", "../../models/camvid-so", "--threads", "1",
+		"--ros-args", "--log-level", "warn")
+	deadline := time.Now().Add(30 * time.Second)
+	for !contains(ros2test.Lines(ros2(t, g, "node", "list", "--no-daemon", "--spin-time", "2")), "/osr") {
+		if time.Now().After(deadline) || n.Exited() {
+			t.Fatalf("the node did not come up:\n%s", n.Output())
+		}
+	}
+	out, _ := g.ROS2("param", "set", "/osr", "threshold", "7", "--no-daemon")
+	if !strings.Contains(out, "Setting parameter failed") {
+		t.Fatalf("ros2 param set /osr threshold 7: %s", out)
+	}
+	rosout := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/rosout")
+	if !strings.Contains(rosout, "level: 30") || !strings.Contains(rosout, "parameter change refused reason=threshold: 7 is out of range") {
+		t.Errorf("the first /rosout line at --log-level warn is not the warning:\n%s", rosout)
+	}
+	if strings.Contains(n.Output(), "level=INFO") || !strings.Contains(n.Output(), "level=WARN") {
+		t.Errorf("stderr at --log-level warn:\n%s", n.Output())
+	}
+}

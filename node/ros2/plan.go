@@ -21,6 +21,8 @@ type Options struct {
 	// Settings are the node's parameters (node.ParamTable), for the
 	// transport's parameter interface; nil: none.
 	Settings *node.Settings
+	// NoRosout keeps log lines off /rosout (--disable-rosout-logs).
+	NoRosout bool
 }
 
 // Endpoint is one DDS reader or writer as a ROS 2 node creates it.

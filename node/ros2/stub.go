@@ -5,6 +5,7 @@ package ros2
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"osr/node"
@@ -27,6 +28,9 @@ func New(Options) (*Transport, error) { return nil, ErrNotBuilt }
 
 // Sinks are the pipeline's outputs on this transport.
 func (t *Transport) Sinks() node.Sinks { return node.Sinks{} }
+
+// Logger is the default logger.
+func (t *Transport) Logger() *slog.Logger { return slog.Default() }
 
 // Now is wall time.
 func (t *Transport) Now() time.Time { return time.Now() }

@@ -75,6 +75,11 @@ type Transport struct {
 	// closed is set before the participant goes, so that a parameter
 	// change after that writes nothing.
 	closed atomic.Bool
+	rosout atomic.Int32 // the /rosout writer while running
+	// ROS time: with use_sim_time the last /clock (zero until one comes),
+	// else wall time.
+	simTime   bool
+	clockNano atomic.Int64
 }
 
 // New resolves names, domain and QoS; Run joins the domain.
@@ -86,20 +91,33 @@ func New(opts Options) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Transport{
-		opts: opts, plan: plan, log: opts.Logger,
+	t := &Transport{
+		opts: opts, plan: plan, log: opts.Logger, simTime: opts.ROS2.UseSimTime,
 		labels: newSink(plan.Labels, false), score: newSink(plan.Score, false), mask: newSink(plan.Mask, false),
 		overlay: newSink(plan.Overlay, false), diagnostics: newSink(plan.Diagnostics, true),
-	}, nil
+	}
+	if !opts.NoRosout {
+		t.log = slog.New(&rosout{inner: opts.Logger.Handler(), t: t, w: &t.rosout})
+	}
+	return t, nil
 }
+
+// Logger is the node's logger: the given one, and /rosout while running.
+func (t *Transport) Logger() *slog.Logger { return t.log }
 
 // Sinks are the pipeline's outputs on this transport.
 func (t *Transport) Sinks() node.Sinks {
 	return node.Sinks{Labels: t.labels, Score: t.score, Mask: t.mask, Overlay: t.overlay, Diagnostics: t.diagnostics}
 }
 
-// Now is wall time: the ROS 2 transport does not follow /clock.
-func (t *Transport) Now() time.Time { return time.Now() }
+// Now is ROS time: wall time, or with use_sim_time the last /clock
+// (time zero until the first), as rclcpp's clock.
+func (t *Transport) Now() time.Time {
+	if t.simTime {
+		return time.Unix(0, t.clockNano.Load())
+	}
+	return time.Now()
+}
 
 // NodePath is the node's absolute name.
 func (t *Transport) NodePath() string { return t.plan.Names.NodePath() }
@@ -119,6 +137,19 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	defer t.closed.Store(true)
 
 	var writers []msgs.Gid
+	if !t.opts.NoRosout {
+		w, err := pp.writer(t.plan.Rosout)
+		if err != nil {
+			return err
+		}
+		g, err := gid(w)
+		if err != nil {
+			return err
+		}
+		writers = append(writers, g)
+		t.rosout.Store(int32(w))
+		defer t.rosout.Store(0)
+	}
 	sinks := []*sink{t.labels, t.score, t.mask, t.overlay, t.diagnostics}
 	for _, s := range sinks {
 		w, err := pp.writer(s.ep)
@@ -137,7 +168,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	if err != nil {
 		return err
 	}
-	li := p.LabelInfo().ROS2(msgs.Header{Stamp: time.Now()})
+	li := p.LabelInfo().ROS2(msgs.Header{Stamp: t.Now()})
 	if err := write(labelInfo, msgs.EncodeLabelInfoCDR(li)); err != nil {
 		return fmt.Errorf("label info: %w", err)
 	}
@@ -200,6 +231,21 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 			}
 		})
 	}
+	var clock *waiter
+	var clockReader entity
+	if t.simTime {
+		if clockReader, _, err = pp.reader(t.plan.Clock); err != nil {
+			return err
+		}
+		if clock, err = pp.waiter(clockReader, svcStop); err != nil {
+			return err
+		}
+		g, err := gid(clockReader)
+		if err != nil {
+			return err
+		}
+		svcReaders = append(svcReaders, g)
+	}
 	c := &camera{t: t, pp: pp, stop: stop, discovery: discovery, writers: writers, readers: svcReaders}
 	if err := c.open(t.plan.Input); err != nil {
 		return err
@@ -218,6 +264,10 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		trigger(svcStop)
 		wg.Wait() // nothing may touch an entity once the participant is gone
 	}()
+	if clock != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.followClock(ctx, clock, clockReader) }()
+	}
 	var one sync.Mutex
 	for _, s := range services {
 		wg.Add(1)
@@ -393,6 +443,34 @@ func (t *Transport) watch(ctx context.Context, c *camera, pubs entity, sinks []*
 		}
 		if n, policy := incompatible(labelInfo, false); n > 0 {
 			t.log.Warn("a subscriber asks for QoS label info does not offer", "topic", t.plan.LabelInfo.Name, "policy", policy, "subscribers", n)
+		}
+	}
+}
+
+// followClock keeps the time of the newest /clock sample until ctx ends.
+func (t *Transport) followClock(ctx context.Context, w *waiter, r entity) {
+	defer w.close()
+	logged := false
+	for ctx.Err() == nil {
+		w.wait(int64(time.Second))
+		for {
+			data, ok, err := take(r)
+			if err != nil || !ok {
+				break
+			}
+			if data == nil {
+				continue
+			}
+			ts, err := msgs.DecodeClockCDR(data)
+			if err != nil {
+				t.log.Warn("bad /clock sample", "err", err)
+				continue
+			}
+			t.clockNano.Store(ts.UnixNano())
+			if !logged {
+				t.log.Info("use_sim_time: following /clock", "time", ts.UTC().Format(time.RFC3339Nano))
+				logged = true
+			}
 		}
 	}
 }
