@@ -53,7 +53,8 @@ type ROS1 struct {
 type ROS2 struct {
 	// DomainID is the DDS domain; -1 means $ROS_DOMAIN_ID, then 0.
 	DomainID int `mapstructure:"domain_id"`
-	// Distro picks the layout of the discovery message (ros_discovery_info):
+	// Distro picks the layout of the discovery message (ros_discovery_info)
+	// and the discovery settings; empty means $ROS_DISTRO, else jazzy:
 	// humble sends 24-byte gids, iron and later 16-byte ones.
 	Distro string `mapstructure:"distro"`
 	// CycloneConfig is Cyclone DDS XML configuration (or file://path);
@@ -140,7 +141,7 @@ func Default() Config {
 		},
 		ROS1: ROS1{Watchdog: 1},
 		ROS2: ROS2{
-			DomainID: -1, Distro: "jazzy",
+			DomainID: -1, Distro: "",
 			ImageReliability: "best_effort", ImageDepth: 5,
 			OutputReliability: "reliable", OutputDepth: 10,
 		},

@@ -80,7 +80,7 @@ func (c Config) Validate() error {
 	if r2.DomainID < -1 || r2.DomainID > 232 {
 		bad("ros2.domain_id", "must be in [0, 232], or -1 for $ROS_DOMAIN_ID, got %d", r2.DomainID)
 	}
-	oneOf(bad, "ros2.distro", r2.Distro, "humble", "iron", "jazzy", "kilted", "rolling")
+	oneOf(bad, "ros2.distro", r2.Distro, "", "humble", "iron", "jazzy", "kilted", "rolling")
 	oneOf(bad, "ros2.image_reliability", r2.ImageReliability, "best_effort", "reliable")
 	oneOf(bad, "ros2.output_reliability", r2.OutputReliability, "best_effort", "reliable")
 	if r2.ImageDepth < 1 || r2.ImageDepth > 100 {

@@ -141,8 +141,13 @@ func (g *Graph) StartEnv(extra []string, name string, args ...string) *rostest.P
 
 // Run runs a command to its end and returns its combined output.
 func (g *Graph) Run(name string, args ...string) (string, error) {
+	return g.RunEnv(nil, name, args...)
+}
+
+// RunEnv is Run with extra environment variables.
+func (g *Graph) RunEnv(extra []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(g.lookPath(name), args...)
-	cmd.Env = g.Env()
+	cmd.Env = g.Env(extra...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

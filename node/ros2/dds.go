@@ -40,7 +40,7 @@ func newParticipant(domain uint32, cycloneConfig, userData string) (*participant
 		defer C.free(unsafe.Pointer(cfg))
 		d := C.dds_create_domain(C.dds_domainid_t(domain), cfg)
 		if d < 0 {
-			return nil, ddsErr(fmt.Sprintf("Cyclone DDS domain %d with ros2.cyclonedds_config", domain), d)
+			return nil, ddsErr(fmt.Sprintf("Cyclone DDS domain %d with the ROS discovery settings and ros2.cyclonedds_config (else $CYCLONEDDS_URI)", domain), d)
 		}
 		p.domain = entity(d)
 	}

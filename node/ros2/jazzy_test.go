@@ -487,3 +487,27 @@ func TestJazzyLogLevel(t *testing.T) {
 		t.Errorf("stderr at --log-level warn:\n%s", n.Output())
 	}
 }
+
+// ROS_AUTOMATIC_DISCOVERY_RANGE as rmw_cyclonedds applies it: a node at
+// LOCALHOST is found by ros2 node list at LOCALHOST; one at OFF is not.
+func TestJazzyDiscoveryRange(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	start := func(rng, name string) {
+		t.Helper()
+		n := g.StartEnv([]string{"CYCLONEDDS_URI=", "ROS_AUTOMATIC_DISCOVERY_RANGE=" + rng}, buildOsr(t), "node", "--transport", "ros2",
+			"--model", "../../models/camvid-so", "--threads", "1", "--ros-args", "-r", "__node:="+name)
+		if !n.WaitOutput("joined the DDS domain", 30*time.Second) {
+			t.Fatalf("osr node at %s did not start:\n%s", rng, n.Output())
+		}
+	}
+	start("LOCALHOST", "near")
+	start("OFF", "hermit")
+	out, err := g.RunEnv([]string{"CYCLONEDDS_URI=", "ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST"}, "ros2", "node", "list", "--no-daemon", "--spin-time", "3")
+	if err != nil {
+		t.Fatalf("ros2 node list: %v\n%s", err, out)
+	}
+	nodes := ros2test.Lines(out)
+	if !contains(nodes, "/near") || contains(nodes, "/hermit") {
+		t.Errorf("ros2 node list at LOCALHOST: %q, want /near and not /hermit (discovery OFF)", nodes)
+	}
+}

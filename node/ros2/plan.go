@@ -43,7 +43,15 @@ type Endpoint struct {
 type Plan struct {
 	Names   node.Names
 	Domain  uint32
+	// Distro is ros2.distro, else $ROS_DISTRO, else jazzy.
+	Distro  string
 	GidSize int
+	// CycloneConfig is what the domain is created with: the discovery
+	// settings as rmw_cyclonedds makes them from the environment, then
+	// ros2.cyclonedds_config or $CYCLONEDDS_URI; DiscoveryNotes are the
+	// warnings rmw would print about them.
+	CycloneConfig  string
+	DiscoveryNotes []string
 	Input   string // raw or compressed, to start with
 	// InputAuto: node.input is auto, so the camera reader follows the type
 	// the topic's publishers use.
@@ -76,9 +84,19 @@ func NewPlan(o Options) (Plan, error) {
 	if v, ok := r["__ns"]; ok {
 		names.Namespace = "/" + strings.Trim(v, "/")
 	}
-	p := Plan{Names: names, GidSize: msgs.GidSize}
-	if o.ROS2.Distro == "humble" {
+	p := Plan{Names: names, GidSize: msgs.GidSize, Distro: o.ROS2.Distro}
+	if p.Distro == "" {
+		p.Distro = strings.ToLower(strings.TrimSpace(os.Getenv("ROS_DISTRO")))
+	}
+	if p.Distro == "" {
+		p.Distro = "jazzy"
+	}
+	if p.Distro == "humble" {
 		p.GidSize = msgs.GidSizeHumble
+	}
+	var err error
+	if p.CycloneConfig, p.DiscoveryNotes, err = DiscoveryConfig(p.Distro, os.Getenv, o.ROS2.CycloneConfig); err != nil {
+		return Plan{}, err
 	}
 	switch d := o.ROS2.DomainID; {
 	case d >= 0:

@@ -129,7 +129,10 @@ func (t *Transport) Plan() Plan { return t.plan }
 // outputs until ctx ends, then deletes the participant, which tells peers
 // that the node's endpoints are gone.
 func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
-	pp, err := newParticipant(t.plan.Domain, t.opts.ROS2.CycloneConfig, "enclave=/;")
+	for _, n := range t.plan.DiscoveryNotes {
+		t.log.Warn(n)
+	}
+	pp, err := newParticipant(t.plan.Domain, t.plan.CycloneConfig, "enclave=/;")
 	if err != nil {
 		return err
 	}
