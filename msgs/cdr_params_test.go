@@ -128,3 +128,40 @@ func TestParamRequestErrors(t *testing.T) {
 		t.Error("huge count: no error")
 	}
 }
+
+// osr's ros_discovery_info in each distro's layout: rclpy (Jazzy,
+// uint8[16] gids) reads the 16-byte one as osr wrote it, and the layout
+// of either is recognised by its gid size.
+func TestParticipantEntitiesInfoLayouts(t *testing.T) {
+	var g1, g2, g3 Gid
+	for i := range 16 {
+		g1[i], g2[i], g3[i] = byte(i+1), byte(0x20+i), byte(0x40+i)
+	}
+	m := &ParticipantEntitiesInfo{Gid: g1, Nodes: []NodeEntitiesInfo{{Namespace: "/robot1", Name: "osr", Readers: []Gid{g2}, Writers: []Gid{g2, g3}}}}
+	for _, size := range []int{GidSize, GidSizeHumble} {
+		data, err := EncodeParticipantEntitiesInfoCDR(m, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := GidSizeOf(data)
+		if err != nil || got != size {
+			t.Errorf("%d-byte layout recognised as %d (%v)", size, got, err)
+		}
+		back, err := DecodeParticipantEntitiesInfoCDR(data, size)
+		if err != nil || !reflect.DeepEqual(back, m) {
+			t.Errorf("%d-byte layout round trip: %+v %v", size, back, err)
+		}
+	}
+	jazzy, _ := EncodeParticipantEntitiesInfoCDR(m, GidSize)
+	theirs := rclpyCDR(t, `__import__("rmw_dds_common.msg", fromlist=["x"]).ParticipantEntitiesInfo(`+
+		`gid=__import__("rmw_dds_common.msg", fromlist=["x"]).Gid(data=list(range(1, 17))), node_entities_info_seq=[`+
+		`__import__("rmw_dds_common.msg", fromlist=["x"]).NodeEntitiesInfo(node_namespace="/robot1", node_name="osr", `+
+		`reader_gid_seq=[__import__("rmw_dds_common.msg", fromlist=["x"]).Gid(data=list(range(0x20, 0x30)))], `+
+		`writer_gid_seq=[__import__("rmw_dds_common.msg", fromlist=["x"]).Gid(data=list(range(0x20, 0x30))), __import__("rmw_dds_common.msg", fromlist=["x"]).Gid(data=list(range(0x40, 0x50)))])])`)
+	if !bytes.Equal(jazzy, theirs[0][:min(len(jazzy), len(theirs[0]))]) || len(theirs[0])-len(jazzy) > 3 {
+		t.Errorf("Jazzy layout:\n osr   %x\n rclpy %x", jazzy, theirs[0])
+	}
+	if _, err := GidSizeOf(jazzy[:len(jazzy)-9]); err == nil {
+		t.Error("a truncated sample has a layout")
+	}
+}

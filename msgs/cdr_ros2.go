@@ -154,3 +154,29 @@ func DecodeParticipantEntitiesInfoCDR(data []byte, gidSize int) (*ParticipantEnt
 	}
 	return m, nil
 }
+
+// GidSizeOf tells the layout of a ros_discovery_info sample by which gid
+// size parses it to its end: GidSize (Iron and later) or GidSizeHumble.
+func GidSizeOf(data []byte) (int, error) {
+	for _, size := range []int{GidSize, GidSizeHumble} {
+		r, err := newCDRReader(data)
+		if err != nil {
+			return 0, err
+		}
+		r.raw(uint32(size), "gid")
+		for range r.count(5+5+4+4, "nodes") {
+			r.str()
+			r.str()
+			for range 2 {
+				for range r.count(size, "gids") {
+					r.raw(uint32(size), "gid")
+				}
+			}
+		}
+		// CDR pads a sample to a multiple of 4.
+		if r.err == nil && len(r.b)-r.pos < 4 {
+			return size, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: neither %d- nor %d-byte gids parse %d bytes", ROS2ParticipantEntitiesInfo, GidSize, GidSizeHumble, len(data))
+}

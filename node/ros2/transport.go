@@ -3,6 +3,7 @@
 package ros2
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -80,6 +81,13 @@ type Transport struct {
 	// else wall time.
 	simTime   bool
 	clockNano atomic.Int64
+	// The ros_discovery_info layout: gid size, which follows the peers'
+	// unless ros2.distro is set, and what was last announced.
+	gidSize   atomic.Int32
+	annMu     sync.Mutex
+	annPP     *participant
+	annW      entity
+	annR, ann []msgs.Gid
 }
 
 // New resolves names, domain and QoS; Run joins the domain.
@@ -99,6 +107,7 @@ func New(opts Options) (*Transport, error) {
 	if !opts.NoRosout {
 		t.log = slog.New(&rosout{inner: opts.Logger.Handler(), t: t, w: &t.rosout})
 	}
+	t.gidSize.Store(int32(plan.GidSize))
 	return t, nil
 }
 
@@ -192,6 +201,11 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	if err != nil {
 		return err
 	}
+	// Peers' ros_discovery_info, for their gid layout.
+	peers, _, err := pp.reader(t.plan.Discovery)
+	if err != nil {
+		return err
+	}
 	// The parameter services and /parameter_events.
 	var services []*serviceEndpoints
 	var svcReaders []msgs.Gid
@@ -281,7 +295,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		go func() { defer wg.Done(); s.run(ctx, t.log) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); t.watch(ctx, c, pubs, sinks, labelInfo) }()
+	go func() { defer wg.Done(); t.watch(ctx, c, pubs, peers, sinks, labelInfo) }()
 
 	errc := make(chan error, 1)
 	wg.Add(1)
@@ -388,11 +402,19 @@ func (c *camera) receive(ctx context.Context, p *node.Pipeline) error {
 // announce publishes the participant's ros_discovery_info, which ROS 2
 // tools read to map DDS endpoints to nodes.
 func (t *Transport) announce(pp *participant, w entity, readers, writers []msgs.Gid) error {
-	self, err := gid(pp.pp)
+	t.annMu.Lock()
+	defer t.annMu.Unlock()
+	t.annPP, t.annW, t.annR, t.ann = pp, w, readers, writers
+	return t.announceLocked()
+}
+
+func (t *Transport) announceLocked() error {
+	self, err := gid(t.annPP.pp)
 	if err != nil {
 		return err
 	}
-	data, err := msgs.EncodeParticipantEntitiesInfoCDR(t.plan.EntitiesInfo(self, readers, writers), t.plan.GidSize)
+	w := t.annW
+	data, err := msgs.EncodeParticipantEntitiesInfoCDR(t.plan.EntitiesInfo(self, t.annR, t.ann), int(t.gidSize.Load()))
 	if err != nil {
 		return err
 	}
@@ -406,7 +428,7 @@ func (t *Transport) announce(pp *participant, w entity, readers, writers []msgs.
 // camera reader never matches a best-effort camera, and DDS says so only
 // through these statuses. With node.input auto it also tells the camera
 // which type the topic's publishers use.
-func (t *Transport) watch(ctx context.Context, c *camera, pubs entity, sinks []*sink, labelInfo entity) {
+func (t *Transport) watch(ctx context.Context, c *camera, pubs, peers entity, sinks []*sink, labelInfo entity) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastPubs := -1
@@ -416,6 +438,7 @@ func (t *Transport) watch(ctx context.Context, c *camera, pubs entity, sinks []*
 			return
 		case <-tick.C:
 		}
+		t.followPeers(peers)
 		if t.plan.InputAuto {
 			types, err := publishedTypes(pubs, t.plan.Image.Topic)
 			if err != nil {
@@ -447,6 +470,46 @@ func (t *Transport) watch(ctx context.Context, c *camera, pubs entity, sinks []*
 		if n, policy := incompatible(labelInfo, false); n > 0 {
 			t.log.Warn("a subscriber asks for QoS label info does not offer", "topic", t.plan.LabelInfo.Name, "policy", policy, "subscribers", n)
 		}
+	}
+}
+
+// followPeers reads the peers' ros_discovery_info and, unless ros2.distro
+// is set, switches to the gid size they use: Humble's tools cannot list a
+// graph with a node that sends Jazzy's 16-byte gids, and the other way round.
+func (t *Transport) followPeers(peers entity) {
+	for {
+		data, ok, err := take(peers)
+		if err != nil || !ok {
+			return
+		}
+		if data == nil || t.opts.ROS2.Distro != "" {
+			continue
+		}
+		size, err := msgs.GidSizeOf(data)
+		if err != nil || int32(size) == t.gidSize.Load() {
+			continue
+		}
+		t.annMu.Lock()
+		if t.annPP == nil {
+			t.annMu.Unlock()
+			return
+		}
+		self, _ := gid(t.annPP.pp)
+		if bytes.Equal(data[4:4+16], self[:16]) {
+			t.annMu.Unlock()
+			continue // our own
+		}
+		t.gidSize.Store(int32(size))
+		distro := "iron or later"
+		if size == msgs.GidSizeHumble {
+			distro = "humble"
+		}
+		t.log.Info("peers' ros_discovery_info use another gid layout: following them (set ros2.distro to fix it)",
+			"gid_bytes", size, "distro", distro, "was", t.plan.Distro)
+		if err := t.announceLocked(); err != nil {
+			t.log.Warn("ros_discovery_info", "err", err)
+		}
+		t.annMu.Unlock()
 	}
 }
 

@@ -424,3 +424,58 @@ func TestCycloneConfigFromOsrConfig(t *testing.T) {
 		t.Fatalf("a broken Cyclone config gave %v", err)
 	}
 }
+
+// With ros2.distro unset, the node's ros_discovery_info follows the gid
+// layout its peers' use (a Humble peer: 24 bytes), and says so; with
+// ros2.distro set, it keeps its own.
+func TestDistroFollowsPeers(t *testing.T) {
+	t.Setenv("ROS_DISTRO", "jazzy")
+	for _, fixed := range []bool{false, true} {
+		domain := loopbackDomain(t)
+		n := startNode(t, func(c *config.Config) {
+			c.ROS2.DomainID = int(domain)
+			if fixed {
+				c.ROS2.Distro = "jazzy"
+			}
+		})
+		p := newPeer(t, domain)
+		disc := p.reader("ros_discovery_info", msgs.ROS2ParticipantEntitiesInfo, true, true)
+		e := n.tr.plan.Discovery
+		e.Depth = 5 // as the reader's topic
+		w, err := p.pp.writer(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		self, err := gid(p.pp.pp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		humble, _ := msgs.EncodeParticipantEntitiesInfoCDR(&msgs.ParticipantEntitiesInfo{Gid: self,
+			Nodes: []msgs.NodeEntitiesInfo{{Namespace: "/", Name: "humble_node"}}}, msgs.GidSizeHumble)
+		if err := write(w, humble); err != nil {
+			t.Fatal(err)
+		}
+		want := msgs.GidSizeHumble
+		if fixed {
+			want = msgs.GidSize
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		size := 0
+		for time.Now().Before(deadline) {
+			if data, ok, _ := takeWithin(disc, 500*time.Millisecond); ok && data != nil {
+				if s, err := msgs.GidSizeOf(data); err == nil && (len(data) < 20 || !bytes.Equal(data[4:20], self[:16])) {
+					size = s
+				}
+			}
+			if size == want && time.Since(deadline) > -3*time.Second {
+				break
+			}
+		}
+		if size != want {
+			t.Errorf("distro fixed %v: the node sends %d-byte gids after a Humble peer, want %d\n%s", fixed, size, want, n.log.String())
+		}
+		if followed := strings.Contains(n.log.String(), "following them"); followed == fixed {
+			t.Errorf("distro fixed %v: log says following %v:\n%s", fixed, followed, n.log.String())
+		}
+	}
+}
