@@ -41,8 +41,8 @@ type Endpoint struct {
 // Plan is everything the transport resolves before touching DDS: names,
 // domain, and the endpoints with their QoS.
 type Plan struct {
-	Names   node.Names
-	Domain  uint32
+	Names  node.Names
+	Domain uint32
 	// Distro is ros2.distro, else $ROS_DISTRO, else jazzy.
 	Distro  string
 	GidSize int
@@ -52,7 +52,7 @@ type Plan struct {
 	// warnings rmw would print about them.
 	CycloneConfig  string
 	DiscoveryNotes []string
-	Input   string // raw or compressed, to start with
+	Input          string // raw or compressed, to start with
 	// InputAuto: node.input is auto, so the camera reader follows the type
 	// the topic's publishers use.
 	InputAuto                                            bool
