@@ -99,26 +99,6 @@ func (ps paramServer) set(params []msgs.Parameter) msgs.SetParametersResult {
 	return msgs.SetParametersResult{Successful: true}
 }
 
-// parameters are the given names with their current values.
-func (ps paramServer) parameters(names []string) []msgs.Parameter {
-	var out []msgs.Parameter
-	for _, name := range names {
-		if v, err := ps.s.Get(name); err == nil {
-			out = append(out, msgs.Parameter{Name: name, Value: paramValue(v)})
-		}
-	}
-	return out
-}
-
-// all are every parameter with its value.
-func (ps paramServer) all() []msgs.Parameter {
-	var names []string
-	for _, p := range ps.s.Params() {
-		names = append(names, p.Name)
-	}
-	return ps.parameters(names)
-}
-
 func descriptor(p node.Param) msgs.ParameterDescriptor {
 	d := msgs.ParameterDescriptor{Name: p.Name, Type: uint8(p.Type), Description: p.Description,
 		AdditionalConstraints: p.Constraints, ReadOnly: !p.Live}
