@@ -4,7 +4,10 @@ package ros2
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -509,5 +512,77 @@ func TestJazzyDiscoveryRange(t *testing.T) {
 	nodes := ros2test.Lines(out)
 	if !contains(nodes, "/near") || contains(nodes, "/hermit") {
 		t.Errorf("ros2 node list at LOCALHOST: %q, want /near and not /hermit (discovery OFF)", nodes)
+	}
+}
+
+// rclcppCamera builds testdata/ros2/rclcpp_camera with colcon, once per
+// source version, in the user cache directory, and returns its executable.
+func rclcppCamera(t *testing.T, g *ros2test.Graph) string {
+	t.Helper()
+	src, _ := filepath.Abs("../../testdata/ros2/rclcpp_camera")
+	h := sha256.New()
+	for _, f := range []string{"package.xml", "CMakeLists.txt", "camera.cpp"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = t.TempDir()
+	}
+	ws := filepath.Join(cache, "osr-test", "rclcpp-camera-"+hex.EncodeToString(h.Sum(nil))[:12])
+	bin := filepath.Join(ws, "install/osr_test_camera/lib/osr_test_camera/camera")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	tmp := ws + fmt.Sprintf(".%d", os.Getpid())
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	out, err := g.Run("bash", "-c", `cd "$1" && colcon build --paths "$2" --cmake-args -DCMAKE_BUILD_TYPE=Release`, "bash", tmp, src)
+	if err != nil {
+		t.Fatalf("colcon build of the rclcpp camera: %v\n%s", err, out)
+	}
+	os.RemoveAll(ws)
+	if err := os.Rename(tmp, ws); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// An rclcpp camera at sensor-data QoS and at reliable QoS: the labels come
+// back with its header and equal osr infer's on the same frame.
+func TestJazzyRclcppCamera(t *testing.T) {
+	g := ros2test.NewGraph(t)
+	cam := rclcppCamera(t, g)
+	inferDir := t.TempDir()
+	if out, err := exec.Command(buildOsr(t), "infer", "--model", "../../models/camvid-so", "--threads", "1",
+		"../../demo/camvid/0001TP_008640.jpg", "--out", inferDir).CombinedOutput(); err != nil {
+		t.Fatalf("osr infer: %v\n%s", err, out)
+	}
+	want := grayPNG(t, filepath.Join(inferDir, "0001TP_008640_labels.png"))
+	startJazzyNode(t, g, "--ros-args", "-r", "image:=/camera/image_raw")
+	frame := frameRGB(t)
+	for _, qos := range []string{"sensor", "reliable"} {
+		dir := t.TempDir()
+		l := g.Start("/usr/bin/python3", "../../testdata/ros2/listen.py", dir, "/osr/labels")
+		if !l.WaitOutput("subscribed", 30*time.Second) {
+			t.Fatalf("listener did not start:\n%s", l.Output())
+		}
+		c := g.Start(cam, "/camera/image_raw", frame, "480", "360", qos, "5")
+		if err := l.Wait(60 * time.Second); err != nil {
+			t.Fatalf("%s: no labels: %v\n%s\ncamera:\n%s", qos, err, l.Output(), c.Output())
+		}
+		if out := l.Output(); !strings.Contains(out, `"frame_id": "rclcpp_camera"`) || !strings.Contains(out, `"nanosec": 900`) {
+			t.Errorf("%s: labels lack the rclcpp camera's header:\n%s", qos, out)
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, "labels.bin")); err != nil || !bytes.Equal(data, want) {
+			t.Errorf("%s: labels differ from osr infer's (%v)", qos, err)
+		}
+		c.Signal(syscall.SIGINT)
+		c.Wait(10 * time.Second)
 	}
 }
