@@ -50,7 +50,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			if err != nil {
 				return err
 			}
-			opts := model.OptionsFromConfig(pipelined(cfg), a.log)
+			opts := engineOptions(pipelined(cfg), a.log)
 			opts.Logits, opts.Overrides.Temperature, opts.Overrides.OpenSet = true, 1, false
 			eng, err := model.NewEngine(pkg, opts)
 			if err != nil {

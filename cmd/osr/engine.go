@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -15,7 +16,7 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := model.NewEngine(pkg, model.OptionsFromConfig(cfg, a.log))
+	eng, err := model.NewEngine(pkg, engineOptions(cfg, a.log))
 	if err != nil {
 		return nil, err
 	}
@@ -23,6 +24,32 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 	a.log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
+}
+
+// engineOptions maps the validated configuration onto engine options.
+func engineOptions(c config.Config, log *slog.Logger) model.Options {
+	o := model.Options{
+		Library:        c.Runtime.Library,
+		Device:         c.Runtime.Device,
+		Fallback:       c.Runtime.Fallback,
+		GPUID:          c.Runtime.GPUID,
+		IntraOpThreads: c.Runtime.IntraOpThreads,
+		InterOpThreads: c.Runtime.InterOpThreads,
+		Spin:           c.Runtime.Spin,
+		Letterbox:      c.Preprocess.Resize == "letterbox",
+		Overrides: model.Overrides{
+			Kind:        c.Scoring.Kind,
+			Temperature: c.Scoring.Temperature,
+			Threshold:   c.Scoring.Threshold,
+			OpenSet:     c.Scoring.OpenSet,
+		},
+		OverlayAlpha: float32(c.Overlay.Alpha),
+		Logger:       log,
+	}
+	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
+		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
+	}
+	return o
 }
 
 // pipelined is the configuration for commands that run a dataset or a bag
