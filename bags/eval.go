@@ -15,7 +15,6 @@ import (
 	"osr/calibration"
 	"osr/dataset"
 	"osr/internal/imageio"
-	"osr/model"
 	"osr/msgs"
 )
 
@@ -48,7 +47,7 @@ const pendingLimit = 64
 // Evaluate runs eng over every image on opts.ImageTopic of a bag. With a
 // label topic, images and labels are paired by header stamp and measured
 // as osr eval measures a dataset. The engine must have open-set labels off.
-func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOptions) (*EvalResult, error) {
+func Evaluate(ctx context.Context, eng calibration.Engine, path string, opts EvalOptions) (*EvalResult, error) {
 	if opts.ImageTopic == "" {
 		return nil, errors.New("bag eval: an image topic is required")
 	}

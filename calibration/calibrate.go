@@ -55,7 +55,7 @@ type Calibration struct {
 // keeps TargetTPR of the inlier pixels. Outlier pixels are never looked
 // at. The engine must be opened with Options.Logits at temperature 1, and
 // should be opened with Options.Spin off (see Evaluate).
-func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts CalibrateOptions) (*Calibration, error) {
+func Calibrate(ctx context.Context, eng Engine, ds *dataset.Dataset, opts CalibrateOptions) (*Calibration, error) {
 	if opts.TargetTPR == 0 {
 		opts.TargetTPR = 0.95
 	}

@@ -9,19 +9,40 @@ import (
 	"osr/model"
 )
 
-// openEngine loads the configured model package and opens its engine,
-// logging the provider and scoring in use.
-func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
-	pkg, err := model.Load(bundled(cfg.Model))
+// engine is what the commands need of an inference engine. ONNX
+// Runtime's *model.Engine is the one osr has; openEngine is where another
+// would be chosen.
+type engine interface {
+	Run(im model.Image, out *model.Result) error
+	Spec() model.Spec
+	Scoring() model.Scoring
+	Provider() string
+	Close() error
+}
+
+// openEngine loads the configured model package and opens its engine.
+func openEngine(cfg config.Config, a *app) (engine, error) {
+	eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
+	if err != nil {
+		return nil, err // not a nil *model.Engine in a non-nil interface
+	}
+	return eng, nil
+}
+
+// openONNX loads the model package in dir and opens it in ONNX Runtime,
+// logging the provider and scoring in use. The benchmarks of the runtime
+// itself (which need Engine.RunRaw) use it directly.
+func openONNX(dir string, opts model.Options, log *slog.Logger) (*model.Engine, error) {
+	pkg, err := model.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := model.NewEngine(pkg, engineOptions(cfg, a.log))
+	eng, err := model.NewEngine(pkg, opts)
 	if err != nil {
 		return nil, err
 	}
 	sc := eng.Scoring()
-	a.log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
+	log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
 }
