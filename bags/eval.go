@@ -118,14 +118,7 @@ func Evaluate(ctx context.Context, eng calibration.Engine, path string, opts Eva
 	})
 	var rgb imageio.RGB
 	run := func(stamp int64, img any, lab []uint8) error {
-		var err error
-		switch m := img.(type) {
-		case *msgs.Image:
-			err = msgs.ToRGB(m, &rgb)
-		case *msgs.CompressedImage:
-			err = msgs.CompressedToRGB(m, &rgb)
-		}
-		if err != nil {
+		if err := msgs.FrameToRGB(img, &rgb); err != nil {
 			res.BadFrames++
 			return nil
 		}

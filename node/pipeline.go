@@ -13,7 +13,8 @@ import (
 	"osr/msgs"
 )
 
-// Engine is what the pipeline needs of model.Engine.
+// Engine is what the pipeline needs of an inference engine; model.Engine
+// (ONNX Runtime) is one.
 type Engine interface {
 	Run(im model.Image, out *model.Result) error
 	Provider() string
@@ -40,6 +41,17 @@ type Frame struct {
 	Raw        *msgs.Image
 	Compressed *msgs.CompressedImage
 	Received   time.Time
+}
+
+// message is the frame's camera message; nil when it has none.
+func (f Frame) message() any {
+	if f.Raw != nil {
+		return f.Raw
+	}
+	if f.Compressed != nil {
+		return f.Compressed
+	}
+	return nil
 }
 
 func (f Frame) header() msgs.Header {
@@ -155,16 +167,7 @@ func (p *Pipeline) process(f Frame) {
 	if p.opts.Lazy && !p.anySubscribers() {
 		return
 	}
-	var err error
-	switch {
-	case f.Raw != nil:
-		err = msgs.ToRGB(f.Raw, &p.rgb)
-	case f.Compressed != nil:
-		err = msgs.CompressedToRGB(f.Compressed, &p.rgb)
-	default:
-		err = &msgs.BadFrameError{Reason: "empty frame"}
-	}
-	if err != nil {
+	if err := msgs.FrameToRGB(f.message(), &p.rgb); err != nil {
 		p.reject(err)
 		return
 	}
