@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
-
-	"osr/internal/onnxgraph"
 )
 
 // Provider names as ONNX Runtime reports them.
@@ -28,6 +26,7 @@ type Engine struct {
 	scoring  Scoring
 	opts     Options
 	provider string
+	pkg      *Package // kept to rebuild the graph when the scoring changes
 
 	session *ort.AdvancedSession
 	input   *ort.Tensor[float32]
@@ -55,7 +54,7 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 	if err := acquireRuntime(opts.Library); err != nil {
 		return nil, err
 	}
-	e := &Engine{spec: pkg.Spec, scoring: sc, opts: opts}
+	e := &Engine{spec: pkg.Spec, scoring: sc, opts: opts, pkg: pkg}
 	if err := e.open(pkg); err != nil {
 		e.destroy()
 		releaseRuntime()
@@ -67,17 +66,9 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 func (e *Engine) open(pkg *Package) error {
 	s := pkg.Spec
 	onnxPath := filepath.Join(pkg.Dir, ONNXFile)
-	logitsH, logitsW, err := checkGraph(pkg.ONNX, s)
-	if err != nil {
-		return fmt.Errorf("%s does not match %s: %w", onnxPath, filepath.Join(pkg.Dir, SpecFile), err)
-	}
-	post, err := postprocessGraph(s.Output.Name, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, e.scoring, e.opts.Logits)
+	graph, err := e.scoredGraph(e.scoring)
 	if err != nil {
 		return err
-	}
-	graph, err := onnxgraph.Extend(pkg.ONNX, post, s.Output.Name)
-	if err != nil {
-		return fmt.Errorf("%s: %w", onnxPath, err)
 	}
 	w, h := int64(s.Input.Width), int64(s.Input.Height)
 	if e.input, err = ort.NewEmptyTensor[float32](ort.NewShape(1, 3, h, w)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"osr/internal/imageio"
@@ -81,6 +82,7 @@ type Pipeline struct {
 	opts  Options
 	slot  *Slot[Frame]
 	stats Stats
+	lazy  atomic.Bool // opts.Lazy, changed live by SetLazy
 
 	rgb imageio.RGB
 	res model.Result
@@ -104,8 +106,13 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
+	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
+	p.lazy.Store(opts.Lazy)
+	return p
 }
+
+// SetLazy turns lazy inference on or off from the next frame on.
+func (p *Pipeline) SetLazy(lazy bool) { p.lazy.Store(lazy) }
 
 // Offer hands the pipeline a frame. It never blocks: if inference is busy,
 // the frame waiting in the slot is dropped and counted.
@@ -164,7 +171,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // process handles one frame. Nothing in it may panic the node: bad frames
 // are counted and skipped, engine errors counted and logged.
 func (p *Pipeline) process(f Frame) {
-	if p.opts.Lazy && !p.anySubscribers() {
+	if p.lazy.Load() && !p.anySubscribers() {
 		return
 	}
 	if err := msgs.FrameToRGB(f.message(), &p.rgb); err != nil {

@@ -17,6 +17,9 @@ type engine interface {
 	Spec() model.Spec
 	Scoring() model.Scoring
 	Provider() string
+	// Rescore changes the scoring and the overlay's alpha between frames
+	// (the node's live parameters), or says why it cannot.
+	Rescore(o model.Overrides, alpha float32) error
 	Close() error
 }
 
@@ -58,19 +61,19 @@ func engineOptions(c config.Config, log *slog.Logger) model.Options {
 		InterOpThreads: c.Runtime.InterOpThreads,
 		Spin:           c.Runtime.Spin,
 		Letterbox:      c.Preprocess.Resize == "letterbox",
-		Overrides: model.Overrides{
-			Kind:        c.Scoring.Kind,
-			Temperature: c.Scoring.Temperature,
-			Threshold:   c.Scoring.Threshold,
-			OpenSet:     c.Scoring.OpenSet,
-		},
-		OverlayAlpha: float32(c.Overlay.Alpha),
-		Logger:       log,
+		Overrides:      overrides(c.Scoring),
+		OverlayAlpha:   float32(c.Overlay.Alpha),
+		Logger:         log,
 	}
 	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
 		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
 	}
 	return o
+}
+
+// overrides maps the config's scoring section onto the engine's.
+func overrides(s config.Scoring) model.Overrides {
+	return model.Overrides{Kind: s.Kind, Temperature: s.Temperature, Threshold: s.Threshold, OpenSet: s.OpenSet}
 }
 
 // pipelined is the configuration for commands that run a dataset or a bag
