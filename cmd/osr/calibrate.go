@@ -76,6 +76,9 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 				mark := ""
 				if t == cal.Temperature {
 					mark = "  <- lowest NLL"
+					if rule == calibration.RuleNLL {
+						mark = "  <- chosen"
+					}
 				}
 				ap := ""
 				if cal.AP != nil {
