@@ -29,6 +29,7 @@ type Engine struct {
 	scoring  Scoring
 	opts     Options
 	provider string
+	device   string // cpu, or the GPU the provider runs on
 
 	session *ort.AdvancedSession
 	input   *ort.Tensor[float32]
@@ -151,18 +152,12 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 			}
 		}
 	}
-	provider := ProviderCPU
-	switch device {
-	case "cuda":
-		if err := appendCUDA(so, e.opts.GPUID); err != nil {
+	provider, where := ProviderCPU, "cpu"
+	if device == "cuda" || device == "tensorrt" {
+		if where, err = appendPlugin(so, device, e.opts); err != nil {
 			return err
 		}
-		provider = ProviderCUDA
-	case "tensorrt":
-		if err := appendTensorRT(so, e.opts.GPUID); err != nil {
-			return err
-		}
-		provider = ProviderTensorRT
+		provider = plugins[device].provider
 	}
 	names := []string{OutLabels, OutScore, OutMask}
 	values := []ort.Value{e.labels, e.score, e.mask}
@@ -174,37 +169,7 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 	if err != nil {
 		return fmt.Errorf("create session on %s: %w", provider, err)
 	}
-	e.session, e.provider = sess, provider
-	return nil
-}
-
-func appendCUDA(so *ort.SessionOptions, gpu int) error {
-	o, err := ort.NewCUDAProviderOptions()
-	if err != nil {
-		return fmt.Errorf("CUDA provider options: %w", err)
-	}
-	defer o.Destroy()
-	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
-		return fmt.Errorf("CUDA provider options: %w", err)
-	}
-	if err := so.AppendExecutionProviderCUDA(o); err != nil {
-		return fmt.Errorf("CUDA execution provider: %w", err)
-	}
-	return nil
-}
-
-func appendTensorRT(so *ort.SessionOptions, gpu int) error {
-	o, err := ort.NewTensorRTProviderOptions()
-	if err != nil {
-		return fmt.Errorf("TensorRT provider options: %w", err)
-	}
-	defer o.Destroy()
-	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
-		return fmt.Errorf("TensorRT provider options: %w", err)
-	}
-	if err := so.AppendExecutionProviderTensorRT(o); err != nil {
-		return fmt.Errorf("TensorRT execution provider: %w", err)
-	}
+	e.session, e.provider, e.device = sess, provider, where
 	return nil
 }
 
@@ -286,6 +251,9 @@ func (e *Engine) Scoring() Scoring { return e.scoring }
 
 // Provider is the execution provider the session runs on.
 func (e *Engine) Provider() string { return e.provider }
+
+// Device is where the provider runs: cpu, or the GPU's number and PCI ids.
+func (e *Engine) Device() string { return e.device }
 
 // PixelMap is, after Run on a frame of another size than the model's, the
 // model row of each frame row and the model column of each frame column

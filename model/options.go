@@ -13,6 +13,7 @@ type Options struct {
 	Device         string // cpu, cuda or tensorrt
 	Fallback       string // cpu or fail
 	GPUID          int
+	GPU            GPUOptions // the CUDA and TensorRT plugins
 	IntraOpThreads int
 	InterOpThreads int
 	Spin           bool // let the runtime's workers busy-wait between runs
@@ -29,10 +30,12 @@ type Options struct {
 // OptionsFromConfig maps the validated configuration onto engine options.
 func OptionsFromConfig(c config.Config, log *slog.Logger) Options {
 	o := Options{
-		Library:        c.Runtime.Library,
-		Device:         c.Runtime.Device,
-		Fallback:       c.Runtime.Fallback,
-		GPUID:          c.Runtime.GPUID,
+		Library:  c.Runtime.Library,
+		Device:   c.Runtime.Device,
+		Fallback: c.Runtime.Fallback,
+		GPUID:    c.Runtime.GPUID,
+		GPU: GPUOptions{Plugins: c.Runtime.Plugins, ConvAlgoSearch: c.Runtime.CUDNNConvAlgoSearch,
+			MemLimitMB: c.Runtime.GPUMemLimitMB, CUDAGraph: c.Runtime.CUDAGraph},
 		IntraOpThreads: c.Runtime.IntraOpThreads,
 		InterOpThreads: c.Runtime.InterOpThreads,
 		Spin:           c.Runtime.Spin,
