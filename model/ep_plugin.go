@@ -248,3 +248,58 @@ func loadedLibrary() string {
 	defer ortEnv.Unlock()
 	return ortEnv.lib
 }
+
+// DeviceProbe is what ProbeDevice found, as far as it got.
+type DeviceProbe struct {
+	Library string // the ONNX Runtime library, and its version
+	Version string
+	Plugin  string // the device's provider plugin; "" on cpu
+	// Devices are the (provider, device) pairs the runtime offers once the
+	// plugin is registered.
+	Devices []ortep.Device
+	Chosen  string // the GPU runtime.gpu_id picks
+}
+
+// ProbeDevice loads the runtime and, for cuda or tensorrt, registers the
+// plugin, lists its devices, picks the GPU and appends it to session
+// options, as an engine would, without a model. The error says which step
+// failed and why.
+func ProbeDevice(opts Options) (DeviceProbe, error) {
+	var pr DeviceProbe
+	lib, err := FindLibrary(opts.Library)
+	if err != nil {
+		return pr, err
+	}
+	pr.Library = lib
+	if err := acquireRuntime(lib); err != nil {
+		return pr, err
+	}
+	defer releaseRuntime()
+	pr.Version = ort.GetVersion()
+	p, ok := plugins[opts.Device]
+	if !ok {
+		return pr, nil
+	}
+	if pr.Plugin, err = FindPlugin(opts.Device, opts.GPU.Plugins); err != nil {
+		return pr, err
+	}
+	rt, err := ortep.Open(loadedLibrary())
+	if err != nil {
+		return pr, err
+	}
+	defer rt.Close()
+	regErr := register(rt, p, pr.Plugin)
+	if pr.Devices, err = rt.Devices(); err != nil {
+		return pr, errors.Join(regErr, err)
+	}
+	if regErr != nil {
+		return pr, regErr
+	}
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return pr, err
+	}
+	defer so.Destroy()
+	pr.Chosen, err = appendPlugin(so, opts.Device, opts)
+	return pr, err
+}

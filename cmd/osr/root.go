@@ -35,7 +35,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", "", "YAML configuration file (then OSR_* environment, then flags)")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logging")
-	root.AddCommand(newInferCmd(a), newBenchCmd(a), newTrainCmd(a), newNodeCmd(a), newEvalCmd(a), newCalibrateCmd(a), newBagCmd(a), newDatasetCmd())
+	root.AddCommand(newInferCmd(a), newBenchCmd(a), newTrainCmd(a), newNodeCmd(a), newEvalCmd(a), newCalibrateCmd(a), newBagCmd(a), newDatasetCmd(), newDoctorCmd(a))
 	return root
 }
 

@@ -128,8 +128,10 @@ func (r *Runtime) Append(sessionOptions unsafe.Pointer, devs []Device, options m
 	if len(devs) == 0 {
 		return errors.New("no device to append")
 	}
-	cdevs := (*[1 << 20]unsafe.Pointer)(C.malloc(C.size_t(len(devs)) * C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))[:len(devs):len(devs)]
-	defer C.free(unsafe.Pointer(&cdevs[0]))
+	// C memory, so that the array passed to C holds no Go pointers.
+	arr := C.malloc(C.size_t(len(devs)) * C.size_t(unsafe.Sizeof(unsafe.Pointer(nil))))
+	defer C.free(arr)
+	cdevs := unsafe.Slice((*unsafe.Pointer)(arr), len(devs))
 	for i, d := range devs {
 		if d.ptr == nil {
 			return fmt.Errorf("device %d did not come from Devices", i)
@@ -144,7 +146,7 @@ func (r *Runtime) Append(sessionOptions unsafe.Pointer, devs []Device, options m
 		keys[i], vals[i] = C.CString(k), C.CString(v)
 		i++
 	}
-	return take(C.ortep_append(&r.rt, sessionOptions, &cdevs[0], C.size_t(len(devs)),
+	return take(C.ortep_append(&r.rt, sessionOptions, (*unsafe.Pointer)(arr), C.size_t(len(devs)),
 		first(keys), first(vals), C.size_t(len(options))))
 }
 
@@ -158,8 +160,7 @@ func (r *Runtime) AddConfigEntry(sessionOptions unsafe.Pointer, key, value strin
 	return take(C.ortep_add_config_entry(&r.rt, sessionOptions, ck, cv))
 }
 
-// cstrings allocates n C pointers in C memory, so that the array passed to
-// C holds no Go pointers.
+// cstrings allocates n C string pointers in C memory.
 func cstrings(n int) []*C.char {
 	if n == 0 {
 		return nil
