@@ -214,5 +214,3 @@ func appendNew(s []string, v string) []string {
 	}
 	return append(s, v)
 }
-
-
