@@ -78,8 +78,15 @@ type Runtime struct {
 	// Device is cpu, cuda or tensorrt.
 	Device string `mapstructure:"device"`
 	// Fallback is what to do when the device's provider cannot be used: cpu or fail.
-	Fallback string `mapstructure:"fallback"`
-	GPUID    int    `mapstructure:"gpu_id"`
+	Fallback       string `mapstructure:"fallback"`
+	GPUID          int    `mapstructure:"gpu_id"`
+	IntraOpThreads int    `mapstructure:"intra_op_threads"`
+	InterOpThreads int    `mapstructure:"inter_op_threads"`
+	// Spin lets the runtime's CPU workers busy-wait between runs (ONNX
+	// Runtime's own default): a few ms less per frame, for twice the CPU
+	// time at a camera's rate (docs/performance.md). Off by default: an
+	// onboard node shares its cores.
+	Spin bool `mapstructure:"spin"`
 	// Plugins is the directory of ONNX Runtime's CUDA and TensorRT provider
 	// plugins; empty means $OSR_ORT_PLUGINS, then the GPU install under gpu/.
 	Plugins string `mapstructure:"plugins"`
@@ -89,14 +96,7 @@ type Runtime struct {
 	// GPUMemLimitMB caps the CUDA memory arena; 0 = no limit.
 	GPUMemLimitMB int `mapstructure:"gpu_mem_limit_mb"`
 	// CUDAGraph captures the model as one CUDA graph (cuda only).
-	CUDAGraph      bool `mapstructure:"cuda_graph"`
-	IntraOpThreads int  `mapstructure:"intra_op_threads"`
-	InterOpThreads int  `mapstructure:"inter_op_threads"`
-	// Spin lets the runtime's CPU workers busy-wait between runs (ONNX
-	// Runtime's own default): a few ms less per frame, for twice the CPU
-	// time at a camera's rate (docs/performance.md). Off by default: an
-	// onboard node shares its cores.
-	Spin bool `mapstructure:"spin"`
+	CUDAGraph bool `mapstructure:"cuda_graph"`
 }
 
 // Scoring overrides the model's calibrated outlier scoring. Zero values keep
