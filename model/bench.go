@@ -13,6 +13,7 @@ import (
 type BenchResult struct {
 	Model     string  `json:"model"`
 	Provider  string  `json:"provider"`
+	Device    string  `json:"device"` // cpu, or the GPU
 	Width     int     `json:"width"`
 	Height    int     `json:"height"`
 	Frames    int     `json:"frames"`
@@ -65,7 +66,7 @@ func Bench(e *Engine, img Image, jpeg []byte, frames int) (BenchResult, error) {
 		}
 	}
 	r := BenchResult{
-		Model: e.spec.Name, Provider: e.provider, Width: img.Width, Height: img.Height, Frames: frames,
+		Model: e.spec.Name, Provider: e.provider, Device: e.device, Width: img.Width, Height: img.Height, Frames: frames,
 		RawMS: median(raw), E2EMS: median(e2e),
 	}
 	r.Ratio = r.E2EMS / r.RawMS

@@ -20,7 +20,7 @@ func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
 		return nil, err
 	}
 	sc := eng.Scoring()
-	a.log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
+	a.log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(), "device", eng.Device(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
 }
