@@ -144,7 +144,12 @@ func appendPlugin(so *ort.SessionOptions, device string, opts Options) (string, 
 	p := plugins[device]
 	path, err := FindPlugin(device, opts.GPU.Plugins)
 	if err != nil {
-		return "", err
+		// An ONNX Runtime built with the provider inside (NVIDIA's Jetson
+		// builds, pip's onnxruntime-gpu) needs no plugin.
+		if berr := appendBuiltin(so, device, opts); berr != nil {
+			return "", fmt.Errorf("%w; and ONNX Runtime %s has no built-in %s provider (%v)", err, ort.GetVersion(), p.name, berr)
+		}
+		return fmt.Sprintf("gpu %d (built-in provider)", opts.GPUID), nil
 	}
 	rt, err := ortep.Open(loadedLibrary())
 	if err != nil {
@@ -170,6 +175,31 @@ func appendPlugin(so *ort.SessionOptions, device string, opts Options) (string, 
 		return "", fmt.Errorf("%s on GPU %d: %w", p.ep, opts.GPUID, err)
 	}
 	return describe(d, opts.GPUID), nil
+}
+
+// appendBuiltin appends a provider compiled into the ONNX Runtime library.
+func appendBuiltin(so *ort.SessionOptions, device string, opts Options) error {
+	o := providerOptions(device, ortep.Device{}, opts)
+	if device == "tensorrt" {
+		t, err := ort.NewTensorRTProviderOptions()
+		if err != nil {
+			return err
+		}
+		defer t.Destroy()
+		if err := t.Update(o); err != nil {
+			return err
+		}
+		return so.AppendExecutionProviderTensorRT(t)
+	}
+	c, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return err
+	}
+	defer c.Destroy()
+	if err := c.Update(o); err != nil {
+		return err
+	}
+	return so.AppendExecutionProviderCUDA(c)
 }
 
 // pickGPU finds the GPU with CUDA ordinal gpu among the provider's devices.

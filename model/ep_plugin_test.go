@@ -200,3 +200,26 @@ func TestProbeDevice(t *testing.T) {
 		t.Fatal("the probe passed without choosing a GPU")
 	}
 }
+
+// Without a plugin, a runtime with the provider built in is tried; neither
+// npm build has one, so the error names both the install step and that.
+func TestNoPluginTriesTheBuiltInProvider(t *testing.T) {
+	t.Setenv(PluginEnv, t.TempDir())
+	net := newTestNet(3, 16, 16, 1)
+	pkg, err := Load(writePackage(t, net.spec(), net.onnx()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions()
+	opts.Device, opts.Fallback = "cuda", "fail"
+	e, err := NewEngine(pkg, opts)
+	if err == nil {
+		e.Close()
+		t.Skip("this ONNX Runtime has a working built-in CUDA provider")
+	}
+	for _, want := range []string{"OSR_GPU=1", "no built-in CUDA provider", PluginEnv} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
