@@ -79,6 +79,11 @@ func doctor(w io.Writer, cfg config.Config, a *app) error {
 
 	// The plugin and what it needs, found independently of ONNX Runtime so
 	// that every missing piece is listed, not only the first the loader meets.
+	if lib, err := model.FindLibrary(opts.Library); err == nil {
+		line(w, "ok", "library", lib)
+	} else {
+		line(w, "MISSING", "library", err.Error())
+	}
 	for _, d := range []string{"cuda", "tensorrt"} {
 		if p, err := model.FindPlugin(d, opts.GPU.Plugins); err == nil {
 			line(w, "ok", d+" plugin", p)
@@ -140,8 +145,8 @@ func doctor(w io.Writer, cfg config.Config, a *app) error {
 
 	fmt.Fprintln(w, "\nONNX Runtime with the plugin")
 	pr, err := model.ProbeDevice(opts)
-	if pr.Library != "" {
-		line(w, "ok", "library", fmt.Sprintf("%s (version %s)", pr.Library, pr.Version))
+	if pr.Version != "" {
+		line(w, "ok", "version", pr.Version)
 	}
 	for _, d := range pr.Devices {
 		line(w, "ok", "provider", fmt.Sprintf("%s on %s (%s %04x:%04x)", d.EP, kind(d.Type), d.Vendor, d.VendorID, d.DeviceID))

@@ -27,7 +27,7 @@ var (
 	cudnn   = Library{"libcudnn.so.9", "cuDNN 9 for CUDA 13", "apt install libcudnn9-cuda-13, or pip install 'nvidia-cudnn-cu13==9.*'"}
 	nvinfer = Library{"libnvinfer.so.10", "TensorRT 10", "apt install libnvinfer10 (NVIDIA's repository), or pip install 'tensorrt-cu13-libs==10.*'"}
 	nvonnx  = Library{"libnvonnxparser.so.10", "TensorRT 10 ONNX parser", "apt install libnvonnxparsers10, or pip install 'tensorrt-cu13-libs==10.*'"}
-	driver  = Library{DriverLibrary, "NVIDIA driver (CUDA driver API)", "install the NVIDIA driver, 580 or newer for CUDA 13 (the distribution's nvidia-driver package, or JetPack 7 on a Jetson)"}
+	driver  = Library{DriverLibrary, "NVIDIA driver (CUDA driver API)", "install the NVIDIA driver, 580 or newer for CUDA 13 (the distribution's nvidia-driver package; on a Jetson it comes with JetPack)"}
 )
 
 // Required lists the libraries device's provider plugin needs, beyond the
