@@ -130,11 +130,20 @@ func explainLoad(p plugin, path string, err error) error {
 		return fmt.Errorf("the %s plugin %s cannot load: %s is missing; %s (osr doctor lists every missing library): %w",
 			p.name, filepath.Base(path), lib, cudalib.Hint(lib), err)
 	}
-	if strings.Contains(msg, "API version") || strings.Contains(msg, "version") {
-		return fmt.Errorf("the %s plugin %s does not work with ONNX Runtime %s; use the GPU runtime's own core library (%s): %w",
-			p.name, path, ort.GetVersion(), GPULibrary, err)
+	if v := ort.GetVersion(); olderThan(v, 1, 29) {
+		return fmt.Errorf("the %s plugin %s is built for ONNX Runtime 1.29 but %s is loaded; use the GPU runtime's own core library (%s, found by itself unless runtime.library or %s names another): %w",
+			p.name, path, v, GPULibrary, LibraryEnv, err)
 	}
 	return fmt.Errorf("register the %s plugin %s: %w", p.name, path, err)
+}
+
+// olderThan says whether version (major.minor.patch) is older than major.minor.
+func olderThan(version string, major, minor int) bool {
+	var a, b int
+	if _, err := fmt.Sscanf(version, "%d.%d", &a, &b); err != nil {
+		return false
+	}
+	return a < major || a == major && b < minor
 }
 
 // appendPlugin registers device's provider plugin, picks the GPU numbered

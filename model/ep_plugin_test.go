@@ -223,3 +223,11 @@ func TestNoPluginTriesTheBuiltInProvider(t *testing.T) {
 		}
 	}
 }
+
+func TestOlderThan(t *testing.T) {
+	for v, want := range map[string]bool{"1.24.3": true, "1.29.0": false, "1.30.1": false, "0.9": true, "2.0.0": false, "dev": false} {
+		if got := olderThan(v, 1, 29); got != want {
+			t.Errorf("olderThan(%q, 1, 29) = %v", v, got)
+		}
+	}
+}
