@@ -12,7 +12,9 @@
 #   CAMVID           the CamVid dataset (default: shared/datasets/camvid in .., ../.. or the checkout)
 #   ONNXRUNTIME_LIB  ONNX Runtime's core library, and
 #   OSR_ORT_PLUGINS  the folder of its provider plugins, when not the gpu/ install
-#   OSR_GPU_PARTS    a folder of scripts/gpu_pack.sh parts to unpack and use instead
+#   OSR_GPU_PARTS    a folder of scripts/gpu_pack.sh parts: the GPU runtime,
+#                    bin/osr with its libraries, and CamVid val, unpacked and used
+#                    where OSR, ONNXRUNTIME_LIB, OSR_ORT_PLUGINS and CAMVID are unset
 #   FRAMES           bench frames (default 200)
 #   LIMIT            val images for infer and eval (default all 101)
 #   GPU_CHECK_DEVICE cpu runs the same steps and checks with cpu in place of
@@ -40,7 +42,6 @@ if [ "$gpus" = 0 ] && [ "$dev" = cuda ]; then
 	exit 2
 fi
 
-[ -x "$osr" ] || { echo "gpu_check: $osr not found: build it with bash scripts/setup.sh, or set OSR" >&2; exit 1; }
 mkdir -p "$out"
 exec > >(tee "$out/gpu_check.txt") 2>&1
 
@@ -49,9 +50,16 @@ if [ -n "${OSR_GPU_PARTS:-}" ]; then
 	[ ! -f "$OSR_GPU_PARTS/SHA256SUMS" ] || (cd "$OSR_GPU_PARTS" && sha256sum --quiet -c SHA256SUMS)
 	rm -rf "$out/runtime" && mkdir -p "$out/runtime"
 	cat "$OSR_GPU_PARTS"/osr-gpu.tar.gz.part* | tar -xz -C "$out/runtime"
-	export ONNXRUNTIME_LIB="$out/runtime/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so"
-	export OSR_ORT_PLUGINS="$out/runtime/com.github.asus4.onnxruntime.linux-x64-gpu/Plugins/Linux/x64"
+	r=$(cd "$out/runtime" && pwd)
+	export ONNXRUNTIME_LIB="${ONNXRUNTIME_LIB:-$r/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so}"
+	export OSR_ORT_PLUGINS="${OSR_ORT_PLUGINS:-$r/com.github.asus4.onnxruntime.linux-x64-gpu/Plugins/Linux/x64}"
+	if [ -z "${OSR:-}" ] && [ -x "$r/osr/bin/osr" ]; then
+		osr=$r/osr/bin/osr
+		export LD_LIBRARY_PATH="$r/osr/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	fi
+	[ -n "${CAMVID:-}" ] || [ ! -f "$r/camvid/dataset.yaml" ] || CAMVID=$r/camvid
 fi
+[ -x "$osr" ] || { echo "gpu_check: $osr not found: build it with bash scripts/setup.sh, or set OSR" >&2; exit 1; }
 
 # CUDA libraries where the loader does not look: pip wheels and CUDA installs.
 libdirs=()
