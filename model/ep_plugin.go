@@ -212,15 +212,28 @@ func appendBuiltin(so *ort.SessionOptions, device string, opts Options) error {
 }
 
 // pickGPU finds the GPU with CUDA ordinal gpu among the provider's devices.
+// The provider is matched by its usual name, else by one naming the plugin
+// (a later plugin build may call itself otherwise).
 func pickGPU(devs []ortep.Device, p plugin, gpu int) (ortep.Device, error) {
-	var gpus []ortep.Device
+	var gpus, named []ortep.Device
+	var offered []string
 	for _, d := range devs {
-		if d.EP == p.ep && d.Type == ortep.GPU {
+		offered = append(offered, d.EP)
+		if d.Type != ortep.GPU {
+			continue
+		}
+		if d.EP == p.ep {
 			gpus = append(gpus, d)
+		} else if strings.Contains(strings.ToLower(d.EP), strings.ToLower(p.name)) {
+			named = append(named, d)
 		}
 	}
 	if len(gpus) == 0 {
-		return ortep.Device{}, fmt.Errorf("the %s plugin loaded but offers no GPU: no NVIDIA GPU, or its driver is not loaded (osr doctor says which)", p.name)
+		gpus = named
+	}
+	if len(gpus) == 0 {
+		return ortep.Device{}, fmt.Errorf("the %s plugin loaded but offers no GPU (providers: %s): no NVIDIA GPU, or its driver is not loaded (osr doctor says which)",
+			p.name, strings.Join(offered, ", "))
 	}
 	for _, d := range gpus {
 		if d.Options["device_id"] == strconv.Itoa(gpu) {
@@ -230,7 +243,7 @@ func pickGPU(devs []ortep.Device, p plugin, gpu int) (ortep.Device, error) {
 	if gpu >= 0 && gpu < len(gpus) {
 		return gpus[gpu], nil
 	}
-	return ortep.Device{}, fmt.Errorf("runtime.gpu_id is %d but %s offers %d GPU(s) (0 to %d)", gpu, p.ep, len(gpus), len(gpus)-1)
+	return ortep.Device{}, fmt.Errorf("runtime.gpu_id is %d but %s offers %d GPU(s) (0 to %d)", gpu, gpus[0].EP, len(gpus), len(gpus)-1)
 }
 
 // providerOptions are the ONNX Runtime provider options osr sets.
@@ -264,7 +277,7 @@ func describe(d ortep.Device, gpu int) string {
 	if id == "" {
 		id = strconv.Itoa(gpu)
 	}
-	return fmt.Sprintf("gpu %s (%s %04x:%04x)", id, d.Vendor, d.VendorID, d.DeviceID)
+	return fmt.Sprintf("gpu %s (%s, %s %04x:%04x)", id, d.EP, d.Vendor, d.VendorID, d.DeviceID)
 }
 
 // sessionOptionsPointer is the OrtSessionOptions* inside onnxruntime_go's

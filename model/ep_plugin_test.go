@@ -68,8 +68,15 @@ func TestPickGPU(t *testing.T) {
 	if _, err := pickGPU(devs, p, 2); err == nil || !strings.Contains(err.Error(), "gpu_id is 2") || !strings.Contains(err.Error(), "2 GPU(s)") {
 		t.Fatalf("gpu_id out of range: %v", err)
 	}
-	if _, err := pickGPU([]ortep.Device{gpu("0")}, plugins["tensorrt"], 0); err == nil {
-		t.Fatal("a CUDA device was picked for TensorRT")
+	if _, err := pickGPU([]ortep.Device{gpu("0")}, plugins["tensorrt"], 0); err == nil || !strings.Contains(err.Error(), p.ep) {
+		t.Fatalf("a CUDA device for TensorRT: %v", err)
+	}
+	other := ortep.Device{EP: "CudaPluginExecutionProvider", Type: ortep.GPU, Options: map[string]string{"device_id": "0"}}
+	if d, err := pickGPU([]ortep.Device{cpu, other}, p, 0); err != nil || d.EP != other.EP {
+		t.Fatalf("a CUDA provider of another name: %+v, %v", d, err)
+	}
+	if d, err := pickGPU([]ortep.Device{other, gpu("0")}, p, 0); err != nil || d.EP != p.ep {
+		t.Fatalf("the usual name must win: %+v, %v", d, err)
 	}
 }
 
