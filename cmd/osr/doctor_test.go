@@ -110,3 +110,13 @@ func TestInferCUDAFallbackWritesTheCPUOutputs(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorTensorRTNamesTensorRT(t *testing.T) {
+	if _, err := cudalib.Load("libnvinfer.so.10"); err == nil {
+		t.Skip("TensorRT 10 is installed here")
+	}
+	out, code := runBinary(t, nil, "doctor", "--device", "tensorrt")
+	if code == 0 || !strings.Contains(out, "MISSING     libnvinfer.so.10") || !strings.Contains(out, "tensorrt: will not work here") {
+		t.Fatalf("doctor --device tensorrt without TensorRT: exit %d\n%s", code, out)
+	}
+}
