@@ -167,7 +167,7 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 	sess, err := ort.NewAdvancedSessionWithONNXData(graph,
 		[]string{e.spec.Input.Name}, names, []ort.Value{e.input}, values, so)
 	if err != nil {
-		return fmt.Errorf("create session on %s: %w", provider, err)
+		return fmt.Errorf("create session on %s: %w", provider, explainMissing(err))
 	}
 	e.session, e.provider, e.device = sess, provider, where
 	return nil

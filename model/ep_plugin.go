@@ -137,6 +137,16 @@ func explainLoad(p plugin, path string, err error) error {
 	return fmt.Errorf("register the %s plugin %s: %w", p.name, path, err)
 }
 
+// explainMissing adds what to install when err is the loader's message
+// about a missing library (cuDNN, which the CUDA provider loads only when
+// a session starts, say).
+func explainMissing(err error) error {
+	if lib, ok := cudalib.MissingFromLoaderError(err.Error()); ok {
+		return fmt.Errorf("%s is missing; %s: %w", lib, cudalib.Hint(lib), err)
+	}
+	return err
+}
+
 // olderThan says whether version (major.minor.patch) is older than major.minor.
 func olderThan(version string, major, minor int) bool {
 	var a, b int

@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -236,5 +237,20 @@ func TestOlderThan(t *testing.T) {
 		if got := olderThan(v, 1, 29); got != want {
 			t.Errorf("olderThan(%q, 1, 29) = %v", v, got)
 		}
+	}
+}
+
+func TestExplainMissing(t *testing.T) {
+	_, lerr := cudalib.Load("libcudnn_osr_absent.so.9")
+	if lerr == nil {
+		t.Fatal("a library that does not exist loaded")
+	}
+	err := explainMissing(lerr)
+	if !strings.HasPrefix(err.Error(), "libcudnn_osr_absent.so.9 is missing; ") || !errors.Is(err, lerr) {
+		t.Fatalf("explainMissing: %v", err)
+	}
+	plain := errors.New("some other failure")
+	if explainMissing(plain) != plain {
+		t.Fatal("an error without a missing library was changed")
 	}
 }
