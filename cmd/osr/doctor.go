@@ -53,7 +53,7 @@ The exit status is 0 when the configured device will work.`,
 // error naming the first thing that stops it.
 func doctor(w io.Writer, cfg config.Config, a *app) error {
 	device := cfg.Runtime.Device
-	opts := model.OptionsFromConfig(cfg, a.log)
+	opts := engineOptions(cfg, a.log)
 	var problems []string
 	fail := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf(format, args...))
