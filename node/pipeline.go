@@ -19,6 +19,7 @@ import (
 type Engine interface {
 	Run(im model.Image, out *model.Result) error
 	Provider() string
+	Device() string
 	Spec() model.Spec
 	Scoring() model.Scoring
 }
@@ -262,6 +263,7 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 		{Key: "inference_errors", Value: fmt.Sprint(s.Errors)},
 		{Key: "outlier_share", Value: fmt.Sprintf("%.4f", s.OutlierShare)},
 		{Key: "execution_provider", Value: p.eng.Provider()},
+		{Key: "execution_device", Value: p.eng.Device()},
 		{Key: "model", Value: p.eng.Spec().Name},
 		// Process figures, so that a long run shows leaks from outside.
 		{Key: "rss_mib", Value: fmt.Sprintf("%.1f", residentMiB())},
