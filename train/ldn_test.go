@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"osr/internal/atomicfile"
 	"osr/model"
 	"osr/train/nn"
@@ -206,3 +208,20 @@ func engineLogits(t *testing.T, onnx []byte, spec model.Spec, im model.Image) mo
 	}
 	return res
 }
+
+// config/camvid-ldn121.yaml is the LDN121 shape.
+func TestLDN121ConfigFile(t *testing.T) {
+	c, err := LoadConfig("../config/camvid-ldn121.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := yaml.Marshal(c.Model)
+	want, _ := yaml.Marshal(LDN121(0))
+	if string(got) != string(want) {
+		t.Errorf("config/camvid-ldn121.yaml model:\n%s\nLDN121:\n%s", got, want)
+	}
+	if c.Batch != 4 || c.Scale != 0.5 {
+		t.Errorf("batch %d at scale %g, want 4 at half resolution", c.Batch, c.Scale)
+	}
+}
+

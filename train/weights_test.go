@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"encoding/binary"
 	"math"
 	"os"
@@ -199,5 +200,46 @@ func TestLoadEncoderChecksNamesAndShapes(t *testing.T) {
 	os.WriteFile(junk, []byte("not weights at all"), 0o644)
 	if _, err := ReadWeights(junk); err == nil || !strings.Contains(err.Error(), "neither a PyTorch state dict nor an ONNX model") {
 		t.Errorf("junk file: err = %v", err)
+	}
+}
+
+// A run with Init starts its encoder from the file: after one step at a
+// small learning rate its encoder weights are the file's but for the step,
+// and its upsampling path is its own. Init with Resume is refused.
+func TestRunInitStartsFromTheFile(t *testing.T) {
+	cfg := tinyConfig(t, 1)
+	cfg.Model = LDNConfig{Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
+		Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}}
+	cfg.LR.Encoder, cfg.LR.Upsampling = 1e-4, 1e-4
+	src := tinyTorchvisionLDN(t, 77)
+	onnx, err := src.ExportONNX(64, 64, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "densenet.onnx")
+	if err := os.WriteFile(file, onnx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var progress strings.Builder
+	if _, err := Run(context.Background(), cfg, RunOptions{Out: out, Init: file, Progress: &progress}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "encoder initialised from "+file) {
+		t.Errorf("progress does not say where the encoder came from:\n%s", progress.String())
+	}
+	ck := loadParams(t, out)
+	for _, p := range src.Store.Params {
+		got := ck.Params["seg/"+p.Name]
+		if len(p.Shape) != 4 || len(got) != len(p.W) { // random conv weights tell runs apart; the logits differ in classes
+			continue
+		}
+		d := maxDiff(got, p.W)
+		if enc := strings.HasPrefix(p.Name, "enc."); enc && d > 1e-2 || !enc && d < 1e-2 {
+			t.Errorf("%s differs from the file's by %g after one step", p.Name, d)
+		}
+	}
+	if _, err := Run(context.Background(), cfg, RunOptions{Out: out, Init: file, Resume: true}); err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Errorf("init with resume: err = %v", err)
 	}
 }
