@@ -224,4 +224,3 @@ func TestLDN121ConfigFile(t *testing.T) {
 		t.Errorf("batch %d at scale %g, want 4 at half resolution", c.Batch, c.Scale)
 	}
 }
-
