@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -29,10 +30,10 @@ func ReadWeights(path string) (map[string]Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = f.Read(head)
+	n, err := io.ReadFull(f, head)
 	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if n == 0 {
+		return nil, fmt.Errorf("%s is empty or unreadable: %w", path, err)
 	}
 	// torch.save writes a zip (PK) or, before PyTorch 1.6, a pickle (0x80).
 	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || head[0] == 0x80 {

@@ -201,6 +201,11 @@ func TestLoadEncoderChecksNamesAndShapes(t *testing.T) {
 	if _, err := ReadWeights(junk); err == nil || !strings.Contains(err.Error(), "neither a PyTorch state dict nor an ONNX model") {
 		t.Errorf("junk file: err = %v", err)
 	}
+	empty := filepath.Join(t.TempDir(), "empty.pth")
+	os.WriteFile(empty, nil, 0o644)
+	if _, err := ReadWeights(empty); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("empty file: err = %v", err)
+	}
 }
 
 // A run with Init starts its encoder from the file: after one step at a
