@@ -151,7 +151,7 @@ func TestLDN121TrainsAndExports(t *testing.T) {
 }
 
 // The full-size shape builds: DenseNet-121's encoder (about 7 M weights)
-// plus the 256-wide ladder, logits at 1/4.
+// plus SPP and the 256/128/128 ladder, logits at 1/4.
 func TestLDN121Builds(t *testing.T) {
 	m, err := NewLDN(LDN121(19), 1)
 	if err != nil {
