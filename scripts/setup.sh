@@ -18,6 +18,9 @@
 #                  osr then uses that runtime for every device. The GPU
 #                  itself needs the NVIDIA driver, CUDA 13 and cuDNN 9
 #                  (osr doctor --device cuda says what is missing).
+#   PyTorch        python3-torch, python3-torchvision: the DenseNet-121 parity test of
+#                  osr train --init (OSR_SETUP_ROS=1; 145 MB download with its
+#                  dependencies, about 1 minute of CI, the test about 35 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +41,10 @@ if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
 	/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
 	# Fashion-MNIST for the image-wide experiment's test.
 	[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
+	# PyTorch, so that CI checks the LDN-121 encoder and --init against
+	# torchvision's DenseNet-121 rather than against osr itself.
+	/usr/bin/python3 -c 'import torch' 2>/dev/null || need_apt+=(python3-torch)
+	/usr/bin/python3 -c 'import torchvision' 2>/dev/null || need_apt+=(python3-torchvision)
 	# The ROS 2 transport's tests: Cyclone's IDL compiler for the CDR
 	# cross-check, and a Fast DDS peer built with fastddsgen and g++.
 	command -v idlc >/dev/null || need_apt+=(cyclonedds-tools)

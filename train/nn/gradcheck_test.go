@@ -138,6 +138,7 @@ func TestLayerGradients(t *testing.T) {
 	layers := map[string]func(x *G.Node) (*G.Node, error){
 		"relu":      ReLU,
 		"avgpool":   func(x *G.Node) (*G.Node, error) { return AvgPool(x, 2) },
+		"maxpool":   func(x *G.Node) (*G.Node, error) { return MaxPool(x, 3, 2, 1) },
 		"bilinear":  func(x *G.Node) (*G.Node, error) { return Bilinear(x, 9, 5) },
 		"squeeze":   func(x *G.Node) (*G.Node, error) { return Squeeze(G.Must(Bilinear(x, 8, 6))) },
 		"unsqueeze": func(x *G.Node) (*G.Node, error) { return Unsqueeze(G.Must(Squeeze(G.Must(Bilinear(x, 8, 6))))) },
