@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"osr/model"
 	"osr/node"
 	"osr/node/ros1"
 	"osr/node/ros2"
@@ -74,6 +77,11 @@ or SIGTERM.`,
 			if err != nil {
 				return err
 			}
+			// A transport with a logger of its own (ROS 1: /rosout and
+			// ~set_logger_level) logs the node's lines.
+			if lt, ok := tr.(interface{ Logger() *slog.Logger }); ok {
+				a.log = lt.Logger()
+			}
 			eng, err := openEngine(cfg, a)
 			if err != nil {
 				return err
@@ -81,6 +89,7 @@ or SIGTERM.`,
 			defer eng.Close()
 			p := node.NewPipeline(eng, tr.Sinks(), node.Options{
 				Name:              tr.NodePath(),
+				HardwareID:        hardwareID(eng.Provider(), cfg.Runtime.GPUID),
 				DiagnosticsPeriod: time.Duration(cfg.Node.DiagnosticsPeriod * float64(time.Second)),
 				Lazy:              cfg.Node.Lazy,
 				Logger:            a.log,
@@ -110,4 +119,20 @@ or SIGTERM.`,
 	f.String("transport", "ros1", "ros1 (a ROS master) or ros2 (DDS through Cyclone DDS; needs a build with -tags ros2)")
 	f.Int("domain", -1, "ROS 2 DDS domain (default $ROS_DOMAIN_ID, then 0)")
 	return cmd
+}
+
+// hardwareID names what the node runs on for diagnostics: the host and
+// the device the engine ended up on (after any fallback to the CPU).
+func hardwareID(provider string, gpu int) string {
+	dev := "cpu"
+	switch provider {
+	case model.ProviderCUDA:
+		dev = fmt.Sprintf("cuda:%d", gpu)
+	case model.ProviderTensorRT:
+		dev = fmt.Sprintf("tensorrt:%d", gpu)
+	}
+	if host, err := os.Hostname(); err == nil {
+		return host + "/" + dev
+	}
+	return dev
 }

@@ -63,6 +63,7 @@ type Transport struct {
 
 	labels, score, mask, overlay sink
 	diagnostics                  diagSink
+	level                        *slog.LevelVar // of the logger ros.osr
 
 	mu    sync.Mutex
 	rn    *goroslib.Node
@@ -76,12 +77,9 @@ func New(opts Options) (*Transport, error) {
 		opts.Logger = slog.Default()
 	}
 	r := opts.Remaps
-	names := node.Names{Namespace: opts.Node.Namespace, Node: opts.Node.Name, Remaps: r}
+	names := node.Names{Namespace: namespace(opts.Node.Namespace, os.Getenv("ROS_NAMESPACE"), r["__ns"]), Node: opts.Node.Name, Remaps: r}
 	if v, ok := r["__name"]; ok {
 		names.Node = v
-	}
-	if v, ok := r["__ns"]; ok {
-		names.Namespace = "/" + strings.Trim(v, "/")
 	}
 	master := opts.ROS1.MasterURI
 	if v, ok := r["__master"]; ok {
@@ -109,13 +107,44 @@ func New(opts Options) (*Transport, error) {
 		}
 	}
 	n := opts.Node
-	t := &Transport{opts: opts, names: names, master: u.Host, host: host, log: opts.Logger}
+	t := &Transport{opts: opts, names: names, master: u.Host, host: host, level: new(slog.LevelVar)}
+	if !opts.Logger.Enabled(context.Background(), slog.LevelInfo) {
+		t.level.Set(slog.LevelWarn)
+	} else if opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		t.level.Set(slog.LevelDebug)
+	}
+	t.log = slog.New(&rosoutHandler{next: opts.Logger.Handler(), level: t.level, node: t.node})
 	t.topics = topics{
 		image: names.Resolve(n.ImageTopic), labels: names.Resolve(n.LabelsTopic), score: names.Resolve(n.ScoreTopic),
 		mask: names.Resolve(n.MaskTopic), overlay: names.Resolve(n.OverlayTopic), labelInfo: names.Resolve(n.LabelInfoTopic),
 		diagnostics: names.Resolve(n.DiagnosticsTopic),
 	}
 	return t, nil
+}
+
+// namespace is the node's namespace as ROS 1 decides it: __ns:= wins over
+// ROS_NAMESPACE (what roslaunch sets for a node in a <group ns=...>), which
+// wins over osr's config. Relative namespaces are taken from the root.
+func namespace(config, env, arg string) string {
+	ns := config
+	if env != "" {
+		ns = env
+	}
+	if arg != "" {
+		ns = arg
+	}
+	return "/" + strings.Trim(ns, "/")
+}
+
+// Logger logs to the transport's logger and to /rosout while registered,
+// at the level that ~set_logger_level sets.
+func (t *Transport) Logger() *slog.Logger { return t.log }
+
+// node is the current registration, nil between registrations.
+func (t *Transport) node() *goroslib.Node {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rn
 }
 
 // Sinks are the pipeline's outputs on this transport.
@@ -125,9 +154,7 @@ func (t *Transport) Sinks() node.Sinks {
 
 // Now is the ROS clock: /clock when use_sim_time is set, else wall time.
 func (t *Transport) Now() time.Time {
-	t.mu.Lock()
-	rn := t.rn
-	t.mu.Unlock()
+	rn := t.node()
 	if rn == nil {
 		return time.Now()
 	}
@@ -142,7 +169,9 @@ func (t *Transport) ImageTopic() string { return t.topics.image }
 
 // Run connects to the master, feeds frames to p and keeps the connection
 // alive until ctx ends: when the master goes away or restarts, it
-// re-registers as soon as the master is back.
+// re-registers as soon as the master is back. When the master asks the
+// node to shut down (rosnode kill, another node taking its name), Run
+// returns, so that the process ends and roslaunch can respawn it.
 func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	labelInfo, err := p.LabelInfo().YAML()
 	if err != nil {
@@ -152,6 +181,11 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	waiting := false
 	for ctx.Err() == nil {
 		c, err := t.connect(p, labelInfo)
+		var se *shutdownError
+		if errors.As(err, &se) {
+			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", se.request)
+			return nil
+		}
 		if err != nil {
 			if !waiting {
 				t.log.Warn("waiting for the ROS master", "master", t.master, "err", err)
@@ -163,7 +197,12 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		waiting = false
 		t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(),
 			"image", t.topics.image, "input", c.input, "outputs", []string{t.topics.labels, t.topics.score, t.topics.mask, t.topics.overlay})
-		reason := t.watch(ctx, c, period)
+		reason, shutdown := t.watch(ctx, c, period)
+		if shutdown {
+			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", reason)
+			c.close(true)
+			return nil
+		}
 		if ctx.Err() != nil {
 			c.close(true) // unregister before exiting
 			break
@@ -179,15 +218,39 @@ type conn struct {
 	rn    *goroslib.Node
 	pubs  []*goroslib.Publisher
 	sub   *goroslib.Subscriber
+	srvs  []*goroslib.ServiceProvider
 	input string // raw or compressed
 	runID string
 	t     *Transport
+	// shutdown receives the master's shutdown request, once.
+	shutdown chan string
 }
 
+// shutdownPrefix starts the log line by which goroslib (v2.1.5) reports
+// a shutdown request on its slave API; it has no other signal for it.
+const shutdownPrefix = "got shutdown request from "
+
 func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
+	// goroslib takes the namespace from ROS_NAMESPACE when it is set, over
+	// NodeConf; make it the one resolved here (__ns:= wins, and roslaunch's
+	// or a user's "robot1/" would be refused).
+	if err := os.Setenv("ROS_NAMESPACE", t.names.Namespace); err != nil {
+		return nil, err
+	}
+	shutdown := make(chan string, 1)
 	rn, err := goroslib.NewNode(goroslib.NodeConf{
 		MasterAddress: t.master, Namespace: t.names.Namespace, Name: t.names.Node, Host: t.host,
-		LogDestinations: goroslib.LogDestinationRosout,
+		// goroslib's own lines go to /rosout only; osr's come through
+		// Logger. The callback is how a shutdown request shows.
+		LogDestinations: goroslib.LogDestinationRosout | goroslib.LogDestinationCallback,
+		OnLog: func(_ goroslib.LogLevel, msg string) {
+			if req, ok := strings.CutPrefix(msg, shutdownPrefix); ok {
+				select {
+				case shutdown <- req:
+				default:
+				}
+			}
+		},
 		// Master calls and connection handshakes: short, so that a master
 		// that vanished without closing its sockets is noticed quickly.
 		ReadTimeout: 3 * time.Second,
@@ -195,11 +258,37 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{rn: rn, t: t}
+	c := &conn{rn: rn, t: t, shutdown: shutdown}
+	if err := c.open(p, labelInfo); err != nil {
+		c.close(false)
+		// A shutdown request while registering (another node took the
+		// name) ends the node too, or it would take the name back.
+		select {
+		case req := <-shutdown:
+			return nil, &shutdownError{req}
+		default:
+			return nil, err
+		}
+	}
+	t.mu.Lock()
+	t.rn = rn
+	t.mu.Unlock()
+	t.refreshSubscribers(rn)
+	return c, nil
+}
+
+// shutdownError is a shutdown request from the master.
+type shutdownError struct{ request string }
+
+func (e *shutdownError) Error() string { return "shutdown request from " + e.request }
+
+// open creates the publishers, the subscriber and the logger services.
+func (c *conn) open(p *node.Pipeline, labelInfo string) error {
+	t, rn := c.t, c.rn
+	var err error
 	c.runID, err = rn.ParamGetString("/run_id")
 	if err != nil {
-		c.close(false)
-		return nil, err
+		return err
 	}
 	pub := func(s *sink, topic string, m any, latch bool) error {
 		pb, err := goroslib.NewPublisher(goroslib.PublisherConf{Node: rn, Topic: topic, Msg: m, Latch: latch})
@@ -220,10 +309,12 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 		pub(&t.diagnostics.sink, t.topics.diagnostics, &msgs.DiagnosticArray{}, false),
 		pub(nil, t.topics.labelInfo, &msgs.String{}, true),
 	); err != nil {
-		c.close(false)
-		return nil, err
+		return err
 	}
 	c.pubs[len(c.pubs)-1].Write(&msgs.String{Data: labelInfo})
+	if c.srvs, err = loggerServices(rn, t.names, t.level, t.log); err != nil {
+		return err
+	}
 	c.input = t.inputKind(rn)
 	var cb any = func(m *msgs.Image) { p.Offer(node.Frame{Raw: m}) }
 	if c.input == "compressed" {
@@ -231,14 +322,9 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 	}
 	c.sub, err = goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: t.topics.image, Callback: cb})
 	if err != nil {
-		c.close(false)
-		return nil, fmt.Errorf("subscriber %s: %w", t.topics.image, err)
+		return fmt.Errorf("subscriber %s: %w", t.topics.image, err)
 	}
-	t.mu.Lock()
-	t.rn = rn
-	t.mu.Unlock()
-	t.refreshSubscribers(rn)
-	return c, nil
+	return nil
 }
 
 // inputKind decides raw or compressed: config, then the type already
@@ -262,29 +348,32 @@ func (t *Transport) inputKind(rn *goroslib.Node) string {
 	return "raw"
 }
 
-// watch checks the master every period until ctx ends or the master is
-// gone or restarted (a new /run_id), and keeps the subscriber flags and the
-// input kind current. It returns why it stopped.
-func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration) string {
+// watch checks the master every period until ctx ends, the master asks
+// the node to shut down (shutdown is then true), or the master is gone or
+// restarted (a new /run_id); it keeps the subscriber flags and the input
+// kind current. It returns why it stopped.
+func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration) (reason string, shutdown bool) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return "shutdown"
+			return "shutdown", false
+		case req := <-c.shutdown:
+			return req, true
 		case <-tick.C:
 		}
 		id, err := c.rn.ParamGetString("/run_id")
 		if err != nil {
-			return "master unreachable: " + err.Error()
+			return "master unreachable: " + err.Error(), false
 		}
 		if id != c.runID {
-			return "master restarted"
+			return "master restarted", false
 		}
 		t.refreshSubscribers(c.rn)
 		if t.opts.Node.Input == "auto" {
 			if kind := t.inputKind(c.rn); kind != c.input {
-				return fmt.Sprintf("%s now carries %s images", t.topics.image, kind)
+				return fmt.Sprintf("%s now carries %s images", t.topics.image, kind), false
 			}
 		}
 	}
@@ -337,6 +426,9 @@ func (c *conn) close(wait bool) {
 		}
 		for _, p := range c.pubs {
 			p.Close()
+		}
+		for _, s := range c.srvs {
+			s.Close()
 		}
 		c.rn.Close()
 	}()
