@@ -55,7 +55,7 @@ type Calibration struct {
 // keeps TargetTPR of the inlier pixels. Outlier pixels are never looked
 // at. The engine must be opened with Options.Logits at temperature 1, and
 // should be opened with Options.Spin off (see Evaluate).
-func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts CalibrateOptions) (*Calibration, error) {
+func Calibrate(ctx context.Context, eng Engine, ds *dataset.Dataset, opts CalibrateOptions) (*Calibration, error) {
 	if opts.TargetTPR == 0 {
 		opts.TargetTPR = 0.95
 	}
@@ -80,8 +80,11 @@ func Calibrate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts
 	cal := &Calibration{Dataset: ds.Name, Split: opts.Split, TargetTPR: opts.TargetTPR}
 	_, _, err := runSplit(ctx, eng, ds, splitRun{Split: opts.Split, Protocol: opts.Protocol, Limit: opts.Limit, Progress: opts.Progress, Verb: "calibrate"},
 		func(name string, im imageio.RGB, gt []uint8, res *model.Result) error {
+			if len(res.Logits) != len(spec.Classes)*spec.Input.Width*spec.Input.Height {
+				return errors.New("calibrate: the engine gives no logits (open it with logits on)")
+			}
 			logits := res.Logits
-			if rows, cols := eng.PixelMap(); rows != nil {
+			if rows, cols := res.ModelRows, res.ModelCols; rows != nil {
 				// Frames of another size: score each frame pixel with the
 				// logits its outputs came from, as evaluation does.
 				frame = frameLogits(frame, res.Logits, len(spec.Classes), spec.Input.Width*spec.Input.Height, spec.Input.Width, rows, cols)
@@ -231,7 +234,7 @@ func (c *Calibration) Apply(spec *model.Spec, kind string) error {
 }
 
 // frameLogits gathers model-sized logits [K, mh*mw] into frame-sized
-// planes [K, len(rows)*len(cols)] through the engine's pixel map.
+// planes [K, len(rows)*len(cols)] through the result's pixel map.
 func frameLogits(dst, logits []float32, k, plane, mw int, rows, cols []int) []float32 {
 	n := len(rows) * len(cols)
 	if cap(dst) < k*n {

@@ -46,13 +46,10 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			if _, err := ds.OutlierIDs(protocol); err != nil {
 				return err
 			}
-			pkg, err := model.Load(bundled(cfg.Model))
-			if err != nil {
-				return err
-			}
-			opts := model.OptionsFromConfig(pipelined(cfg), a.log)
+			dir := bundled(cfg.Model)
+			opts := engineOptions(pipelined(cfg), a.log)
 			opts.Logits, opts.Overrides.Temperature, opts.Overrides.OpenSet = true, 1, false
-			eng, err := model.NewEngine(pkg, opts)
+			eng, err := openONNX(dir, opts, a.log)
 			if err != nil {
 				return err
 			}
@@ -68,7 +65,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 				ts = append(ts, t)
 			}
 			sort.Float64s(ts)
-			fmt.Printf("%s on %s/%s: %d images, %d inlier pixels\n", pkg.Spec.Name, ds.Name, split, cal.Images, cal.InlierPixels)
+			fmt.Printf("%s on %s/%s: %d images, %d inlier pixels\n", eng.Spec().Name, ds.Name, split, cal.Images, cal.InlierPixels)
 			for _, t := range ts {
 				mark := ""
 				if t == cal.Temperature {
@@ -79,7 +76,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			for _, k := range []string{"msp", "entropy"} {
 				fmt.Printf("  %-7s T = %g, threshold %.6f (keeps %.1f %% of inlier pixels)\n", k, cal.Kinds[k].Temperature, cal.Kinds[k].Threshold, 100*cal.TargetTPR)
 			}
-			spec := pkg.Spec
+			spec := eng.Spec()
 			if err := cal.Apply(&spec, kind); err != nil {
 				return err
 			}
@@ -87,10 +84,10 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 				fmt.Println("dry run: model.yaml not changed")
 				return nil
 			}
-			if err := model.WriteSpec(pkg.Dir, spec); err != nil {
+			if err := model.WriteSpec(dir, spec); err != nil {
 				return err
 			}
-			fmt.Printf("wrote scoring (%s, T = %g, threshold %.6f) to %s/%s\n", spec.Scoring.Kind, spec.Scoring.Temperature, spec.Scoring.Threshold, pkg.Dir, model.SpecFile)
+			fmt.Printf("wrote scoring (%s, T = %g, threshold %.6f) to %s/%s\n", spec.Scoring.Kind, spec.Scoring.Temperature, spec.Scoring.Threshold, dir, model.SpecFile)
 			return nil
 		},
 	}
