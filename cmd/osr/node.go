@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -70,7 +73,19 @@ or SIGTERM.`,
 			if len(ra.Ignored) > 0 {
 				a.log.Warn("ignoring ROS arguments osr does not support", "args", ra.Ignored)
 			}
-			settings, err := startSettings(cfg, ra, cmd.Flags(), a.log)
+			// ROS 1 keeps parameters on the master: wait for it and read
+			// the node's private namespace before the model is opened.
+			var server map[string]any
+			if cfg.Node.Transport != "ros2" {
+				server, err = ros1.ServerParams(cmd.Context(), ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log})
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+			}
+			settings, err := startSettings(cfg, ra, server, cmd.Flags(), a.log)
 			if err != nil {
 				return err
 			}
@@ -80,7 +95,8 @@ or SIGTERM.`,
 			case "ros2":
 				tr, err = ros2.New(ros2.Options{Node: cfg.Node, ROS2: cfg.ROS2, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
 			default:
-				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
+				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log, Settings: settings,
+					Params: server, ParamArgs: slices.Collect(maps.Keys(ra.Params))})
 			}
 			if err != nil {
 				return err
@@ -140,13 +156,21 @@ or SIGTERM.`,
 }
 
 // startSettings applies the ROS parameters given at start over the loaded
-// config: params files (--params-file), then -p name:=value and ROS 1's
-// _name:=value. A flag given on the command line wins over a parameter of
-// the same setting; unknown names get one warning.
-func startSettings(cfg config.Config, ra node.ROSArgs, flags *pflag.FlagSet, log *slog.Logger) (*node.Settings, error) {
+// config: params files (--params-file) or, on ROS 1, the node's private
+// namespace on the parameter server (server), then -p name:=value and
+// ROS 1's _name:=value. A flag given on the command line wins over a
+// parameter of the same setting; unknown names get one warning.
+func startSettings(cfg config.Config, ra node.ROSArgs, server map[string]any, flags *pflag.FlagSet, log *slog.Logger) (*node.Settings, error) {
 	s := node.NewSettings(cfg)
 	values := map[string]any{}
 	var unknown []string
+	for k, v := range server {
+		if _, ok := s.Lookup(k); !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		values[k] = v
+	}
 	if len(ra.ParamFiles) > 0 {
 		names := node.Names{Namespace: cfg.Node.Namespace, Node: cfg.Node.Name}
 		if v, ok := ra.Remaps["__ns"]; ok {

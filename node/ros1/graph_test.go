@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"osr/internal/rostest"
+	"osr/msgs"
 )
 
 // How osr behaves as a node of a ROS 1 graph run by roslaunch: namespaces,
@@ -119,6 +122,18 @@ func TestRoslaunchNamespacesShutdownAndRespawn(t *testing.T) {
 		if !strings.Contains(subs, "* "+ns+"/osr ") || strings.Count(subs, "* ") != 1 {
 			t.Errorf("%s/camera/image_raw: want %s/osr its only subscriber:\n%s", ns, ns, info)
 		}
+	}
+
+	// robot2's <param> and <rosparam> set its settings; robot1 keeps the model's.
+	info1, info2 := labelInfo(t, m, "/robot1/osr/label_info"), labelInfo(t, m, "/robot2/osr/label_info")
+	if info2.Score != "msp" || info2.Threshold != 0.7 {
+		t.Errorf("robot2's label info does not follow its private parameters: %+v", info2)
+	}
+	if info1.Score == "msp" || info1.Threshold == 0.7 {
+		t.Errorf("robot1 took robot2's parameters: %+v", info1)
+	}
+	if !strings.Contains(launch.Output(), `msg="ignoring unknown parameters" names=[frobnicate]`) {
+		t.Errorf("no warning naming the unknown parameter:\n%s", launch.Output())
 	}
 
 	// Frames on robot1's camera reach robot1's outputs only.
@@ -251,5 +266,76 @@ func TestNodeLogsToRosoutAtTheSetLevel(t *testing.T) {
 	}
 	if n := strings.Count(rosout.Output(), "frame skipped"); n != before {
 		t.Errorf("at level error /rosout got %d more warnings", n-before)
+	}
+}
+
+// labelInfo reads the latched label info with rostopic echo.
+func labelInfo(t *testing.T, m *rostest.Master, topic string) msgs.LabelInfo {
+	t.Helper()
+	out := run(t, m, "rostopic", "echo", "-n", "1", topic)
+	var msg struct{ Data string }
+	var li msgs.LabelInfo
+	if err := yaml.Unmarshal([]byte(strings.TrimSuffix(strings.TrimSpace(out), "---")), &msg); err != nil {
+		t.Fatalf("%s: %v\n%s", topic, err, out)
+	}
+	if err := yaml.Unmarshal([]byte(msg.Data), &li); err != nil || li.Model == "" {
+		t.Fatalf("%s: not label info (%v):\n%s", topic, err, out)
+	}
+	return li
+}
+
+// outliers counts the outlier pixels of the next mask the node publishes
+// for frames sent now.
+func outliers(t *testing.T, m *rostest.Master, file string) int {
+	t.Helper()
+	echo := m.Start("rostopic", "echo", "-n", "1", "/osr/outlier_mask")
+	time.Sleep(2500 * time.Millisecond) // the node sees new subscribers within its 1 s watchdog
+	pub := publishRaw(m, "/camera/image_raw", file, 4, 20, "rgb8", 1440)
+	defer pub.Kill()
+	if err := echo.Wait(30 * time.Second); err != nil {
+		t.Fatalf("no mask: %v\n%s", err, pub.Output())
+	}
+	data := regexp.MustCompile(`(?m)^data: \[(.*)\]$`).FindStringSubmatch(echo.Output())
+	if data == nil {
+		t.Fatalf("mask without data:\n%.500s", echo.Output())
+	}
+	return strings.Count(data[1], "255")
+}
+
+// _threshold:=0.99 sets the threshold at start and puts it on the
+// parameter server; rosparam set changes it live: the label info and the
+// next frame's mask follow.
+func TestNodePrivateParametersLive(t *testing.T) {
+	rostest.Require(t)
+	m := rostest.StartMaster(t, 0)
+	node := startNode(t, m, "image:=/camera/image_raw", "_threshold:=0.99")
+	if got := labelInfo(t, m, "/osr/label_info").Threshold; got != 0.99 {
+		t.Fatalf("label info threshold %g, want 0.99", got)
+	}
+	if got := strings.TrimSpace(run(t, m, "rosparam", "get", "/osr/threshold")); got != "0.99" {
+		t.Errorf("rosparam get /osr/threshold: %s, want 0.99 (the command line's value)", got)
+	}
+	file := frameFile(t)
+	high := outliers(t, m, file)
+	run(t, m, "rosparam", "set", "/osr/threshold", "0.5")
+	for start := time.Now(); labelInfo(t, m, "/osr/label_info").Threshold != 0.5; time.Sleep(200 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("label info not re-published with threshold 0.5:\n%s", node.Output())
+		}
+	}
+	low := outliers(t, m, file)
+	t.Logf("outlier pixels of the demo frame: %d at threshold 0.99, %d at 0.5", high, low)
+	if low <= high {
+		t.Errorf("lowering the threshold from 0.99 to 0.5 did not add outlier pixels: %d then %d", high, low)
+	}
+	// A read-only parameter and an invalid value are refused, by name.
+	run(t, m, "rosparam", "set", "/osr/device", "cuda")
+	run(t, m, "rosparam", "set", "/osr/overlay_alpha", "2")
+	if !node.WaitOutput(`name=/osr/device value=cuda err="device is read-only while the node runs`, 5*time.Second) ||
+		!node.WaitOutput(`name=/osr/overlay_alpha value=2 err="overlay_alpha: 2 is out of range [0, 1]"`, 5*time.Second) {
+		t.Errorf("refusals not logged:\n%s", node.Output())
+	}
+	if got := labelInfo(t, m, "/osr/label_info").Threshold; got != 0.5 {
+		t.Errorf("threshold %g after refused changes, want 0.5", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"strings"
@@ -28,6 +29,12 @@ type Options struct {
 	// Settings are the node's parameters (node.ParamTable), for the
 	// transport's parameter interface; nil: none.
 	Settings *node.Settings
+	// Params are the private parameters on the server at start
+	// (ServerParams): changes from there on are set live.
+	Params map[string]any
+	// ParamArgs name the parameters given on the command line
+	// (_name:=value); they are written to the server, as roscpp does.
+	ParamArgs []string
 }
 
 // topics are the resolved names the transport uses.
@@ -68,10 +75,12 @@ type Transport struct {
 	diagnostics                  diagSink
 	level                        *slog.LevelVar // of the logger ros.osr
 
-	mu    sync.Mutex
-	rn    *goroslib.Node
-	now   func() time.Time
-	runID string
+	mu        sync.Mutex
+	rn        *goroslib.Node
+	info      *goroslib.Publisher // the latched label info while registered
+	labelInfo string              // its YAML
+	now       func() time.Time
+	runID     string
 }
 
 // New resolves names and addresses; Run connects.
@@ -180,10 +189,18 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	if err != nil {
 		return err
 	}
+	t.mu.Lock()
+	t.labelInfo = labelInfo
+	t.mu.Unlock()
+	var params *paramWatch
+	if s := t.opts.Settings; s != nil {
+		params = t.newParamWatch(maps.Clone(t.opts.Params))
+		s.Watch(func([]string) { t.publishLabelInfo(p) })
+	}
 	period := time.Duration(t.opts.ROS1.Watchdog * float64(time.Second))
 	waiting := false
 	for ctx.Err() == nil {
-		c, err := t.connect(p, labelInfo)
+		c, err := t.connect(p)
 		var se *shutdownError
 		if errors.As(err, &se) {
 			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", se.request)
@@ -198,9 +215,14 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 			continue
 		}
 		waiting = false
+		if params != nil {
+			if err := params.write(c.rn, t.opts.ParamArgs); err != nil {
+				t.log.Warn("could not put the command line's parameters on the parameter server", "err", err)
+			}
+		}
 		t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(),
 			"image", t.topics.image, "input", c.input, "outputs", []string{t.topics.labels, t.topics.score, t.topics.mask, t.topics.overlay})
-		reason, shutdown := t.watch(ctx, c, period)
+		reason, shutdown := t.watch(ctx, c, period, params)
 		if shutdown {
 			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", reason)
 			c.close(true)
@@ -222,7 +244,8 @@ type conn struct {
 	pubs  []*goroslib.Publisher
 	sub   *goroslib.Subscriber
 	srvs  []*goroslib.ServiceProvider
-	input string // raw or compressed
+	info  *goroslib.Publisher // label info
+	input string              // raw or compressed
 	runID string
 	t     *Transport
 	// shutdown receives the master's shutdown request, once.
@@ -233,7 +256,7 @@ type conn struct {
 // a shutdown request on its slave API; it has no other signal for it.
 const shutdownPrefix = "got shutdown request from "
 
-func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
+func (t *Transport) connect(p *node.Pipeline) (*conn, error) {
 	// goroslib takes the namespace from ROS_NAMESPACE when it is set, over
 	// NodeConf; make it the one resolved here (__ns:= wins, and roslaunch's
 	// or a user's "robot1/" would be refused).
@@ -262,7 +285,7 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 		return nil, err
 	}
 	c := &conn{rn: rn, t: t, shutdown: shutdown}
-	if err := c.open(p, labelInfo); err != nil {
+	if err := c.open(p); err != nil {
 		c.close(false)
 		// A shutdown request while registering (another node took the
 		// name) ends the node too, or it would take the name back.
@@ -274,7 +297,8 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 		}
 	}
 	t.mu.Lock()
-	t.rn = rn
+	t.rn, t.info = rn, c.info
+	c.info.Write(&msgs.String{Data: t.labelInfo})
 	t.mu.Unlock()
 	t.refreshSubscribers(rn)
 	return c, nil
@@ -286,7 +310,7 @@ type shutdownError struct{ request string }
 func (e *shutdownError) Error() string { return "shutdown request from " + e.request }
 
 // open creates the publishers, the subscriber and the logger services.
-func (c *conn) open(p *node.Pipeline, labelInfo string) error {
+func (c *conn) open(p *node.Pipeline) error {
 	t, rn := c.t, c.rn
 	var err error
 	c.runID, err = rn.ParamGetString("/run_id")
@@ -314,7 +338,7 @@ func (c *conn) open(p *node.Pipeline, labelInfo string) error {
 	); err != nil {
 		return err
 	}
-	c.pubs[len(c.pubs)-1].Write(&msgs.String{Data: labelInfo})
+	c.info = c.pubs[len(c.pubs)-1]
 	if c.srvs, err = loggerServices(rn, t.names, t.level, t.log); err != nil {
 		return err
 	}
@@ -328,6 +352,22 @@ func (c *conn) open(p *node.Pipeline, labelInfo string) error {
 		return fmt.Errorf("subscriber %s: %w", t.topics.image, err)
 	}
 	return nil
+}
+
+// publishLabelInfo re-publishes the latched label info after a live
+// parameter change (the threshold is in it).
+func (t *Transport) publishLabelInfo(p *node.Pipeline) {
+	y, err := p.LabelInfo().YAML()
+	if err != nil {
+		t.log.Warn("label info", "err", err)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.labelInfo = y
+	if t.info != nil {
+		t.info.Write(&msgs.String{Data: y})
+	}
 }
 
 // inputKind decides raw or compressed: config, then the type already
@@ -355,7 +395,7 @@ func (t *Transport) inputKind(rn *goroslib.Node) string {
 // the node to shut down (shutdown is then true), or the master is gone or
 // restarted (a new /run_id); it keeps the subscriber flags and the input
 // kind current. It returns why it stopped.
-func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration) (reason string, shutdown bool) {
+func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration, params *paramWatch) (reason string, shutdown bool) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -374,6 +414,9 @@ func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration) (r
 			return "master restarted", false
 		}
 		t.refreshSubscribers(c.rn)
+		if params != nil {
+			params.poll()
+		}
 		if t.opts.Node.Input == "auto" {
 			if kind := t.inputKind(c.rn); kind != c.input {
 				return fmt.Sprintf("%s now carries %s images", t.topics.image, kind), false
@@ -418,7 +461,7 @@ func (c *conn) close(wait bool) {
 	}
 	t.mu.Lock()
 	if t.rn == c.rn {
-		t.rn = nil
+		t.rn, t.info = nil, nil
 	}
 	t.mu.Unlock()
 	done := make(chan struct{})
