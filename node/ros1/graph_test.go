@@ -339,3 +339,21 @@ func TestNodePrivateParametersLive(t *testing.T) {
 		t.Errorf("threshold %g after refused changes, want 0.5", got)
 	}
 }
+
+// roslaunch on the ROS 2 launch file fails, and its error names the ROS 1 one.
+func TestRoslaunchOfTheROS2FileNamesTheROS1File(t *testing.T) {
+	rostest.Require(t)
+	if _, err := exec.LookPath("roslaunch"); err != nil {
+		t.Skip("roslaunch not found: install python3-roslaunch (bash scripts/setup.sh does)")
+	}
+	m := rostest.StartMaster(t, 0)
+	root, _ := filepath.Abs("../..")
+	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + root}, "roslaunch", "osr", "osr_node.launch")
+	err := launch.Wait(60 * time.Second)
+	if err == nil || !launch.Exited() {
+		t.Fatalf("roslaunch of the ROS 2 file: %v\n%s", err, launch.Output())
+	}
+	if !strings.Contains(launch.Output(), "roslaunch osr osr_node.ros1.launch") {
+		t.Errorf("the error does not name osr_node.ros1.launch:\n%s", launch.Output())
+	}
+}
