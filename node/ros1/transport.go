@@ -79,8 +79,6 @@ type Transport struct {
 	rn        *goroslib.Node
 	info      *goroslib.Publisher // the latched label info while registered
 	labelInfo string              // its YAML
-	now       func() time.Time
-	runID     string
 }
 
 // New resolves names and addresses; Run connects.
