@@ -214,13 +214,14 @@ func TestNodeEndsWhenANewNodeTakesItsName(t *testing.T) {
 }
 
 // osr's log lines reach /rosout, and rosconsole lists and sets its logger.
+// The node runs in the namespace of __ns:=, which wins over ROS_NAMESPACE.
 func TestNodeLogsToRosoutAtTheSetLevel(t *testing.T) {
 	rostest.Require(t)
 	if _, err := exec.LookPath("rosconsole"); err != nil {
 		t.Skip("rosconsole not found: install python3-rospy python3-roscpp-msg (bash scripts/setup.sh does)")
 	}
 	m := rostest.StartMaster(t, 0)
-	node := startNode(t, m, "image:=/camera/image_raw")
+	node := startNodeEnv(t, m, []string{"ROS_NAMESPACE=/robot9"}, "image:=/camera/image_raw", "__ns:=/robot7")
 	rosout := m.Start("rostopic", "echo", "/rosout")
 	time.Sleep(2 * time.Second) // rostopic connects
 	file := frameFile(t)
@@ -234,17 +235,17 @@ func TestNodeLogsToRosoutAtTheSetLevel(t *testing.T) {
 	if !rosout.WaitOutput("step 100 is less than width 480", 10*time.Second) {
 		t.Fatalf("the warning did not reach /rosout:\n%s\nnode:\n%s", rosout.Output(), node.Output())
 	}
-	if !regexp.MustCompile(`level: 4\s+name: "/osr"\s+msg: "frame skipped reason=`).MatchString(rosout.Output()) {
-		t.Errorf("/rosout line lacks level WARN (4), name /osr or text:\n%s", rosout.Output())
+	if !regexp.MustCompile(`level: 4\s+name: "/robot7/osr"\s+msg: "frame skipped reason=`).MatchString(rosout.Output()) {
+		t.Errorf("/rosout line lacks level WARN (4), name /robot7/osr or text:\n%s", rosout.Output())
 	}
-	if got := run(t, m, "rosconsole", "list", "/osr"); strings.TrimSpace(got) != "ros.osr" {
+	if got := run(t, m, "rosconsole", "list", "/robot7/osr"); strings.TrimSpace(got) != "ros.osr" {
 		t.Errorf("rosconsole list: %q", got)
 	}
-	if got := run(t, m, "rosconsole", "get", "/osr", "ros.osr"); strings.TrimSpace(got) != "info" {
+	if got := run(t, m, "rosconsole", "get", "/robot7/osr", "ros.osr"); strings.TrimSpace(got) != "info" {
 		t.Errorf("rosconsole get: %q, want info", got)
 	}
-	run(t, m, "rosconsole", "set", "/osr", "ros.osr", "error")
-	if got := run(t, m, "rosconsole", "get", "/osr", "ros.osr"); strings.TrimSpace(got) != "error" {
+	run(t, m, "rosconsole", "set", "/robot7/osr", "ros.osr", "error")
+	if got := run(t, m, "rosconsole", "get", "/robot7/osr", "ros.osr"); strings.TrimSpace(got) != "error" {
 		t.Errorf("rosconsole get after set error: %q", got)
 	}
 	warned := strings.Count(node.Output(), "frame skipped")
