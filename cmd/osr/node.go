@@ -56,8 +56,10 @@ func newNodeCmd(a *app) *cobra.Command {
 period. ROS remapping arguments work as for any node: image:=/camera/image_raw,
 __name:=segmenter, __ns:=/robot, and on ROS 2 also --ros-args -r __node:=segmenter
 (as ros2 launch passes them). --transport ros2 (node.transport) joins a DDS
-domain through Cyclone DDS instead of a ROS 1 master. Stops cleanly on SIGINT
-or SIGTERM.`,
+domain through Cyclone DDS instead of a ROS 1 master. On ROS 1 the node
+takes ROS_NAMESPACE, reads its private parameters from the parameter server
+(and _name:=value), follows rosparam set for live ones, and exits when the
+master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ra, err := node.ParseROSArgs(args)
 			if err != nil {
