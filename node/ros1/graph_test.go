@@ -340,11 +340,13 @@ func TestNodePrivateParametersLive(t *testing.T) {
 	if low <= high {
 		t.Errorf("lowering the threshold from 0.99 to 0.5 did not add outlier pixels: %d then %d", high, low)
 	}
-	// A read-only parameter and an invalid value are refused, by name.
+	// A read-only parameter, a value out of range and a list are refused, by name.
 	run(t, m, "rosparam", "set", "/osr/device", "cuda")
 	run(t, m, "rosparam", "set", "/osr/overlay_alpha", "2")
+	run(t, m, "rosparam", "set", "/osr/threshold", "[0.1, 0.2]")
 	if !node.WaitOutput(`name=/osr/device value=cuda err="device is read-only while the node runs`, 5*time.Second) ||
-		!node.WaitOutput(`name=/osr/overlay_alpha value=2 err="overlay_alpha: 2 is out of range [0, 1]"`, 5*time.Second) {
+		!node.WaitOutput(`name=/osr/overlay_alpha value=2 err="overlay_alpha: 2 is out of range [0, 1]"`, 5*time.Second) ||
+		!node.WaitOutput(`err="parameter /osr/threshold is a list; want a double"`, 5*time.Second) {
 		t.Errorf("refusals not logged:\n%s", node.Output())
 	}
 	if got := labelInfo(t, m, "/osr/label_info").Threshold; got != 0.5 {

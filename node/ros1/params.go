@@ -14,6 +14,8 @@ import (
 	"github.com/bluenviron/goroslib/v2"
 	"github.com/bluenviron/goroslib/v2/pkg/apiparam"
 	"github.com/bluenviron/goroslib/v2/pkg/xmlrpc"
+
+	"osr/node"
 )
 
 // paramServer reads the node's private namespace on the parameter server
@@ -45,8 +47,8 @@ type getParamRes struct {
 }
 
 // read returns the private parameters by name relative to the node
-// ("threshold"; "a/b" for nested ones). Values that are not scalars are
-// returned as nil.
+// ("threshold"; "a/b" for nested ones). Values that are not scalars (a
+// list) are returned as nil: no setting takes one.
 func (s *paramServer) read() (map[string]any, error) {
 	all, err := s.names.GetParamNames()
 	if err != nil {
@@ -68,10 +70,26 @@ func (s *paramServer) read() (map[string]any, error) {
 	return out, nil
 }
 
+// notScalar names a setting's parameter that holds a list on the server.
+func notScalar(key string, p node.Param) error {
+	return fmt.Errorf("parameter %s is a list; want a %s", key, p.Type)
+}
+
+// lookup finds a setting by its ROS name in the parameter table.
+func lookup(name string) (node.Param, bool) {
+	for _, p := range node.ParamTable() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return node.Param{}, false
+}
+
 // ServerParams waits for the ROS master and returns the node's private
 // parameters on its parameter server (what roslaunch's <param> and
-// <rosparam> under the node set), for the settings at start. Values that
-// are not scalars come as nil, and Settings.Init refuses them by name.
+// <rosparam> under the node set), for the settings at start. A setting
+// given as a list is an error; unknown names come back for the caller to
+// warn about.
 func ServerParams(ctx context.Context, opts Options) (map[string]any, error) {
 	t, err := New(opts)
 	if err != nil {
@@ -83,6 +101,11 @@ func ServerParams(ctx context.Context, opts Options) (map[string]any, error) {
 	for {
 		values, err := s.read()
 		if err == nil {
+			for name, v := range values {
+				if p, ok := lookup(name); ok && v == nil {
+					return nil, notScalar(s.prefix+name, p)
+				}
+			}
 			return values, nil
 		}
 		if !waiting {
@@ -125,11 +148,16 @@ func (w *paramWatch) poll() {
 		if old, ok := w.seen[name]; ok && reflect.DeepEqual(old, v) {
 			continue
 		}
-		if _, ok := s.Lookup(name); !ok {
+		p, ok := s.Lookup(name)
+		if !ok {
 			if !w.warned[name] {
 				unknown = append(unknown, name)
 				w.warned[name] = true
 			}
+			continue
+		}
+		if v == nil {
+			w.t.log.Warn("parameter change refused", "err", notScalar(w.server.prefix+name, p))
 			continue
 		}
 		changed[name] = v
