@@ -13,6 +13,7 @@ import (
 type BenchResult struct {
 	Model     string  `json:"model"`
 	Provider  string  `json:"provider"`
+	Device    string  `json:"device"` // cpu, or the GPU
 	Width     int     `json:"width"`
 	Height    int     `json:"height"`
 	Frames    int     `json:"frames"`
@@ -30,6 +31,7 @@ type BenchEngine interface {
 	RunRaw() error
 	Spec() Spec
 	Provider() string
+	Device() string
 }
 
 // Bench runs frames iterations after a warm-up. Each iteration times the
@@ -74,7 +76,7 @@ func Bench(e BenchEngine, img Image, jpeg []byte, frames int) (BenchResult, erro
 		}
 	}
 	r := BenchResult{
-		Model: e.Spec().Name, Provider: e.Provider(), Width: img.Width, Height: img.Height, Frames: frames,
+		Model: e.Spec().Name, Provider: e.Provider(), Device: e.Device(), Width: img.Width, Height: img.Height, Frames: frames,
 		RawMS: median(raw), E2EMS: median(e2e),
 	}
 	r.Ratio = r.E2EMS / r.RawMS

@@ -26,6 +26,7 @@ type Engine struct {
 	scoring  Scoring
 	opts     Options
 	provider string
+	device   string   // cpu, or the GPU the provider runs on
 	pkg      *Package // kept to rebuild the graph when the scoring changes
 
 	session *ort.AdvancedSession
@@ -139,18 +140,12 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 			}
 		}
 	}
-	provider := ProviderCPU
-	switch device {
-	case "cuda":
-		if err := appendCUDA(so, e.opts.GPUID); err != nil {
+	provider, where := ProviderCPU, "cpu"
+	if device == "cuda" || device == "tensorrt" {
+		if where, err = appendPlugin(so, device, e.opts); err != nil {
 			return err
 		}
-		provider = ProviderCUDA
-	case "tensorrt":
-		if err := appendTensorRT(so, e.opts.GPUID); err != nil {
-			return err
-		}
-		provider = ProviderTensorRT
+		provider = plugins[device].provider
 	}
 	names := []string{OutLabels, OutScore, OutMask}
 	values := []ort.Value{e.labels, e.score, e.mask}
@@ -160,39 +155,9 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 	sess, err := ort.NewAdvancedSessionWithONNXData(graph,
 		[]string{e.spec.Input.Name}, names, []ort.Value{e.input}, values, so)
 	if err != nil {
-		return fmt.Errorf("create session on %s: %w", provider, err)
+		return fmt.Errorf("create session on %s: %w", provider, explainMissing(err))
 	}
-	e.session, e.provider = sess, provider
-	return nil
-}
-
-func appendCUDA(so *ort.SessionOptions, gpu int) error {
-	o, err := ort.NewCUDAProviderOptions()
-	if err != nil {
-		return fmt.Errorf("CUDA provider options: %w", err)
-	}
-	defer o.Destroy()
-	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
-		return fmt.Errorf("CUDA provider options: %w", err)
-	}
-	if err := so.AppendExecutionProviderCUDA(o); err != nil {
-		return fmt.Errorf("CUDA execution provider: %w", err)
-	}
-	return nil
-}
-
-func appendTensorRT(so *ort.SessionOptions, gpu int) error {
-	o, err := ort.NewTensorRTProviderOptions()
-	if err != nil {
-		return fmt.Errorf("TensorRT provider options: %w", err)
-	}
-	defer o.Destroy()
-	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
-		return fmt.Errorf("TensorRT provider options: %w", err)
-	}
-	if err := so.AppendExecutionProviderTensorRT(o); err != nil {
-		return fmt.Errorf("TensorRT execution provider: %w", err)
-	}
+	e.session, e.provider, e.device = sess, provider, where
 	return nil
 }
 
@@ -274,6 +239,9 @@ func (e *Engine) Scoring() Scoring { return e.scoring }
 
 // Provider is the execution provider the session runs on.
 func (e *Engine) Provider() string { return e.provider }
+
+// Device is where the provider runs: cpu, or the GPU's number and PCI ids.
+func (e *Engine) Device() string { return e.device }
 
 // Run processes one RGB frame into out, at the frame's resolution.
 func (e *Engine) Run(im Image, out *Result) error {

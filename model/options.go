@@ -12,6 +12,7 @@ type Options struct {
 	Device         string // cpu, cuda or tensorrt
 	Fallback       string // cpu or fail
 	GPUID          int
+	GPU            GPUOptions // the CUDA and TensorRT plugins
 	IntraOpThreads int
 	InterOpThreads int
 	Spin           bool // let the runtime's workers busy-wait between runs
@@ -43,6 +44,7 @@ func DefaultOptions() Options {
 	return Options{
 		Device:       "cpu",
 		Fallback:     "cpu",
+		GPU:          GPUOptions{ConvAlgoSearch: "exhaustive"},
 		Overrides:    Overrides{Threshold: -1, OpenSet: true},
 		OverlayAlpha: 0.5,
 		OutlierColor: [3]uint8{255, 0, 255},

@@ -20,6 +20,7 @@ import (
 type Engine interface {
 	Run(im model.Image, out *model.Result) error
 	Provider() string
+	Device() string
 	Spec() model.Spec
 	Scoring() model.Scoring
 }
@@ -69,7 +70,7 @@ func (f Frame) header() msgs.Header {
 // Options tune the pipeline.
 type Options struct {
 	Name              string        // node name, for diagnostics
-	HardwareID        string        // diagnostics hardware_id; default the execution provider
+	HardwareID        string        // diagnostics hardware_id; default the engine's device
 	DiagnosticsPeriod time.Duration // default 1 s
 	Lazy              bool          // skip inference while no output has subscribers
 	DropWarnInterval  time.Duration // rate limit of the "falling behind" warning; default 10 s
@@ -109,7 +110,7 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 		opts.Now = time.Now
 	}
 	if opts.HardwareID == "" {
-		opts.HardwareID = eng.Provider()
+		opts.HardwareID = eng.Device()
 	}
 	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
 	p.lazy.Store(opts.Lazy)
@@ -267,6 +268,7 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 		{Key: "inference_errors", Value: fmt.Sprint(s.Errors)},
 		{Key: "outlier_share", Value: fmt.Sprintf("%.4f", s.OutlierShare)},
 		{Key: "execution_provider", Value: p.eng.Provider()},
+		{Key: "execution_device", Value: p.eng.Device()},
 		{Key: "model", Value: p.eng.Spec().Name},
 		// Process figures, so that a long run shows leaks from outside.
 		{Key: "rss_mib", Value: fmt.Sprintf("%.1f", residentMiB())},

@@ -2,7 +2,9 @@ package node
 
 import "testing"
 
-func obj(x0, y0, x1, y1 int) Object { return Object{Box: Box{x0, y0, x1, y1}, Pixels: (x1 - x0) * (y1 - y0)} }
+func obj(x0, y0, x1, y1 int) Object {
+	return Object{Box: Box{x0, y0, x1, y1}, Pixels: (x1 - x0) * (y1 - y0)}
+}
 
 // With k = 3 of n = 5, an object in 5 consecutive frames is reported from
 // the third on, a blob of one frame never, and flicker that returns within

@@ -12,6 +12,12 @@
 #   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++
 #                  and cmake, with OSR_SETUP_ROS=1
 #   Fashion-MNIST  dataset-fashion-mnist, for the image-wide test (OSR_SETUP_ROS=1)
+#   GPU runtime    with OSR_GPU=1: ONNX Runtime 1.29 and its CUDA and TensorRT
+#                  provider plugins from npm into gpu/ (pinned in
+#                  gpu/package-lock.json; ~330 MB download, 260 MB on disk);
+#                  osr then uses that runtime for every device. The GPU
+#                  itself needs the NVIDIA driver, CUDA 13 and cuDNN 9
+#                  (osr doctor --device cuda says what is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,6 +77,20 @@ if [ ! -f "$lib" ] || [ ! -d node_modules/@foxglove/rosmsg2-serialization ] || [
 	npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 fi
 [ -f "$lib" ] || { echo "setup: $lib missing after npm install" >&2; exit 1; }
+
+gpu_plugin=gpu/node_modules/com.github.asus4.onnxruntime.linux-x64-gpu/Plugins/Linux/x64/libonnxruntime_providers_cuda.so
+gpu_lib=gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so
+if [ "${OSR_GPU:-0}" = 1 ] && { [ ! -f "$gpu_plugin" ] || [ ! -f "$gpu_lib" ]; }; then
+	if [ "$(uname -m)" != x86_64 ]; then
+		echo "setup: OSR_GPU=1: the npm GPU runtime is built for Linux x86_64 only; on $(uname -m) point runtime.library at an ONNX Runtime with CUDA built in (a Jetson's)" >&2
+		exit 1
+	fi
+	echo "setup: npm ci --prefix gpu (ONNX Runtime 1.29 with its CUDA and TensorRT plugins, ~330 MB download)" >&2
+	npm ci --prefix gpu --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	# osr uses the Linux x64 build only: drop the other platforms' (~370 MB).
+	rm -rf gpu/node_modules/com.github.asus4.onnxruntime/Plugins/{Android,iOS~,macOS,Windows}
+	[ -f "$gpu_plugin" ] && [ -f "$gpu_lib" ] || { echo "setup: $gpu_plugin or $gpu_lib missing after npm ci" >&2; exit 1; }
+fi
 
 # The ROS 2 transport links Cyclone DDS (cgo); without its headers osr
 # builds without it and says so when node.transport is ros2.

@@ -154,7 +154,7 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 		labels[i] = im.labels
 	}
 	step.Weights = classWeights(labels, len(classes))
-	step.Lambda = float32(cfg.Lambda)
+	step.Lambda, step.SumLoss = float32(cfg.Lambda), cfg.LambdaScale == "sum"
 	var out *outlierSource
 	if cfg.Mode != "msp" {
 		if out, err = newOutlierSource(cfg); err != nil {

@@ -17,6 +17,7 @@ type engine interface {
 	Spec() model.Spec
 	Scoring() model.Scoring
 	Provider() string
+	Device() string
 	// Rescore changes the scoring and the overlay's alpha between frames
 	// (the node's live parameters), or says why it cannot.
 	Rescore(o model.Overrides, alpha float32) error
@@ -45,7 +46,7 @@ func openONNX(dir string, opts model.Options, log *slog.Logger) (*model.Engine, 
 		return nil, err
 	}
 	sc := eng.Scoring()
-	log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
+	log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(), "device", eng.Device(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
 }
@@ -53,10 +54,12 @@ func openONNX(dir string, opts model.Options, log *slog.Logger) (*model.Engine, 
 // engineOptions maps the validated configuration onto engine options.
 func engineOptions(c config.Config, log *slog.Logger) model.Options {
 	o := model.Options{
-		Library:        c.Runtime.Library,
-		Device:         c.Runtime.Device,
-		Fallback:       c.Runtime.Fallback,
-		GPUID:          c.Runtime.GPUID,
+		Library:  c.Runtime.Library,
+		Device:   c.Runtime.Device,
+		Fallback: c.Runtime.Fallback,
+		GPUID:    c.Runtime.GPUID,
+		GPU: model.GPUOptions{Plugins: c.Runtime.Plugins, ConvAlgoSearch: c.Runtime.CUDNNConvAlgoSearch,
+			MemLimitMB: c.Runtime.GPUMemLimitMB, CUDAGraph: c.Runtime.CUDAGraph},
 		IntraOpThreads: c.Runtime.IntraOpThreads,
 		InterOpThreads: c.Runtime.InterOpThreads,
 		Spin:           c.Runtime.Spin,

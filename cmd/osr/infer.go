@@ -59,6 +59,7 @@ gets an error line and the rest go on; the exit status is 1 if any failed.`,
 	}
 	addEngineFlags(cmd.Flags())
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (created if missing)")
+	cmd.AddCommand(newInferCompareCmd())
 	return cmd
 }
 

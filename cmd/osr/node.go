@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"osr/config"
-	"osr/model"
 	"osr/node"
 	"osr/node/ros1"
 	"osr/node/ros2"
@@ -115,7 +114,7 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 			defer eng.Close()
 			p := node.NewPipeline(eng, tr.Sinks(), node.Options{
 				Name:              tr.NodePath(),
-				HardwareID:        hardwareID(eng.Provider(), cfg.Runtime.GPUID),
+				HardwareID:        hardwareID(eng.Device()),
 				DiagnosticsPeriod: time.Duration(cfg.Node.DiagnosticsPeriod * float64(time.Second)),
 				Lazy:              cfg.Node.Lazy,
 				Logger:            a.log,
@@ -234,16 +233,9 @@ func startSettings(cfg config.Config, ra node.ROSArgs, server map[string]any, fl
 
 // hardwareID names what the node runs on for diagnostics: the host and
 // the device the engine ended up on (after any fallback to the CPU).
-func hardwareID(provider string, gpu int) string {
-	dev := "cpu"
-	switch provider {
-	case model.ProviderCUDA:
-		dev = fmt.Sprintf("cuda:%d", gpu)
-	case model.ProviderTensorRT:
-		dev = fmt.Sprintf("tensorrt:%d", gpu)
-	}
+func hardwareID(device string) string {
 	if host, err := os.Hostname(); err == nil {
-		return host + "/" + dev
+		return host + "/" + device
 	}
-	return dev
+	return device
 }
