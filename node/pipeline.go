@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +70,7 @@ func (f Frame) header() msgs.Header {
 // Options tune the pipeline.
 type Options struct {
 	Name              string        // node name, for diagnostics
+	HardwareID        string        // diagnostics hardware_id; default the engine's device
 	DiagnosticsPeriod time.Duration // default 1 s
 	Lazy              bool          // skip inference while no output has subscribers
 	DropWarnInterval  time.Duration // rate limit of the "falling behind" warning; default 10 s
@@ -106,6 +108,9 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.HardwareID == "" {
+		opts.HardwareID = eng.Device()
 	}
 	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
 	p.lazy.Store(opts.Lazy)
@@ -273,8 +278,10 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 	return &msgs.DiagnosticArray{
 		Header: msgs.Header{Stamp: now},
 		Status: []msgs.DiagnosticStatus{{
-			Level: level, Name: p.opts.Name + ": open-set segmentation", Message: message,
-			HardwareId: p.eng.Spec().Name, Values: kv,
+			// Named as diagnostic_updater names a node's status, so that
+			// diagnostic_aggregator groups it.
+			Level: level, Name: strings.TrimPrefix(p.opts.Name, "/") + ": open-set segmentation", Message: message,
+			HardwareId: p.opts.HardwareID, Values: kv,
 		}},
 	}
 }

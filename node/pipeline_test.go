@@ -179,7 +179,8 @@ func TestPipelineRunDropsAndReports(t *testing.T) {
 			t.Errorf("diagnostics lack %s: %v", k, kv)
 		}
 	}
-	if kv["model"] != "camvid-so" || kv["execution_provider"] != model.ProviderCPU || kv["execution_device"] != "cpu" || !strings.HasPrefix(st.Name, "/osr") {
+	if kv["model"] != "camvid-so" || kv["execution_provider"] != model.ProviderCPU || kv["execution_device"] != "cpu" ||
+		st.Name != "osr: open-set segmentation" || st.HardwareId != "cpu" {
 		t.Errorf("diagnostics %+v", st)
 	}
 	t.Logf("offered %d frames in 0.5 s: published %d, dropped %d", offered, out, dropped)
