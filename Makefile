@@ -1,5 +1,5 @@
 # Shortcuts for the scripts in scripts/ (they need only bash).
-.PHONY: demo test build bench
+.PHONY: demo test build bench gpu gpu-check
 demo:
 	bash scripts/demo.sh
 test:
@@ -8,3 +8,7 @@ build:
 	bash scripts/setup.sh
 bench: build
 	./bin/osr bench all
+gpu:
+	OSR_GPU=1 bash scripts/setup.sh
+gpu-check: gpu
+	bash scripts/gpu_check.sh

@@ -91,6 +91,16 @@ type Runtime struct {
 	// time at a camera's rate (docs/performance.md). Off by default: an
 	// onboard node shares its cores.
 	Spin bool `mapstructure:"spin"`
+	// Plugins is the directory of ONNX Runtime's CUDA and TensorRT provider
+	// plugins; empty means $OSR_ORT_PLUGINS, then the GPU install under gpu/.
+	Plugins string `mapstructure:"plugins"`
+	// CUDNNConvAlgoSearch is cuDNN's convolution algorithm search on cuda:
+	// exhaustive, heuristic or default.
+	CUDNNConvAlgoSearch string `mapstructure:"cudnn_conv_algo_search"`
+	// GPUMemLimitMB caps the CUDA memory arena; 0 = no limit.
+	GPUMemLimitMB int `mapstructure:"gpu_mem_limit_mb"`
+	// CUDAGraph captures the model as one CUDA graph (cuda only).
+	CUDAGraph bool `mapstructure:"cuda_graph"`
 }
 
 // Scoring overrides the model's calibrated outlier scoring. Zero values keep
@@ -126,8 +136,9 @@ func Default() Config {
 	return Config{
 		Model: "models/camvid-so",
 		Runtime: Runtime{
-			Device:   "cpu",
-			Fallback: "cpu",
+			Device:              "cpu",
+			Fallback:            "cpu",
+			CUDNNConvAlgoSearch: "exhaustive",
 		},
 		Scoring:    Scoring{Threshold: -1, OpenSet: true},
 		Preprocess: Preprocess{Resize: "stretch"},

@@ -20,6 +20,10 @@ func (c Config) Validate() error {
 	if c.Runtime.GPUID < 0 {
 		bad("runtime.gpu_id", "must be >= 0, got %d", c.Runtime.GPUID)
 	}
+	oneOf(bad, "runtime.cudnn_conv_algo_search", c.Runtime.CUDNNConvAlgoSearch, "exhaustive", "heuristic", "default")
+	if c.Runtime.GPUMemLimitMB < 0 {
+		bad("runtime.gpu_mem_limit_mb", "must be >= 0 (0 = no limit), got %d", c.Runtime.GPUMemLimitMB)
+	}
 	if c.Runtime.IntraOpThreads < 0 || c.Runtime.IntraOpThreads > 1024 {
 		bad("runtime.intra_op_threads", "must be in [0,1024] (0 = ONNX Runtime default), got %d", c.Runtime.IntraOpThreads)
 	}

@@ -9,8 +9,6 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
-
-	"osr/internal/parallel"
 )
 
 // Provider names as ONNX Runtime reports them.
@@ -28,6 +26,7 @@ type Engine struct {
 	scoring  Scoring
 	opts     Options
 	provider string
+	device   string   // cpu, or the GPU the provider runs on
 	pkg      *Package // kept to rebuild the graph when the scoring changes
 
 	session *ort.AdvancedSession
@@ -37,11 +36,9 @@ type Engine struct {
 	mask    *ort.Tensor[uint8]
 	logits  *ort.Tensor[float32] // only with Options.Logits
 
-	norm    *normalizer
-	painter *overlayPainter
-	geom    geometry
-	xIdx    []int // frame x -> model x, for frames of another size
-	yIdx    []int
+	norm    *Normalizer
+	painter *Painter
+	layout  Layout // of the last frame's size
 }
 
 // NewEngine checks the package's ONNX graph against its model.yaml, appends
@@ -95,8 +92,8 @@ func (e *Engine) open(pkg *Package) error {
 	if err := e.openSession(graph); err != nil {
 		return fmt.Errorf("%s: %w", onnxPath, err)
 	}
-	e.norm = newNormalizer(s.Input)
-	e.painter = newOverlayPainter(s.Palette, e.opts.OverlayAlpha, e.opts.OutlierColor, e.scoring.UnknownID)
+	e.norm = NewNormalizer(s.Input)
+	e.painter = NewPainter(s.Palette, e.opts.OverlayAlpha, e.opts.OutlierColor, e.scoring.UnknownID)
 	return nil
 }
 
@@ -143,18 +140,12 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 			}
 		}
 	}
-	provider := ProviderCPU
-	switch device {
-	case "cuda":
-		if err := appendCUDA(so, e.opts.GPUID); err != nil {
+	provider, where := ProviderCPU, "cpu"
+	if device == "cuda" || device == "tensorrt" {
+		if where, err = appendPlugin(so, device, e.opts); err != nil {
 			return err
 		}
-		provider = ProviderCUDA
-	case "tensorrt":
-		if err := appendTensorRT(so, e.opts.GPUID); err != nil {
-			return err
-		}
-		provider = ProviderTensorRT
+		provider = plugins[device].provider
 	}
 	names := []string{OutLabels, OutScore, OutMask}
 	values := []ort.Value{e.labels, e.score, e.mask}
@@ -164,39 +155,9 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 	sess, err := ort.NewAdvancedSessionWithONNXData(graph,
 		[]string{e.spec.Input.Name}, names, []ort.Value{e.input}, values, so)
 	if err != nil {
-		return fmt.Errorf("create session on %s: %w", provider, err)
+		return fmt.Errorf("create session on %s: %w", provider, explainMissing(err))
 	}
-	e.session, e.provider = sess, provider
-	return nil
-}
-
-func appendCUDA(so *ort.SessionOptions, gpu int) error {
-	o, err := ort.NewCUDAProviderOptions()
-	if err != nil {
-		return fmt.Errorf("CUDA provider options: %w", err)
-	}
-	defer o.Destroy()
-	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
-		return fmt.Errorf("CUDA provider options: %w", err)
-	}
-	if err := so.AppendExecutionProviderCUDA(o); err != nil {
-		return fmt.Errorf("CUDA execution provider: %w", err)
-	}
-	return nil
-}
-
-func appendTensorRT(so *ort.SessionOptions, gpu int) error {
-	o, err := ort.NewTensorRTProviderOptions()
-	if err != nil {
-		return fmt.Errorf("TensorRT provider options: %w", err)
-	}
-	defer o.Destroy()
-	if err := o.Update(map[string]string{"device_id": strconv.Itoa(gpu)}); err != nil {
-		return fmt.Errorf("TensorRT provider options: %w", err)
-	}
-	if err := so.AppendExecutionProviderTensorRT(o); err != nil {
-		return fmt.Errorf("TensorRT execution provider: %w", err)
-	}
+	e.session, e.provider, e.device = sess, provider, where
 	return nil
 }
 
@@ -279,16 +240,8 @@ func (e *Engine) Scoring() Scoring { return e.scoring }
 // Provider is the execution provider the session runs on.
 func (e *Engine) Provider() string { return e.provider }
 
-// PixelMap is, after Run on a frame of another size than the model's, the
-// model row of each frame row and the model column of each frame column
-// that the frame-sized outputs were taken from; nil, nil at the model's
-// size. Result.Logits stay at the model's size: this maps them to frames.
-func (e *Engine) PixelMap() (rows, cols []int) {
-	if e.geom.identity() {
-		return nil, nil
-	}
-	return e.yIdx, e.xIdx
-}
+// Device is where the provider runs: cpu, or the GPU's number and PCI ids.
+func (e *Engine) Device() string { return e.device }
 
 // Run processes one RGB frame into out, at the frame's resolution.
 func (e *Engine) Run(im Image, out *Result) error {
@@ -300,12 +253,13 @@ func (e *Engine) Run(im Image, out *Result) error {
 	if e.session == nil {
 		return errors.New("engine is closed")
 	}
-	e.preprocess(im)
+	if err := e.preprocess(im); err != nil {
+		return err
+	}
 	if err := e.session.Run(); err != nil {
 		return fmt.Errorf("onnxruntime run: %w", err)
 	}
-	e.postprocess(im, out)
-	return nil
+	return e.postprocess(im, out)
 }
 
 // RunRaw runs the ONNX Runtime session alone on the last input, for
@@ -319,51 +273,22 @@ func (e *Engine) RunRaw() error {
 	return e.session.Run()
 }
 
-func (e *Engine) preprocess(im Image) {
-	if e.geom.frameW != im.Width || e.geom.frameH != im.Height {
-		e.geom = newGeometry(im.Width, im.Height, e.spec.Input.Width, e.spec.Input.Height, e.opts.Letterbox)
-		e.xIdx = nearestIndex(im.Width, e.geom.cw, e.geom.ox)
-		e.yIdx = nearestIndex(im.Height, e.geom.ch, e.geom.oy)
+func (e *Engine) preprocess(im Image) error {
+	if !e.layout.Fits(im) {
+		e.layout = NewLayout(im.Width, im.Height, e.spec.Input, e.opts.Letterbox)
 	}
-	if e.geom.identity() {
-		dst := e.input.GetData()
-		parallel.For(im.Width*im.Height, 4096, func(lo, hi int) { e.norm.planes(dst, im.Pix, lo, hi) })
-		return
-	}
-	e.norm.resampled(e.input.GetData(), im, e.geom)
+	return Preprocess(e.input.GetData(), im, &e.layout, e.norm)
 }
 
-// postprocess maps model-resolution outputs back to the frame. At the
-// model's size the result shares the engine's output tensors (no copy);
-// frames of another size take the nearest model pixel for labels, mask and
-// score alike, so that the mask is always the thresholded score.
-func (e *Engine) postprocess(im Image, out *Result) {
-	labels, score, mask := e.labels.GetData(), e.score.GetData(), e.mask.GetData()
-	if e.geom.identity() {
-		out.Width, out.Height = im.Width, im.Height
-		out.Labels, out.Score, out.Mask = labels, score, mask
-		out.Overlay = grow(out.Overlay, 3*len(labels))
-	} else {
-		if len(out.Labels) > 0 && &out.Labels[0] == &labels[0] {
-			out.Labels, out.Score, out.Mask = nil, nil, nil // stop sharing the tensors
-		}
-		out.resize(im.Width, im.Height)
-		mw := e.spec.Input.Width
-		for y, my := range e.yIdx {
-			row := y * im.Width
-			for x, mx := range e.xIdx {
-				j := my*mw + mx
-				out.Labels[row+x] = labels[j]
-				out.Score[row+x] = score[j]
-				out.Mask[row+x] = mask[j]
-			}
-		}
-	}
-	out.OutlierPixels = e.painter.paint(out.Overlay, im.Pix, out.Labels, out.Mask)
+// postprocess maps the session's outputs back to the frame (see
+// Postprocess): at the model's size the result shares the output tensors.
+func (e *Engine) postprocess(im Image, out *Result) error {
+	err := Postprocess(out, im, &e.layout, e.painter, e.labels.GetData(), e.score.GetData(), e.mask.GetData())
 	out.Logits = nil
 	if e.logits != nil {
 		out.Logits = e.logits.GetData()
 	}
+	return err
 }
 
 // Close releases the session and the runtime reference.

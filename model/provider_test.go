@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// The ONNX Runtime build osr installs has no CUDA or TensorRT provider, so
-// these exercise the fallback; the GPU path itself needs a CUDA machine.
+// Without the GPU install, or on a machine without CUDA 13, cuda and
+// tensorrt fall back; ep_plugin_test.go has the real plugin's fallback, and
+// scripts/gpu_check.sh the GPU path itself.
 func TestDeviceFallsBackToCPUWithOneWarning(t *testing.T) {
 	net := newTestNet(3, 16, 16, 1)
 	dir := writePackage(t, net.spec(), net.onnx())

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"osr/config"
 	"osr/internal/onnxgraph"
 )
 
@@ -35,7 +34,7 @@ func (e *Engine) scoredGraph(sc Scoring) ([]byte, error) {
 // unknown id live in the graph, so a change of those opens a new session on
 // the same execution provider; if that fails, the engine keeps running as
 // before and the error says why.
-func (e *Engine) Rescore(o config.Scoring, alpha float32) error {
+func (e *Engine) Rescore(o Overrides, alpha float32) error {
 	sc, err := resolveScoring(e.spec, o, e.opts.Logger)
 	if err != nil {
 		return err
@@ -60,7 +59,7 @@ func (e *Engine) Rescore(o config.Scoring, alpha float32) error {
 		e.scoring = sc
 	}
 	e.opts.Overrides, e.opts.OverlayAlpha = o, alpha
-	e.painter = newOverlayPainter(e.spec.Palette, alpha, e.opts.OutlierColor, e.scoring.UnknownID)
+	e.painter = NewPainter(e.spec.Palette, alpha, e.opts.OutlierColor, e.scoring.UnknownID)
 	return nil
 }
 

@@ -26,7 +26,7 @@ func TestRescoreMatchesAFreshEngine(t *testing.T) {
 	if err := e.Run(im, &got); err != nil {
 		t.Fatal(err)
 	}
-	ref := referenceOutputs(net, im, Scoring{Kind: "entropy", Temperature: 2, Threshold: 0.3, UnknownID: -1})
+	ref := referenceOutputs(t, net, im, Scoring{Kind: "entropy", Temperature: 2, Threshold: 0.3, UnknownID: -1})
 	checkAgainstReference(t, "entropy", 2, got, ref)
 
 	opts.OverlayAlpha = 0.8

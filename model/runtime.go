@@ -31,16 +31,38 @@ var ortEnv struct {
 }
 
 // FindLibrary resolves the ONNX Runtime library: configured path, then
-// $ONNXRUNTIME_LIB, then NPMLibrary under the working directory or any of
-// its parents, then beside the executable.
+// $ONNXRUNTIME_LIB, then, in the working directory or any of its parents,
+// then beside the executable, the GPU runtime's core library (GPULibrary,
+// so that a CPU run and a GPU run's CPU fallback give the same results)
+// and NPMLibrary.
 func FindLibrary(configured string) (string, error) {
 	if configured != "" {
-		return checkLibrary(configured, "ortEnv.library")
+		return checkLibrary(configured, "runtime.library")
 	}
 	if env := os.Getenv(LibraryEnv); env != "" {
 		return checkLibrary(env, LibraryEnv)
 	}
 	var tried []string
+	for _, d := range searchDirs() {
+		for _, lib := range []string{GPULibrary, NPMLibrary} {
+			p := filepath.Join(d, lib)
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+			if lib == NPMLibrary {
+				tried = append(tried, p)
+			}
+		}
+	}
+	if len(tried) > 3 {
+		tried = append(tried[:3], "...")
+	}
+	return "", fmt.Errorf("ONNX Runtime library not found (tried %s); %s", strings.Join(tried, ", "), InstallHint)
+}
+
+// searchDirs are where osr looks for its npm installs: the working
+// directory and its parents, then the executable's directory and its parent.
+func searchDirs() []string {
 	var dirs []string
 	if wd, err := os.Getwd(); err == nil {
 		for d := wd; ; d = filepath.Dir(d) {
@@ -53,17 +75,7 @@ func FindLibrary(configured string) (string, error) {
 	if exe, err := os.Executable(); err == nil {
 		dirs = append(dirs, filepath.Dir(exe), filepath.Dir(filepath.Dir(exe)))
 	}
-	for _, d := range dirs {
-		p := filepath.Join(d, NPMLibrary)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		tried = append(tried, p)
-	}
-	if len(tried) > 3 {
-		tried = append(tried[:3], "...")
-	}
-	return "", fmt.Errorf("ONNX Runtime library not found (tried %s); %s", strings.Join(tried, ", "), InstallHint)
+	return dirs
 }
 
 func checkLibrary(path, from string) (string, error) {
@@ -112,6 +124,7 @@ func releaseRuntime() error {
 	if ortEnv.refs > 0 {
 		return nil
 	}
+	forgetPlugins()
 	return ort.DestroyEnvironment()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,10 +15,12 @@ import (
 	"osr/msgs"
 )
 
-// Engine is what the pipeline needs of model.Engine.
+// Engine is what the pipeline needs of an inference engine; model.Engine
+// (ONNX Runtime) is one.
 type Engine interface {
 	Run(im model.Image, out *model.Result) error
 	Provider() string
+	Device() string
 	Spec() model.Spec
 	Scoring() model.Scoring
 }
@@ -43,6 +46,17 @@ type Frame struct {
 	Received   time.Time
 }
 
+// message is the frame's camera message; nil when it has none.
+func (f Frame) message() any {
+	if f.Raw != nil {
+		return f.Raw
+	}
+	if f.Compressed != nil {
+		return f.Compressed
+	}
+	return nil
+}
+
 func (f Frame) header() msgs.Header {
 	if f.Raw != nil {
 		return f.Raw.Header
@@ -56,6 +70,7 @@ func (f Frame) header() msgs.Header {
 // Options tune the pipeline.
 type Options struct {
 	Name              string        // node name, for diagnostics
+	HardwareID        string        // diagnostics hardware_id; default the engine's device
 	DiagnosticsPeriod time.Duration // default 1 s
 	Lazy              bool          // skip inference while no output has subscribers
 	DropWarnInterval  time.Duration // rate limit of the "falling behind" warning; default 10 s
@@ -93,6 +108,9 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.HardwareID == "" {
+		opts.HardwareID = eng.Device()
 	}
 	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
 	p.lazy.Store(opts.Lazy)
@@ -162,16 +180,7 @@ func (p *Pipeline) process(f Frame) {
 	if p.lazy.Load() && !p.anySubscribers() {
 		return
 	}
-	var err error
-	switch {
-	case f.Raw != nil:
-		err = msgs.ToRGB(f.Raw, &p.rgb)
-	case f.Compressed != nil:
-		err = msgs.CompressedToRGB(f.Compressed, &p.rgb)
-	default:
-		err = &msgs.BadFrameError{Reason: "empty frame"}
-	}
-	if err != nil {
+	if err := msgs.FrameToRGB(f.message(), &p.rgb); err != nil {
 		p.reject(err)
 		return
 	}
@@ -259,6 +268,7 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 		{Key: "inference_errors", Value: fmt.Sprint(s.Errors)},
 		{Key: "outlier_share", Value: fmt.Sprintf("%.4f", s.OutlierShare)},
 		{Key: "execution_provider", Value: p.eng.Provider()},
+		{Key: "execution_device", Value: p.eng.Device()},
 		{Key: "model", Value: p.eng.Spec().Name},
 		// Process figures, so that a long run shows leaks from outside.
 		{Key: "rss_mib", Value: fmt.Sprintf("%.1f", residentMiB())},
@@ -268,8 +278,10 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 	return &msgs.DiagnosticArray{
 		Header: msgs.Header{Stamp: now},
 		Status: []msgs.DiagnosticStatus{{
-			Level: level, Name: p.opts.Name + ": open-set segmentation", Message: message,
-			HardwareId: p.eng.Spec().Name, Values: kv,
+			// Named as diagnostic_updater names a node's status, so that
+			// diagnostic_aggregator groups it.
+			Level: level, Name: strings.TrimPrefix(p.opts.Name, "/") + ": open-set segmentation", Message: message,
+			HardwareId: p.opts.HardwareID, Values: kv,
 		}},
 	}
 }

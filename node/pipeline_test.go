@@ -174,12 +174,13 @@ func TestPipelineRunDropsAndReports(t *testing.T) {
 	for _, v := range st.Values {
 		kv[v.Key] = v.Value
 	}
-	for _, k := range []string{"input_rate_hz", "output_rate_hz", "latency_mean_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "frames_dropped", "bad_frames", "outlier_share", "execution_provider", "model", "rss_mib", "goroutines"} {
+	for _, k := range []string{"input_rate_hz", "output_rate_hz", "latency_mean_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "frames_dropped", "bad_frames", "outlier_share", "execution_provider", "execution_device", "model", "rss_mib", "goroutines"} {
 		if _, ok := kv[k]; !ok {
 			t.Errorf("diagnostics lack %s: %v", k, kv)
 		}
 	}
-	if kv["model"] != "camvid-so" || kv["execution_provider"] != model.ProviderCPU || !strings.HasPrefix(st.Name, "/osr") {
+	if kv["model"] != "camvid-so" || kv["execution_provider"] != model.ProviderCPU || kv["execution_device"] != "cpu" ||
+		st.Name != "osr: open-set segmentation" || st.HardwareId != "cpu" {
 		t.Errorf("diagnostics %+v", st)
 	}
 	t.Logf("offered %d frames in 0.5 s: published %d, dropped %d", offered, out, dropped)

@@ -15,6 +15,15 @@
 #   ROS 2 Jazzy    /opt/ros/jazzy from ../shared/ros2/install.sh (OSR_SHARED
 #                  overrides ../shared), with OSR_SETUP_ROS=1: the ROS 2
 #                  transport's tests against the real ros2 tools and rclpy
+#   GPU runtime    with OSR_GPU=1: ONNX Runtime 1.29 and its CUDA and TensorRT
+#                  provider plugins from npm into gpu/ (pinned in
+#                  gpu/package-lock.json; ~330 MB download, 260 MB on disk);
+#                  osr then uses that runtime for every device. The GPU
+#                  itself needs the NVIDIA driver, CUDA 13 and cuDNN 9
+#                  (osr doctor --device cuda says what is missing).
+#   PyTorch        python3-torch, python3-torchvision: the DenseNet-121 parity test of
+#                  osr train --init (OSR_SETUP_ROS=1; 145 MB download with its
+#                  dependencies, about 1 minute of CI, the test about 35 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +44,10 @@ if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
 	/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need_apt+=(python3-sklearn)
 	# Fashion-MNIST for the image-wide experiment's test.
 	[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
+	# PyTorch, so that CI checks the LDN-121 encoder and --init against
+	# torchvision's DenseNet-121 rather than against osr itself.
+	/usr/bin/python3 -c 'import torch' 2>/dev/null || need_apt+=(python3-torch)
+	/usr/bin/python3 -c 'import torchvision' 2>/dev/null || need_apt+=(python3-torchvision)
 	# The ROS 2 transport's tests: Cyclone's IDL compiler for the CDR
 	# cross-check, and a Fast DDS peer built with fastddsgen and g++.
 	command -v idlc >/dev/null || need_apt+=(cyclonedds-tools)
@@ -86,6 +99,20 @@ if [ ! -f "$lib" ] || [ ! -d node_modules/@foxglove/rosmsg2-serialization ] || [
 	npm install --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 fi
 [ -f "$lib" ] || { echo "setup: $lib missing after npm install" >&2; exit 1; }
+
+gpu_plugin=gpu/node_modules/com.github.asus4.onnxruntime.linux-x64-gpu/Plugins/Linux/x64/libonnxruntime_providers_cuda.so
+gpu_lib=gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so
+if [ "${OSR_GPU:-0}" = 1 ] && { [ ! -f "$gpu_plugin" ] || [ ! -f "$gpu_lib" ]; }; then
+	if [ "$(uname -m)" != x86_64 ]; then
+		echo "setup: OSR_GPU=1: the npm GPU runtime is built for Linux x86_64 only; on $(uname -m) point runtime.library at an ONNX Runtime with CUDA built in (a Jetson's)" >&2
+		exit 1
+	fi
+	echo "setup: npm ci --prefix gpu (ONNX Runtime 1.29 with its CUDA and TensorRT plugins, ~330 MB download)" >&2
+	npm ci --prefix gpu --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	# osr uses the Linux x64 build only: drop the other platforms' (~370 MB).
+	rm -rf gpu/node_modules/com.github.asus4.onnxruntime/Plugins/{Android,iOS~,macOS,Windows}
+	[ -f "$gpu_plugin" ] && [ -f "$gpu_lib" ] || { echo "setup: $gpu_plugin or $gpu_lib missing after npm ci" >&2; exit 1; }
+fi
 
 # The ROS 2 transport links Cyclone DDS (cgo); without its headers osr
 # builds without it and says so when node.transport is ros2.

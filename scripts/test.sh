@@ -2,7 +2,11 @@
 # The test suite, as CI runs it. Extra arguments go to go test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OSR_SETUP_ROS=1 source scripts/setup.sh
+# The GPU runtime too (OSR_GPU=0 skips it): ~330 MB from npm, 15 s on the
+# development machine, a minute on a slow link, against CI's 90 minutes;
+# without it the tests of the real CUDA plugin (registration, the loader's
+# message, the fallback being identical to CPU, osr doctor) skip.
+OSR_GPU="${OSR_GPU:-1}" OSR_SETUP_ROS=1 source scripts/setup.sh
 go vet ./...
 # setup.sh sets OSR_TAGS: -tags ros2 where Cyclone DDS is installed, so the
 # ROS 2 transport and its interop tests run too; the build without the tag
@@ -12,6 +16,11 @@ if [ ${#OSR_TAGS[@]} -gt 0 ]; then
 	go test -count=1 ./node/ros2
 fi
 go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
+# With the GPU runtime installed osr prefers its ONNX Runtime (1.29); the
+# default install's (onnxruntime-node) is tested here again.
+if [ -f gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so ]; then
+	ONNXRUNTIME_LIB="$PWD/$lib" go test -count=1 ./model ./internal/ortep
+fi
 # The packages that run goroutine pipelines (eval's decode/run/measure, bag
 # eval, the node's bounded queue), again under the race detector.
 go test -race -short -count=1 ./calibration ./bags ./node ./internal/...

@@ -36,7 +36,12 @@ type Config struct {
 	// share of the crop, at multiples of 2^flow.levels.
 	PatchArea [2]float64 `yaml:"patch_area"`
 	Lambda    float64    `yaml:"lambda"` // weight of KL(U‖P) on pasted pixels
-	FlowTrain struct {
+	// LambdaScale is mean (λ weighs the mean KL of the pasted pixels
+	// against the mean CE of the inliers) or sum (the paper's form: summed
+	// KL against summed CE). sum's λ ≈ mean's λ × inliers / pasted pixels,
+	// about 20x at the default patch areas (4.8 % of a crop on average).
+	LambdaScale string `yaml:"lambda_scale"`
+	FlowTrain   struct {
 		LR        float64 `yaml:"lr"`         // Adam learning rate of the flow
 		SegWeight float64 `yaml:"seg_weight"` // weight of the segmenter loss in the flow's loss
 		// Warmup is a number of NLL-only flow steps on patches of training
@@ -68,7 +73,7 @@ func DefaultConfig() Config {
 		Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225},
 		CheckpointEvery: 100, ValidateEvery: 1000, LogEvery: 10, Seed: 1}
 	c.LR.Encoder, c.LR.Upsampling, c.LR.Min = 1e-3, 4e-3, 1e-7
-	c.PatchArea, c.Lambda = [2]float64{0.015, 0.08}, 0.1
+	c.PatchArea, c.Lambda, c.LambdaScale = [2]float64{0.015, 0.08}, 0.1, "mean"
 	c.FlowTrain.LR, c.FlowTrain.SegWeight, c.FlowTrain.Temperature = 1e-4, 1, 1
 	return c
 }
@@ -129,6 +134,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: mode %q: want msp (cross-entropy only), noise (pasted Gaussian noise) or so (pasted Real NVP samples, trained jointly)", c.Mode)
 	case c.Mode != "msp" && (c.PatchArea[0] <= 0 || c.PatchArea[1] < c.PatchArea[0] || c.PatchArea[1] > 0.5):
 		return fmt.Errorf("config: patch_area %v must be 0 < min <= max <= 0.5", c.PatchArea)
+	case c.LambdaScale != "mean" && c.LambdaScale != "sum":
+		return fmt.Errorf("config: lambda_scale %q: want mean (λ·mean KL against the mean CE) or sum (the paper's: λ·summed KL against the summed CE)", c.LambdaScale)
 	case c.Lambda < 0 || c.FlowTrain.LR <= 0 || c.FlowTrain.SegWeight < 0 || c.FlowTrain.Warmup < 0:
 		return fmt.Errorf("config: lambda %g, flow_training %+v must not be negative", c.Lambda, c.FlowTrain)
 	case checkFlowTemperature(c.FlowTrain.Temperature) != nil:

@@ -28,6 +28,7 @@ type segStep struct {
 	Labels   []uint8   // [N,H,W]
 	Weights  []float32 // per-class cross-entropy weights; nil = 1
 	Lambda   float32   // weight of the outlier term
+	SumLoss  bool      // the paper's summed form of the loss (nn.Targets.Sum)
 	replicas []*replica
 	flops    float64
 	grad     []float32
@@ -112,7 +113,7 @@ func (s *segStep) Run() (float64, error) {
 	for i, rp := range s.replicas {
 		copy(rp.input.Float32s(), s.Input[rp.lo*plane:rp.hi*plane])
 		copy(rp.targets.Labels, s.Labels[rp.lo*lplane:rp.hi*lplane])
-		rp.targets.Weights, rp.targets.Lambda = s.Weights, s.Lambda
+		rp.targets.Weights, rp.targets.Lambda, rp.targets.Sum = s.Weights, s.Lambda, s.SumLoss
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

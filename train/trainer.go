@@ -33,6 +33,9 @@ type RunOptions struct {
 	Resume   bool   // continue from Out's checkpoint
 	Progress io.Writer
 	Command  string // the command line, for model.yaml
+	// Init is a file of encoder weights (torchvision state dict or ONNX
+	// initializers, see ReadWeights) that a new run starts from.
+	Init string
 	// stopAfter ends the run (as a cancel would) after this many steps of
 	// this process, and beforeExport runs before each export, for tests of
 	// interrupted runs.
@@ -88,6 +91,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	var ck *nn.Checkpoint
+	if opts.Resume && opts.Init != "" {
+		return nil, fmt.Errorf("--init starts a new run from outside weights; --resume continues one from its checkpoint: use one of them")
+	}
 	if opts.Resume {
 		var err error
 		if ck, err = nn.LoadCheckpoint(filepath.Join(opts.Out, CheckpointFile)); err != nil {
@@ -101,6 +107,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if opts.Init != "" && cfg.Model.Layout != LayoutTorchvision {
+		return nil, fmt.Errorf("--init loads a torchvision DenseNet's weights: the config's model needs layout: %s (config/camvid-ldn121.yaml)", LayoutTorchvision)
 	}
 	t, err := newTrainer(ctx, cfg, opts)
 	if err != nil {
@@ -117,8 +126,15 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
 			return &Report{Steps: t.at, Seconds: t.seconds, TrainImages: len(t.images), Finished: true}, nil
 		}
 		fmt.Fprintf(opts.Progress, "resuming %s at step %d of %d\n", opts.Out, t.at, cfg.Steps)
-	} else if err := os.WriteFile(filepath.Join(opts.Out, ConfigFile), cfg.Marshal(), 0o644); err != nil {
-		return nil, err
+	} else {
+		if opts.Init != "" {
+			if err := t.initEncoder(opts.Init); err != nil {
+				return nil, err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(opts.Out, ConfigFile), cfg.Marshal(), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return t.run(ctx)
 }
@@ -154,7 +170,7 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 		labels[i] = im.labels
 	}
 	step.Weights = classWeights(labels, len(classes))
-	step.Lambda = float32(cfg.Lambda)
+	step.Lambda, step.SumLoss = float32(cfg.Lambda), cfg.LambdaScale == "sum"
 	var out *outlierSource
 	if cfg.Mode != "msp" {
 		if out, err = newOutlierSource(cfg); err != nil {
@@ -173,6 +189,20 @@ func newTrainer(ctx context.Context, cfg Config, opts RunOptions) (*trainer, err
 	}
 	return &trainer{cfg: cfg, opts: opts, ds: ds, classes: classes, images: images, net: net, opt: opt, step: step,
 		pcg: pcg, rng: rand.New(pcg), norm: newNormalizer(cfg.Mean, cfg.Std), logf: logf, out: out}, nil
+}
+
+// initEncoder loads the encoder's weights and statistics from a file.
+func (t *trainer) initEncoder(path string) error {
+	w, err := ReadWeights(path)
+	if err != nil {
+		return fmt.Errorf("--init: %w", err)
+	}
+	n, err := t.net.LoadEncoder(w)
+	if err != nil {
+		return fmt.Errorf("--init %s: %w", path, err)
+	}
+	fmt.Fprintf(t.opts.Progress, "encoder initialised from %s (%d tensors)\n", path, n)
+	return nil
 }
 
 func (t *trainer) close() {

@@ -19,7 +19,7 @@ const defaultBenchImage = "demo/camvid/0001TP_008550.jpg"
 func newBenchCmd(a *app) *cobra.Command {
 	var frames int
 	var asJSON bool
-	var image string
+	var image, size string
 	cmd := &cobra.Command{
 		Use:   "bench [--model DIR] [--frames N] [--json]",
 		Short: "Measure raw ONNX Runtime time against the node's end-to-end time per frame",
@@ -33,7 +33,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(image)
+			data, err := os.ReadFile(bundled(image))
 			if err != nil {
 				return fmt.Errorf("bench image: %w", err)
 			}
@@ -41,11 +41,23 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 			if err != nil {
 				return fmt.Errorf("bench image %s: %w", image, err)
 			}
+			if size != "" {
+				w, h, err := parseSize(size)
+				if err != nil {
+					return err
+				}
+				if data, err = scaleJPEG(img.RGB, w, h); err != nil {
+					return err
+				}
+				if img, err = imageio.Decode(data); err != nil {
+					return err
+				}
+			}
 			var jpeg []byte
 			if img.Format == "jpeg" {
 				jpeg = data
 			}
-			eng, err := openEngine(cfg, a)
+			eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
 			if err != nil {
 				return err
 			}
@@ -57,7 +69,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 			if asJSON {
 				return printJSON(r)
 			}
-			fmt.Printf("model %s on %s, %dx%d (%s), %d frames\n", r.Model, r.Provider, r.Width, r.Height, filepath.Base(image), r.Frames)
+			fmt.Printf("model %s on %s (%s), %dx%d (%s), %d frames\n", r.Model, r.Provider, r.Device, r.Width, r.Height, filepath.Base(image), r.Frames)
 			fmt.Printf("  raw ONNX Runtime Run      %8.2f ms (median)\n", r.RawMS)
 			fmt.Printf("  end to end, rgb8 buffer   %8.2f ms (median)   ratio %.3f\n", r.E2EMS, r.Ratio)
 			if r.JPEGMS > 0 {
@@ -71,6 +83,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 	cmd.Flags().IntVarP(&frames, "frames", "n", 100, "frames to time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&image, "image", defaultBenchImage, "frame to run on")
+	cmd.Flags().StringVar(&size, "size", "", "scale the frame to WIDTHxHEIGHT first (e.g. 1920x1080, a camera's resolution)")
 	return cmd
 }
 

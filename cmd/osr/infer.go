@@ -59,10 +59,11 @@ gets an error line and the rest go on; the exit status is 1 if any failed.`,
 	}
 	addEngineFlags(cmd.Flags())
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (created if missing)")
+	cmd.AddCommand(newInferCompareCmd())
 	return cmd
 }
 
-func inferOne(eng *model.Engine, path, outDir string, res *model.Result) error {
+func inferOne(eng engine, path, outDir string, res *model.Result) error {
 	t0 := time.Now()
 	img, err := imageio.ReadFileNoted(path)
 	if err != nil {

@@ -175,7 +175,7 @@ func TestBenchJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, printed)
 	}
-	for _, key := range []string{`"ratio"`, `"raw_ms"`, `"e2e_ms"`, `"jpeg_e2e_ms"`, `"provider": "CPUExecutionProvider"`} {
+	for _, key := range []string{`"ratio"`, `"raw_ms"`, `"e2e_ms"`, `"jpeg_e2e_ms"`, `"provider": "CPUExecutionProvider"`, `"device": "cpu"`} {
 		if !strings.Contains(printed, key) {
 			t.Errorf("bench JSON lacks %s:\n%s", key, printed)
 		}

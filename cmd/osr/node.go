@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,8 +56,10 @@ func newNodeCmd(a *app) *cobra.Command {
 period. ROS remapping arguments work as for any node: image:=/camera/image_raw,
 __name:=segmenter, __ns:=/robot, and on ROS 2 also --ros-args -r __node:=segmenter
 (as ros2 launch passes them). --transport ros2 (node.transport) joins a DDS
-domain through Cyclone DDS instead of a ROS 1 master. Stops cleanly on SIGINT
-or SIGTERM.`,
+domain through Cyclone DDS instead of a ROS 1 master. On ROS 1 the node
+takes ROS_NAMESPACE, reads its private parameters from the parameter server
+(and _name:=value), follows rosparam set for live ones, and exits when the
+master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ra, err := node.ParseROSArgs(args)
 			if err != nil {
@@ -73,7 +78,19 @@ or SIGTERM.`,
 			if len(ra.Ignored) > 0 {
 				a.log.Warn("ignoring ROS arguments osr does not support", "args", ra.Ignored)
 			}
-			settings, err := startSettings(cfg, ra, cmd.Flags(), a.log)
+			// ROS 1 keeps parameters on the master: wait for it and read
+			// the node's private namespace before the model is opened.
+			var server map[string]any
+			if cfg.Node.Transport != "ros2" {
+				server, err = ros1.ServerParams(cmd.Context(), ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log})
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+			}
+			settings, err := startSettings(cfg, ra, server, cmd.Flags(), a.log)
 			if err != nil {
 				return err
 			}
@@ -88,10 +105,16 @@ or SIGTERM.`,
 				}
 				tr = r2
 			default:
-				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
+				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log, Settings: settings,
+					Params: server, ParamArgs: slices.Collect(maps.Keys(ra.Params))})
 			}
 			if err != nil {
 				return err
+			}
+			// A transport with a logger of its own (ROS 1: /rosout and
+			// ~set_logger_level) logs the node's lines.
+			if lt, ok := tr.(interface{ Logger() *slog.Logger }); ok {
+				a.log = lt.Logger()
 			}
 			eng, err := openEngine(cfg, a)
 			if err != nil {
@@ -100,13 +123,14 @@ or SIGTERM.`,
 			defer eng.Close()
 			p := node.NewPipeline(eng, tr.Sinks(), node.Options{
 				Name:              tr.NodePath(),
+				HardwareID:        hardwareID(eng.Device()),
 				DiagnosticsPeriod: time.Duration(cfg.Node.DiagnosticsPeriod * float64(time.Second)),
 				Lazy:              cfg.Node.Lazy,
 				Logger:            a.log,
 				Now:               tr.Now,
 			})
 			settings.OnApply(func(c config.Config) error {
-				if err := eng.Rescore(c.Scoring, float32(c.Overlay.Alpha)); err != nil {
+				if err := eng.Rescore(overrides(c.Scoring), float32(c.Overlay.Alpha)); err != nil {
 					return err
 				}
 				p.SetLazy(c.Node.Lazy)
@@ -142,13 +166,21 @@ or SIGTERM.`,
 }
 
 // startSettings applies the ROS parameters given at start over the loaded
-// config: params files (--params-file), then -p name:=value and ROS 1's
-// _name:=value. A flag given on the command line wins over a parameter of
-// the same setting; unknown names get one warning.
-func startSettings(cfg config.Config, ra node.ROSArgs, flags *pflag.FlagSet, log *slog.Logger) (*node.Settings, error) {
+// config: params files (--params-file) or, on ROS 1, the node's private
+// namespace on the parameter server (server), then -p name:=value and
+// ROS 1's _name:=value. A flag given on the command line wins over a
+// parameter of the same setting; unknown names get one warning.
+func startSettings(cfg config.Config, ra node.ROSArgs, server map[string]any, flags *pflag.FlagSet, log *slog.Logger) (*node.Settings, error) {
 	s := node.NewSettings(cfg)
 	values := map[string]any{}
 	var unknown []string
+	for k, v := range server {
+		if _, ok := s.Lookup(k); !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		values[k] = v
+	}
 	if len(ra.ParamFiles) > 0 {
 		names := node.Names{Namespace: cfg.Node.Namespace, Node: cfg.Node.Name}
 		if v, ok := ra.Remaps["__ns"]; ok {
@@ -236,4 +268,13 @@ func (a *app) applyLogLevels(levels []string, nodeName string, remaps map[string
 		a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: *level}))
 	}
 	return nil
+}
+
+// hardwareID names what the node runs on for diagnostics: the host and
+// the device the engine ended up on (after any fallback to the CPU).
+func hardwareID(device string) string {
+	if host, err := os.Hostname(); err == nil {
+		return host + "/" + device
+	}
+	return device
 }

@@ -30,7 +30,7 @@ func TestStartSettings(t *testing.T) {
 	cfg := config.Default()
 	cfg.Scoring.Temperature = 2 // as loadConfig gives it with --temperature 2
 	var logs bytes.Buffer
-	s, err := startSettings(cfg, ra, cmd.Flags(), slog.New(slog.NewTextHandler(&logs, nil)))
+	s, err := startSettings(cfg, ra, nil, cmd.Flags(), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +50,32 @@ func TestStartSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := startSettings(config.Default(), ra, newNodeCmd(&app{}).Flags(), slog.New(slog.NewTextHandler(&logs, nil))); err == nil {
+		if _, err := startSettings(config.Default(), ra, nil, newNodeCmd(&app{}).Flags(), slog.New(slog.NewTextHandler(&logs, nil))); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+// On ROS 1 the parameter server's private namespace is the lower tier:
+// the command line's _name:=value wins over it.
+func TestStartSettingsFromParameterServer(t *testing.T) {
+	ra, err := node.ParseROSArgs([]string{"_threshold:=0.99"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := map[string]any{"threshold": 0.4, "overlay_alpha": 0.25, "lazy": true, "camera/fps": 30}
+	var logs bytes.Buffer
+	s, err := startSettings(config.Default(), ra, server, newNodeCmd(&app{}).Flags(), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Config(); c.Scoring.Threshold != 0.99 || c.Overlay.Alpha != 0.25 || !c.Node.Lazy {
+		t.Errorf("threshold %g alpha %g lazy %v", c.Scoring.Threshold, c.Overlay.Alpha, c.Node.Lazy)
+	}
+	if !strings.Contains(logs.String(), "ignoring unknown parameters") || !strings.Contains(logs.String(), "camera/fps") {
+		t.Errorf("no warning naming camera/fps:\n%s", logs.String())
+	}
+	if _, err := startSettings(config.Default(), node.ROSArgs{}, map[string]any{"overlay_alpha": "half"}, newNodeCmd(&app{}).Flags(), slog.New(slog.NewTextHandler(&logs, nil))); err == nil || !strings.Contains(err.Error(), "overlay_alpha") {
+		t.Errorf("a string for overlay_alpha: %v", err)
 	}
 }

@@ -35,7 +35,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", "", "YAML configuration file (then OSR_* environment, then flags)")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "debug logging")
-	root.AddCommand(newInferCmd(a), newBenchCmd(a), newTrainCmd(a), newNodeCmd(a), newEvalCmd(a), newCalibrateCmd(a), newBagCmd(a), newDatasetCmd())
+	root.AddCommand(newInferCmd(a), newBenchCmd(a), newTrainCmd(a), newNodeCmd(a), newEvalCmd(a), newCalibrateCmd(a), newBagCmd(a), newDatasetCmd(), newDoctorCmd(a))
 	return root
 }
 
@@ -45,6 +45,7 @@ var engineFlagKeys = map[string]string{
 	"model":       "model",
 	"device":      "runtime.device",
 	"fallback":    "runtime.fallback",
+	"gpu-id":      "runtime.gpu_id",
 	"threads":     "runtime.intra_op_threads",
 	"score":       "scoring.kind",
 	"temperature": "scoring.temperature",
@@ -57,6 +58,7 @@ func addEngineFlags(fs *pflag.FlagSet) {
 	fs.String("model", d.Model, "model package directory (model.onnx + model.yaml)")
 	fs.String("device", d.Runtime.Device, "execution provider: cpu, cuda or tensorrt")
 	fs.String("fallback", d.Runtime.Fallback, "when the device is unavailable: cpu or fail")
+	fs.Int("gpu-id", d.Runtime.GPUID, "CUDA device number, for cuda and tensorrt")
 	fs.Int("threads", 0, "ONNX Runtime intra-op threads (0 = runtime default)")
 	fs.String("score", "", "outlier score: msp or entropy (default: the model's)")
 	fs.Float64("temperature", 0, "softmax temperature (default: the model's)")

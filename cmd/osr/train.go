@@ -12,7 +12,7 @@ import (
 )
 
 func newTrainCmd(a *app) *cobra.Command {
-	var cfgFile, out string
+	var cfgFile, out, initFile string
 	var resume bool
 	cmd := &cobra.Command{
 		Use:   "train [--config FILE] --out DIR [--resume]",
@@ -40,7 +40,7 @@ config the run started with.`,
 					return err
 				}
 			}
-			rep, err := train.Run(cmd.Context(), cfg, train.RunOptions{Out: out, Resume: resume, Progress: os.Stderr,
+			rep, err := train.Run(cmd.Context(), cfg, train.RunOptions{Out: out, Resume: resume, Init: initFile, Progress: os.Stderr,
 				Command: strings.Join(os.Args, " ")})
 			if err != nil {
 				return err
@@ -59,6 +59,7 @@ config the run started with.`,
 	f.StringVar(&cfgFile, "config", "", "training config (YAML); see config/train.yaml")
 	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
+	f.StringVar(&initFile, "init", "", "start the encoder from these weights: a torchvision densenet121 state dict (.pth) or an ONNX file with its initializer names; needs model.layout: torchvision (config/camvid-ldn121.yaml)")
 	cmd.AddCommand(newTrainImageWideCmd())
 	return cmd
 }

@@ -55,8 +55,14 @@ func frameFile(t *testing.T) string {
 
 func startNode(t *testing.T, m *rostest.Master, args ...string) *rostest.Proc {
 	t.Helper()
+	return startNodeEnv(t, m, nil, args...)
+}
+
+// startNodeEnv is startNode with extra environment variables.
+func startNodeEnv(t *testing.T, m *rostest.Master, env []string, args ...string) *rostest.Proc {
+	t.Helper()
 	base := []string{"node", "--model", model, "--threads", "1"}
-	p := m.Start(osrBin, append(base, args...)...)
+	p := m.StartEnv(env, osrBin, append(base, args...)...)
 	if !p.WaitOutput("registered with the ROS master", 30*time.Second) {
 		t.Fatalf("node did not register:\n%s", p.Output())
 	}

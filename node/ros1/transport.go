@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"strings"
@@ -28,6 +29,12 @@ type Options struct {
 	// Settings are the node's parameters (node.ParamTable), for the
 	// transport's parameter interface; nil: none.
 	Settings *node.Settings
+	// Params are the private parameters on the server at start
+	// (ServerParams): changes from there on are set live.
+	Params map[string]any
+	// ParamArgs name the parameters given on the command line
+	// (_name:=value); they are written to the server, as roscpp does.
+	ParamArgs []string
 }
 
 // topics are the resolved names the transport uses.
@@ -66,11 +73,12 @@ type Transport struct {
 
 	labels, score, mask, overlay sink
 	diagnostics                  diagSink
+	level                        *slog.LevelVar // of the logger ros.osr
 
-	mu    sync.Mutex
-	rn    *goroslib.Node
-	now   func() time.Time
-	runID string
+	mu        sync.Mutex
+	rn        *goroslib.Node
+	info      *goroslib.Publisher // the latched label info while registered
+	labelInfo string              // its YAML
 }
 
 // New resolves names and addresses; Run connects.
@@ -79,12 +87,9 @@ func New(opts Options) (*Transport, error) {
 		opts.Logger = slog.Default()
 	}
 	r := opts.Remaps
-	names := node.Names{Namespace: opts.Node.Namespace, Node: opts.Node.Name, Remaps: r}
+	names := node.Names{Namespace: namespace(opts.Node.Namespace, os.Getenv("ROS_NAMESPACE"), r["__ns"]), Node: opts.Node.Name, Remaps: r}
 	if v, ok := r["__name"]; ok {
 		names.Node = v
-	}
-	if v, ok := r["__ns"]; ok {
-		names.Namespace = "/" + strings.Trim(v, "/")
 	}
 	master := opts.ROS1.MasterURI
 	if v, ok := r["__master"]; ok {
@@ -112,13 +117,44 @@ func New(opts Options) (*Transport, error) {
 		}
 	}
 	n := opts.Node
-	t := &Transport{opts: opts, names: names, master: u.Host, host: host, log: opts.Logger}
+	t := &Transport{opts: opts, names: names, master: u.Host, host: host, level: new(slog.LevelVar)}
+	if !opts.Logger.Enabled(context.Background(), slog.LevelInfo) {
+		t.level.Set(slog.LevelWarn)
+	} else if opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		t.level.Set(slog.LevelDebug)
+	}
+	t.log = slog.New(&rosoutHandler{next: opts.Logger.Handler(), level: t.level, node: t.node})
 	t.topics = topics{
 		image: names.Resolve(n.ImageTopic), labels: names.Resolve(n.LabelsTopic), score: names.Resolve(n.ScoreTopic),
 		mask: names.Resolve(n.MaskTopic), overlay: names.Resolve(n.OverlayTopic), labelInfo: names.Resolve(n.LabelInfoTopic),
 		diagnostics: names.Resolve(n.DiagnosticsTopic),
 	}
 	return t, nil
+}
+
+// namespace is the node's namespace as ROS 1 decides it: __ns:= wins over
+// ROS_NAMESPACE (what roslaunch sets for a node in a <group ns=...>), which
+// wins over osr's config. Relative namespaces are taken from the root.
+func namespace(config, env, arg string) string {
+	ns := config
+	if env != "" {
+		ns = env
+	}
+	if arg != "" {
+		ns = arg
+	}
+	return "/" + strings.Trim(ns, "/")
+}
+
+// Logger logs to the transport's logger and to /rosout while registered,
+// at the level that ~set_logger_level sets.
+func (t *Transport) Logger() *slog.Logger { return t.log }
+
+// node is the current registration, nil between registrations.
+func (t *Transport) node() *goroslib.Node {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rn
 }
 
 // Sinks are the pipeline's outputs on this transport.
@@ -128,9 +164,7 @@ func (t *Transport) Sinks() node.Sinks {
 
 // Now is the ROS clock: /clock when use_sim_time is set, else wall time.
 func (t *Transport) Now() time.Time {
-	t.mu.Lock()
-	rn := t.rn
-	t.mu.Unlock()
+	rn := t.node()
 	if rn == nil {
 		return time.Now()
 	}
@@ -145,16 +179,31 @@ func (t *Transport) ImageTopic() string { return t.topics.image }
 
 // Run connects to the master, feeds frames to p and keeps the connection
 // alive until ctx ends: when the master goes away or restarts, it
-// re-registers as soon as the master is back.
+// re-registers as soon as the master is back. When the master asks the
+// node to shut down (rosnode kill, another node taking its name), Run
+// returns, so that the process ends and roslaunch can respawn it.
 func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	labelInfo, err := p.LabelInfo().YAML()
 	if err != nil {
 		return err
 	}
+	t.mu.Lock()
+	t.labelInfo = labelInfo
+	t.mu.Unlock()
+	var params *paramWatch
+	if s := t.opts.Settings; s != nil {
+		params = t.newParamWatch(maps.Clone(t.opts.Params))
+		s.Watch(func([]string) { t.publishLabelInfo(p) })
+	}
 	period := time.Duration(t.opts.ROS1.Watchdog * float64(time.Second))
 	waiting := false
 	for ctx.Err() == nil {
-		c, err := t.connect(p, labelInfo)
+		c, err := t.connect(p)
+		var se *shutdownError
+		if errors.As(err, &se) {
+			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", se.request)
+			return nil
+		}
 		if err != nil {
 			if !waiting {
 				t.log.Warn("waiting for the ROS master", "master", t.master, "err", err)
@@ -164,9 +213,19 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 			continue
 		}
 		waiting = false
+		if params != nil {
+			if err := params.write(c.rn, t.opts.ParamArgs); err != nil {
+				t.log.Warn("could not put the command line's parameters on the parameter server", "err", err)
+			}
+		}
 		t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(),
 			"image", t.topics.image, "input", c.input, "outputs", []string{t.topics.labels, t.topics.score, t.topics.mask, t.topics.overlay})
-		reason := t.watch(ctx, c, period)
+		reason, shutdown := t.watch(ctx, c, period, params)
+		if shutdown {
+			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", reason)
+			c.close(true)
+			return nil
+		}
 		if ctx.Err() != nil {
 			c.close(true) // unregister before exiting
 			break
@@ -182,15 +241,40 @@ type conn struct {
 	rn    *goroslib.Node
 	pubs  []*goroslib.Publisher
 	sub   *goroslib.Subscriber
-	input string // raw or compressed
+	srvs  []*goroslib.ServiceProvider
+	info  *goroslib.Publisher // label info
+	input string              // raw or compressed
 	runID string
 	t     *Transport
+	// shutdown receives the master's shutdown request, once.
+	shutdown chan string
 }
 
-func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
+// shutdownPrefix starts the log line by which goroslib (v2.1.5) reports
+// a shutdown request on its slave API; it has no other signal for it.
+const shutdownPrefix = "got shutdown request from "
+
+func (t *Transport) connect(p *node.Pipeline) (*conn, error) {
+	// goroslib takes the namespace from ROS_NAMESPACE when it is set, over
+	// NodeConf; make it the one resolved here (__ns:= wins, and roslaunch's
+	// or a user's "robot1/" would be refused).
+	if err := os.Setenv("ROS_NAMESPACE", t.names.Namespace); err != nil {
+		return nil, err
+	}
+	shutdown := make(chan string, 1)
 	rn, err := goroslib.NewNode(goroslib.NodeConf{
 		MasterAddress: t.master, Namespace: t.names.Namespace, Name: t.names.Node, Host: t.host,
-		LogDestinations: goroslib.LogDestinationRosout,
+		// goroslib's own lines go to /rosout only; osr's come through
+		// Logger. The callback is how a shutdown request shows.
+		LogDestinations: goroslib.LogDestinationRosout | goroslib.LogDestinationCallback,
+		OnLog: func(_ goroslib.LogLevel, msg string) {
+			if req, ok := strings.CutPrefix(msg, shutdownPrefix); ok {
+				select {
+				case shutdown <- req:
+				default:
+				}
+			}
+		},
 		// Master calls and connection handshakes: short, so that a master
 		// that vanished without closing its sockets is noticed quickly.
 		ReadTimeout: 3 * time.Second,
@@ -198,11 +282,38 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &conn{rn: rn, t: t}
+	c := &conn{rn: rn, t: t, shutdown: shutdown}
+	if err := c.open(p); err != nil {
+		c.close(false)
+		// A shutdown request while registering (another node took the
+		// name) ends the node too, or it would take the name back.
+		select {
+		case req := <-shutdown:
+			return nil, &shutdownError{req}
+		default:
+			return nil, err
+		}
+	}
+	t.mu.Lock()
+	t.rn, t.info = rn, c.info
+	c.info.Write(&msgs.String{Data: t.labelInfo})
+	t.mu.Unlock()
+	t.refreshSubscribers(rn)
+	return c, nil
+}
+
+// shutdownError is a shutdown request from the master.
+type shutdownError struct{ request string }
+
+func (e *shutdownError) Error() string { return "shutdown request from " + e.request }
+
+// open creates the publishers, the subscriber and the logger services.
+func (c *conn) open(p *node.Pipeline) error {
+	t, rn := c.t, c.rn
+	var err error
 	c.runID, err = rn.ParamGetString("/run_id")
 	if err != nil {
-		c.close(false)
-		return nil, err
+		return err
 	}
 	pub := func(s *sink, topic string, m any, latch bool) error {
 		pb, err := goroslib.NewPublisher(goroslib.PublisherConf{Node: rn, Topic: topic, Msg: m, Latch: latch})
@@ -223,10 +334,12 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 		pub(&t.diagnostics.sink, t.topics.diagnostics, &msgs.DiagnosticArray{}, false),
 		pub(nil, t.topics.labelInfo, &msgs.String{}, true),
 	); err != nil {
-		c.close(false)
-		return nil, err
+		return err
 	}
-	c.pubs[len(c.pubs)-1].Write(&msgs.String{Data: labelInfo})
+	c.info = c.pubs[len(c.pubs)-1]
+	if c.srvs, err = loggerServices(rn, t.names, t.level, t.log); err != nil {
+		return err
+	}
 	c.input = t.inputKind(rn)
 	var cb any = func(m *msgs.Image) { p.Offer(node.Frame{Raw: m}) }
 	if c.input == "compressed" {
@@ -234,14 +347,25 @@ func (t *Transport) connect(p *node.Pipeline, labelInfo string) (*conn, error) {
 	}
 	c.sub, err = goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: t.topics.image, Callback: cb})
 	if err != nil {
-		c.close(false)
-		return nil, fmt.Errorf("subscriber %s: %w", t.topics.image, err)
+		return fmt.Errorf("subscriber %s: %w", t.topics.image, err)
+	}
+	return nil
+}
+
+// publishLabelInfo re-publishes the latched label info after a live
+// parameter change (the threshold is in it).
+func (t *Transport) publishLabelInfo(p *node.Pipeline) {
+	y, err := p.LabelInfo().YAML()
+	if err != nil {
+		t.log.Warn("label info", "err", err)
+		return
 	}
 	t.mu.Lock()
-	t.rn = rn
-	t.mu.Unlock()
-	t.refreshSubscribers(rn)
-	return c, nil
+	defer t.mu.Unlock()
+	t.labelInfo = y
+	if t.info != nil {
+		t.info.Write(&msgs.String{Data: y})
+	}
 }
 
 // inputKind decides raw or compressed: config, then the type already
@@ -265,29 +389,35 @@ func (t *Transport) inputKind(rn *goroslib.Node) string {
 	return "raw"
 }
 
-// watch checks the master every period until ctx ends or the master is
-// gone or restarted (a new /run_id), and keeps the subscriber flags and the
-// input kind current. It returns why it stopped.
-func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration) string {
+// watch checks the master every period until ctx ends, the master asks
+// the node to shut down (shutdown is then true), or the master is gone or
+// restarted (a new /run_id); it keeps the subscriber flags and the input
+// kind current. It returns why it stopped.
+func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration, params *paramWatch) (reason string, shutdown bool) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return "shutdown"
+			return "shutdown", false
+		case req := <-c.shutdown:
+			return req, true
 		case <-tick.C:
 		}
 		id, err := c.rn.ParamGetString("/run_id")
 		if err != nil {
-			return "master unreachable: " + err.Error()
+			return "master unreachable: " + err.Error(), false
 		}
 		if id != c.runID {
-			return "master restarted"
+			return "master restarted", false
 		}
 		t.refreshSubscribers(c.rn)
+		if params != nil {
+			params.poll()
+		}
 		if t.opts.Node.Input == "auto" {
 			if kind := t.inputKind(c.rn); kind != c.input {
-				return fmt.Sprintf("%s now carries %s images", t.topics.image, kind)
+				return fmt.Sprintf("%s now carries %s images", t.topics.image, kind), false
 			}
 		}
 	}
@@ -329,7 +459,7 @@ func (c *conn) close(wait bool) {
 	}
 	t.mu.Lock()
 	if t.rn == c.rn {
-		t.rn = nil
+		t.rn, t.info = nil, nil
 	}
 	t.mu.Unlock()
 	done := make(chan struct{})
@@ -340,6 +470,9 @@ func (c *conn) close(wait bool) {
 		}
 		for _, p := range c.pubs {
 			p.Close()
+		}
+		for _, s := range c.srvs {
+			s.Close()
 		}
 		c.rn.Close()
 	}()

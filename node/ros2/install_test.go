@@ -78,6 +78,16 @@ func TestAmentInstall(t *testing.T) {
 			t.Errorf("not installed: %s", f)
 		}
 	}
+	// The GPU runtime, where OSR_GPU=1 setup installed it.
+	for _, f := range []string{"gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so",
+		"gpu/node_modules/com.github.asus4.onnxruntime.linux-x64-gpu/Plugins/Linux/x64/libonnxruntime_providers_cuda.so"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(prefix, "lib/osr", f)); err != nil {
+			t.Errorf("GPU runtime not installed: %s", f)
+		}
+	}
 	share := filepath.Join(prefix, "share/osr")
 	domain := loopbackDomain(t)
 	n := startIn(t, "/", []string{"CYCLONEDDS_URI=" + loopbackConfig, fmt.Sprintf("ROS_DOMAIN_ID=%d", domain)},

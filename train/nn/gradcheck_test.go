@@ -138,6 +138,7 @@ func TestLayerGradients(t *testing.T) {
 	layers := map[string]func(x *G.Node) (*G.Node, error){
 		"relu":      ReLU,
 		"avgpool":   func(x *G.Node) (*G.Node, error) { return AvgPool(x, 2) },
+		"maxpool":   func(x *G.Node) (*G.Node, error) { return MaxPool(x, 3, 2, 1) },
 		"bilinear":  func(x *G.Node) (*G.Node, error) { return Bilinear(x, 9, 5) },
 		"squeeze":   func(x *G.Node) (*G.Node, error) { return Squeeze(G.Must(Bilinear(x, 8, 6))) },
 		"unsqueeze": func(x *G.Node) (*G.Node, error) { return Unsqueeze(G.Must(Squeeze(G.Must(Bilinear(x, 8, 6))))) },
@@ -190,17 +191,74 @@ func TestSegLossGradientAndValue(t *testing.T) {
 			wsum += float64(tg.Weights[l])
 		}
 	}
-	want := ce/wsum + 0.3*kl/5
-	g := G.NewGraph()
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
-	loss := G.Must(SegLoss(x, tg))
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
+	// The mean form, and the paper's sum form over the 25 counted pixels.
+	for _, sum := range []bool{false, true} {
+		tg.Sum = sum
+		want := ce/wsum + 0.3*kl/5
+		if sum {
+			want = (ce + 0.3*kl) / 25
+		}
+		g := G.NewGraph()
+		x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
+		loss := G.Must(SegLoss(x, tg))
+		m := G.NewTapeMachine(g)
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		if got := float64(scalar(loss.Value())); math.Abs(got-want) > 1e-5 || tg.Outliers != 5 || tg.Inliers != 20 {
+			t.Errorf("sum %v: loss %.6f, want %.6f (inliers %d, outliers %d)", sum, got, want, tg.Inliers, tg.Outliers)
+		}
 	}
-	if got := float64(scalar(loss.Value())); math.Abs(got-want) > 1e-5 || tg.Outliers != 5 || tg.Inliers != 20 {
-		t.Errorf("loss %.6f, want %.6f (inliers %d, outliers %d)", got, want, tg.Inliers, tg.Outliers)
+}
+
+// The sum form's gradient is the mean form's (checked against finite
+// differences above), scaled per pixel: an inlier's by Σw / N, an
+// outlier's by outliers / N, with N the counted pixels.
+func TestSegLossSumGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 3))
+	const n, k, h, w = 2, 4, 3, 5
+	tg := &Targets{Labels: make([]uint8, n*h*w), Weights: []float32{1, 2, 0.5, 1}, Lambda: 0.3}
+	for i := range tg.Labels {
+		tg.Labels[i] = []uint8{0, 1, 2, 3, LabelOutlier, LabelIgnore}[i%6]
+	}
+	logits := randTensor(r, 1, n, k, h, w)
+	grad := func(sum bool) []float32 {
+		tg.Sum = sum
+		g := G.NewGraph()
+		x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
+		loss := G.Must(SegLoss(x, tg))
+		gr, err := G.Grad(loss, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := G.NewTapeMachine(g)
+		defer m.Close()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), f32(gr[0].Value())...)
+	}
+	mean, sum := grad(false), grad(true)
+	wsum := 0.0
+	for _, l := range tg.Labels {
+		if l < k {
+			wsum += float64(tg.Weights[l])
+		}
+	}
+	const count, outliers = 25.0, 5.0
+	for i := range mean {
+		q := (i/(k*h*w))*h*w + i%(h*w)
+		scale := 0.0
+		switch l := tg.Labels[q]; {
+		case l == LabelOutlier:
+			scale = outliers / count
+		case l < k:
+			scale = wsum / count
+		}
+		if want := float64(mean[i]) * scale; math.Abs(float64(sum[i])-want) > 1e-6 {
+			t.Fatalf("element %d (label %d): sum-form gradient %g, want %g", i, tg.Labels[q], sum[i], want)
+		}
 	}
 }
 

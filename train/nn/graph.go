@@ -223,6 +223,15 @@ func (g *Graph) AvgPool(x *G.Node, k int) *G.Node {
 	return y
 }
 
+// MaxPool is k x k max pooling with stride and padding, floor mode.
+func (g *Graph) MaxPool(x *G.Node, k, stride, pad int) *G.Node {
+	y := g.Apply(func() (*G.Node, error) { return MaxPool(x, k, stride, pad) })
+	p := int64(pad)
+	g.onnx.op(y, "MaxPool", []*G.Node{x}, onnxgraph.Ints("kernel_shape", int64(k), int64(k)),
+		onnxgraph.Ints("strides", int64(stride), int64(stride)), onnxgraph.Ints("pads", p, p, p, p))
+	return y
+}
+
 // Concat joins tensors along channels.
 func (g *Graph) Concat(xs ...*G.Node) *G.Node {
 	y := g.Apply(func() (*G.Node, error) { return Concat(xs...) })

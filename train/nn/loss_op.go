@@ -22,6 +22,11 @@ type Targets struct {
 	Labels  []uint8   // N*H*W: class id, LabelOutlier or LabelIgnore
 	Weights []float32 // per-class weights of the cross-entropy; nil = 1
 	Lambda  float32   // weight of the outlier term
+	// Sum weighs the summed KL against the summed (weighted) CE, as the
+	// paper writes the loss, both over the counted pixels; otherwise λ
+	// weighs the mean KL of the outlier pixels against the mean CE of the
+	// inliers. Sum's λ = mean's λ × inliers / outliers.
+	Sum bool
 
 	// Results of the last forward pass.
 	CE, KL            float64
@@ -41,6 +46,7 @@ type segLoss struct {
 	t      *Targets
 	prob   []float32 // softmax kept for the backward pass
 	wsum   float64
+	count  float64      // inlier and outlier pixels, the sum form's divisor
 	parts  [][3]float64 // per chunk: CE·w, Σw, KL
 	counts [][2]int
 }
@@ -116,13 +122,19 @@ func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
 		t.Inliers += o.counts[i][0]
 		t.Outliers += o.counts[i][1]
 	}
-	o.wsum = wsum
+	o.wsum, o.count = wsum, float64(t.Inliers+t.Outliers)
 	t.CE, t.KL = 0, 0
 	if wsum > 0 {
 		t.CE = ce / wsum
 	}
 	if t.Outliers > 0 {
 		t.KL = kl / float64(t.Outliers)
+	}
+	if t.Sum {
+		if o.count == 0 {
+			return G.NewF32(0), nil
+		}
+		return G.NewF32(float32((ce + float64(t.Lambda)*kl) / o.count)), nil
 	}
 	return G.NewF32(float32(t.CE + float64(t.Lambda)*t.KL)), nil
 }
@@ -149,11 +161,17 @@ func (o *segLossGrad) Do(in ...G.Value) (G.Value, error) {
 	f, t := o.fwd, o.fwd.t
 	g := scalar(in[1])
 	var ce, kl float32
-	if f.wsum > 0 {
-		ce = g / float32(f.wsum)
-	}
-	if t.Outliers > 0 {
-		kl = g * t.Lambda / float32(t.Outliers)
+	switch {
+	case t.Sum && f.count > 0:
+		ce, kl = g/float32(f.count), g*t.Lambda/float32(f.count)
+	case t.Sum:
+	default:
+		if f.wsum > 0 {
+			ce = g / float32(f.wsum)
+		}
+		if t.Outliers > 0 {
+			kl = g * t.Lambda / float32(t.Outliers)
+		}
 	}
 	dz := o.output(false, n, k, h, w)
 	d := f32(dz)

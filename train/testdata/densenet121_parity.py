@@ -1,0 +1,110 @@
+"""Writes a randomly initialised DenseNet-121 for osr's --init parity test.
+
+usage: densenet121_parity.py OUTDIR HEIGHT WIDTH
+
+OUTDIR gets densenet121.pth (torch.save of the state dict, zip format),
+densenet121_legacy.pth (pre-1.6 format with the pre-0.3 torchvision names
+norm.1/conv.1, as torchvision's own download has them), densenet121.onnx
+(initializers named like the state dict), input.bin and features.bin
+(float32, little endian: the input, then the outputs of denseblock1..3 and
+relu(features(x))) and shapes.txt (one shape per line). torchvision's
+densenet121 when it is installed, else the same network written below with
+torchvision's module names.
+"""
+import re
+import sys
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, c, growth, bn_size):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(c)
+        self.relu1 = nn.ReLU()
+        self.conv1 = nn.Conv2d(c, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.relu2 = nn.ReLU()
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        y = self.conv1(self.relu1(self.norm1(x)))
+        return torch.cat([x, self.conv2(self.relu2(self.norm2(y)))], 1)
+
+
+def densenet121_script(growth=32, blocks=(6, 12, 24, 16), stem=64, bn_size=4):
+    f = OrderedDict(conv0=nn.Conv2d(3, stem, 7, 2, 3, bias=False), norm0=nn.BatchNorm2d(stem),
+                    relu0=nn.ReLU(), pool0=nn.MaxPool2d(3, 2, 1))
+    c = stem
+    for i, n in enumerate(blocks):
+        block = nn.Sequential()
+        for j in range(n):
+            block.add_module("denselayer%d" % (j + 1), DenseLayer(c + j * growth, growth, bn_size))
+        f["denseblock%d" % (i + 1)] = block
+        c += n * growth
+        if i != len(blocks) - 1:
+            f["transition%d" % (i + 1)] = nn.Sequential(OrderedDict(
+                norm=nn.BatchNorm2d(c), relu=nn.ReLU(), conv=nn.Conv2d(c, c // 2, 1, bias=False),
+                pool=nn.AvgPool2d(2, 2)))
+            c //= 2
+    f["norm5"] = nn.BatchNorm2d(c)
+    net = nn.Module()
+    net.features = nn.Sequential(f)
+    net.classifier = nn.Linear(c, 1000)
+    net.forward = lambda x: net.classifier(F.adaptive_avg_pool2d(F.relu(net.features(x)), 1).flatten(1))
+    return net
+
+
+def main():
+    out, h, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.manual_seed(0)
+    try:
+        from torchvision.models import densenet121
+        net, source = densenet121(), "torchvision"
+    except ImportError:
+        net, source = densenet121_script(), "script"
+    # Random statistics and affine parameters, so that evaluation-mode
+    # batch norm is not the identity.
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.2)
+    net.eval()
+    x = torch.randn(1, 3, h, w)
+    outs, y = [], x
+    with torch.no_grad():
+        for name, mod in net.features.named_children():
+            y = mod(y)
+            if name in ("denseblock1", "denseblock2", "denseblock3"):
+                outs.append(y)
+        outs.append(F.relu(y))
+    sd = net.state_dict()
+    torch.save(sd, out + "/densenet121.pth")
+    legacy = OrderedDict((re.sub(r"(denselayer\d+\.(?:norm|conv))([12])\.", r"\1.\2.", k), v) for k, v in sd.items())
+    torch.save(legacy, out + "/densenet121_legacy.pth", _use_new_zipfile_serialization=False)
+    # Training mode keeps batch norms apart from the convolutions, so the
+    # initializers keep the state dict's names; momentum 0 keeps the
+    # export's one forward pass from moving the running statistics.
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.0
+    torch.onnx.export(net, x, out + "/densenet121.onnx", training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False)
+    x.numpy().astype("<f4").tofile(out + "/input.bin")
+    with open(out + "/features.bin", "wb") as f:
+        for o in outs:
+            f.write(o.numpy().astype("<f4").tobytes())
+    with open(out + "/shapes.txt", "w") as f:
+        for o in [x] + outs:
+            f.write(" ".join(str(d) for d in o.shape) + "\n")
+    print(source)
+
+
+if __name__ == "__main__":
+    main()
