@@ -275,6 +275,9 @@ func (e *Engine) Scoring() Scoring { return e.scoring }
 // Provider is the execution provider the session runs on.
 func (e *Engine) Provider() string { return e.provider }
 
+// Spin reports whether the runtime's workers busy-wait between runs.
+func (e *Engine) Spin() bool { return e.opts.Spin }
+
 // Run processes one RGB frame into out, at the frame's resolution.
 func (e *Engine) Run(im Image, out *Result) error {
 	if err := im.Check(); err != nil {

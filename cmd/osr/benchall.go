@@ -9,7 +9,6 @@ import (
 	"osr/calibration"
 	"osr/config"
 	"osr/dataset"
-	"osr/internal/imageio"
 	"osr/model"
 	"osr/train"
 )
@@ -45,8 +44,9 @@ type benchRow struct {
 }
 
 func newBenchAllCmd(a *app) *cobra.Command {
-	var frames, passes int
-	var data, split, image string
+	var node nodeBenchFlags
+	var passes int
+	var data, split string
 	var asJSON, skipTrain bool
 	to := train.DefaultBench()
 	cmd := &cobra.Command{
@@ -65,20 +65,11 @@ table docs/performance.md keeps.`,
 				return err
 			}
 			var res benchAll
-			img, err := imageio.ReadFile(bundled(image))
-			if err != nil {
-				return fmt.Errorf("bench image: %w", err)
-			}
-			eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
+			inference, err := benchNode(cfg, a, node)
 			if err != nil {
 				return err
 			}
-			inference, err := model.Bench(eng, img, nil, frames)
-			res.Runtime = model.RuntimeVersion()
-			eng.Close()
-			if err != nil {
-				return err
-			}
+			res.Runtime = inference.Runtime
 			res.Inference = &inference
 			inf := res.Inference
 			res.Rows = append(res.Rows, benchRow{"node end to end per frame", "ms", inf.E2EMS, "raw ONNX Runtime Run", inf.RawMS, inf.Ratio})
@@ -106,7 +97,8 @@ table docs/performance.md keeps.`,
 			if asJSON {
 				return printJSON(res)
 			}
-			fmt.Printf("osr bench all: model %s on %s, ONNX Runtime %s\n\n", inf.Model, inf.Provider, res.Runtime)
+			fmt.Printf("osr bench all: model %s on %s, ONNX Runtime %s\n", inf.Model, inf.Provider, res.Runtime)
+			fmt.Printf("node row: %s; %d alternating rounds of %d frames, the median round\n\n", spinWords(inf.Spin), len(inf.Rounds), inf.Frames)
 			fmt.Println("| figure | unit | osr | reference | reference value | ratio |")
 			fmt.Println("|---|---|---|---|---|---|")
 			for _, r := range res.Rows {
@@ -120,8 +112,7 @@ table docs/performance.md keeps.`,
 	}
 	addEngineFlags(cmd.Flags())
 	f := cmd.Flags()
-	f.IntVarP(&frames, "frames", "n", 200, "frames to time the node path on")
-	f.StringVar(&image, "image", defaultBenchImage, "frame for the node path")
+	node.add(cmd)
 	f.StringVar(&data, "data", "testdata/camvid-mini", "dataset for the eval throughput")
 	f.StringVar(&split, "split", "test", "split of --data")
 	f.IntVar(&passes, "passes", 5, "passes over the split (the median pass counts)")
