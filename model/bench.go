@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"slices"
+	"syscall"
 	"time"
 
 	"osr/internal/imageio"
@@ -18,16 +19,21 @@ type BenchResult struct {
 	Runtime  string `json:"onnxruntime"` // ONNX Runtime's version
 	// Spin is whether the runtime's workers busy-wait between runs
 	// (runtime.spin); the node's default is false.
-	Spin      bool         `json:"spin"`
-	Width     int          `json:"width"`
-	Height    int          `json:"height"`
-	Frames    int          `json:"frames"` // per round and path
-	RawMS     float64      `json:"raw_ms"` // median over rounds of the round's median session Run
-	E2EMS     float64      `json:"e2e_ms"` // the same for rgb8 buffer -> four output buffers
-	Ratio     float64      `json:"ratio"`  // median over rounds of the round's E2EMS / RawMS
-	JPEGMS    float64      `json:"jpeg_e2e_ms,omitempty"`
-	JPEGRatio float64      `json:"jpeg_ratio,omitempty"`
-	Rounds    []BenchRound `json:"rounds"`
+	Spin      bool    `json:"spin"`
+	Width     int     `json:"width"`
+	Height    int     `json:"height"`
+	Frames    int     `json:"frames"` // per round and path
+	RawMS     float64 `json:"raw_ms"` // median over rounds of the round's median session Run
+	E2EMS     float64 `json:"e2e_ms"` // the same for rgb8 buffer -> four output buffers
+	Ratio     float64 `json:"ratio"`  // median over rounds of the round's E2EMS / RawMS
+	JPEGMS    float64 `json:"jpeg_e2e_ms,omitempty"`
+	JPEGRatio float64 `json:"jpeg_ratio,omitempty"`
+	// The process's CPU time per frame (all threads), which other load
+	// on the machine disturbs far less than wall time.
+	RawCPUMS float64      `json:"raw_cpu_ms"`
+	E2ECPUMS float64      `json:"e2e_cpu_ms"`
+	CPURatio float64      `json:"cpu_ratio"`
+	Rounds   []BenchRound `json:"rounds"`
 }
 
 // BenchRound is one round's medians.
@@ -37,6 +43,9 @@ type BenchRound struct {
 	Ratio     float64 `json:"ratio"`
 	JPEGMS    float64 `json:"jpeg_e2e_ms,omitempty"`
 	JPEGRatio float64 `json:"jpeg_ratio,omitempty"`
+	RawCPUMS  float64 `json:"raw_cpu_ms"`
+	E2ECPUMS  float64 `json:"e2e_cpu_ms"`
+	CPURatio  float64 `json:"cpu_ratio"`
 }
 
 // BenchOptions say what Bench runs.
@@ -89,9 +98,10 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 		paths = append(paths, jpeg)
 	}
 	times := make([][]float64, len(paths))
+	cpu := make([]time.Duration, len(paths))
 	for i := range o.Rounds {
 		for p := range times {
-			times[p] = times[p][:0]
+			times[p], cpu[p] = times[p][:0], 0
 		}
 		// Blocks of a few frames per path, in turn, so that a slow spell
 		// of a shared machine falls on all paths of the round.
@@ -101,17 +111,21 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 				if (i+j/benchBlock)%2 == 1 && k < 2 {
 					p = 1 - k // node and raw swap places every other block
 				}
+				c0 := processCPU()
 				for range min(benchBlock, o.Frames-j) {
 					t0 := time.Now()
 					if err := paths[p](); err != nil {
 						return r, err
 					}
-					times[p] = append(times[p], float64(time.Since(t0).Nanoseconds())/1e6)
+					times[p] = append(times[p], ms(time.Since(t0)))
 				}
+				cpu[p] += processCPU() - c0
 			}
 		}
 		rd := BenchRound{E2EMS: median(times[0]), RawMS: median(times[1])}
 		rd.Ratio = rd.E2EMS / rd.RawMS
+		rd.E2ECPUMS, rd.RawCPUMS = ms(cpu[0])/float64(o.Frames), ms(cpu[1])/float64(o.Frames)
+		rd.CPURatio = rd.E2ECPUMS / rd.RawCPUMS
 		if len(o.JPEG) > 0 {
 			rd.JPEGMS = median(times[2])
 			rd.JPEGRatio = rd.JPEGMS / rd.RawMS
@@ -128,11 +142,25 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 	r.RawMS = field(func(rd BenchRound) float64 { return rd.RawMS })
 	r.E2EMS = field(func(rd BenchRound) float64 { return rd.E2EMS })
 	r.Ratio = field(func(rd BenchRound) float64 { return rd.Ratio })
+	r.RawCPUMS = field(func(rd BenchRound) float64 { return rd.RawCPUMS })
+	r.E2ECPUMS = field(func(rd BenchRound) float64 { return rd.E2ECPUMS })
+	r.CPURatio = field(func(rd BenchRound) float64 { return rd.CPURatio })
 	if len(o.JPEG) > 0 {
 		r.JPEGMS = field(func(rd BenchRound) float64 { return rd.JPEGMS })
 		r.JPEGRatio = field(func(rd BenchRound) float64 { return rd.JPEGRatio })
 	}
 	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// processCPU is the CPU time this process has used, all threads.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // median is the middle value of v (the mean of the middle two for an even

@@ -115,6 +115,7 @@ func printNodeBench(r model.BenchResult, image string) {
 		fmt.Printf(" %.3f", rd.Ratio)
 	}
 	fmt.Println()
+	fmt.Printf("  process CPU per frame      raw %.2f ms, end to end %.2f ms   ratio %.3f (median round)\n", r.RawCPUMS, r.E2ECPUMS, r.CPURatio)
 }
 
 func newBenchTrainCmd() *cobra.Command {
