@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,7 @@ import (
 // benchAll is every performance figure the project claims, from one run.
 type benchAll struct {
 	Inference *model.BenchResult `json:"inference"`
+	NodeCPU   *nodeCPU           `json:"node_cpu,omitempty"`
 	Eval      *evalBench         `json:"eval"`
 	Train     *train.BenchResult `json:"train,omitempty"`
 	Rows      []benchRow         `json:"rows"`
@@ -47,13 +49,18 @@ func newBenchAllCmd(a *app) *cobra.Command {
 	var node nodeBenchFlags
 	var passes int
 	var data, split string
-	var asJSON, skipTrain bool
+	var asJSON, skipTrain, skipCPU bool
+	var cpuRate float64
+	var cpuWindow time.Duration
 	to := train.DefaultBench()
 	cmd := &cobra.Command{
 		Use:   "all [--json]",
 		Short: "Every performance figure osr claims, in one run, as a table with ratios",
 		Long: `Runs, in this process and one after the other: the node's end-to-end time
-per frame against the raw ONNX Runtime Run (osr bench), osr eval's throughput
+per frame against the raw ONNX Runtime Run (osr bench), the CPU share of a
+real osr node (ROS 1: roscore, osr node and a camera publishing 480x360 rgb8
+frames at --cpu-rate from this process, with a subscriber on the mask)
+against the runtime's own CPU time at that rate, osr eval's throughput
 in pixels/s against the raw runtime's pixel rate (the same model on the
 bundled CamVid mini split, repeated), and a training step of the default
 segmenter against PyTorch on the same machine (osr bench train). Prints the
@@ -73,6 +80,17 @@ table docs/performance.md keeps.`,
 			res.Inference = &inference
 			inf := res.Inference
 			res.Rows = append(res.Rows, benchRow{"node end to end per frame", "ms", inf.E2EMS, "raw ONNX Runtime Run", inf.RawMS, inf.Ratio})
+
+			if !skipCPU {
+				if res.NodeCPU, err = benchNodeCPU(cmd.Context(), a, cmd.Flags(), node.image, cpuRate, 3*time.Second, cpuWindow); err != nil {
+					return err
+				}
+				if nc := res.NodeCPU; nc.Skipped == "" {
+					ref := inf.RawCPUMS / 1e3 * cpuRate
+					res.Rows = append(res.Rows, benchRow{fmt.Sprintf("osr node CPU at %g Hz (ROS 1, %dx%d rgb8)", cpuRate, inf.Width, inf.Height), "cores",
+						nc.Cores, "raw ONNX Runtime Run CPU at that rate", ref, nc.Cores / ref})
+				}
+			}
 
 			cfg.Scoring.OpenSet = false
 			if res.Eval, err = benchEval(cmd, cfg, a, bundled(data), split, passes); err != nil {
@@ -104,6 +122,11 @@ table docs/performance.md keeps.`,
 			for _, r := range res.Rows {
 				fmt.Printf("| %s | %s | %.2f | %s | %.2f | %.3f |\n", r.Figure, r.Unit, r.OSR, r.Reference, r.Ref, r.Ratio)
 			}
+			if nc := res.NodeCPU; nc != nil && nc.Skipped != "" {
+				fmt.Printf("\nnode CPU not measured: %s\n", nc.Skipped)
+			} else if nc != nil {
+				fmt.Printf("\nnode CPU: %d frames published in %.1f s, %d masks received, %.2f CPU-s\n", nc.FramesIn, nc.Seconds, nc.FramesOut, nc.CPUSec)
+			}
 			if res.Train != nil && res.Train.TorchError != "" {
 				fmt.Printf("\nPyTorch not run: %s\n", res.Train.TorchError)
 			}
@@ -116,6 +139,9 @@ table docs/performance.md keeps.`,
 	f.StringVar(&data, "data", "testdata/camvid-mini", "dataset for the eval throughput")
 	f.StringVar(&split, "split", "test", "split of --data")
 	f.IntVar(&passes, "passes", 5, "passes over the split (the median pass counts)")
+	f.BoolVar(&skipCPU, "skip-cpu", false, "leave out the node's CPU share (it starts roscore and osr node)")
+	f.Float64Var(&cpuRate, "cpu-rate", 10, "camera rate for the node's CPU share, Hz")
+	f.DurationVar(&cpuWindow, "cpu-window", 20*time.Second, "how long the node's CPU time is measured (after 3 s of warm-up)")
 	f.BoolVar(&skipTrain, "skip-train", false, "leave out the training step (it takes a few minutes)")
 	f.IntVar(&to.Rounds, "train-rounds", to.Rounds, "alternating osr and PyTorch training rounds")
 	f.BoolVar(&asJSON, "json", false, "print JSON")

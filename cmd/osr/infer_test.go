@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -211,7 +212,7 @@ func checkNodeRounds(t *testing.T, r model.BenchResult, rounds int) {
 // measured figures (the training row needs minutes; its parts are tested
 // in package train).
 func TestBenchAllJSON(t *testing.T) {
-	printed, err := runOSR(t, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "3", "--passes", "1", "--skip-train", "--json",
+	printed, err := runOSR(t, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "3", "--passes", "1", "--skip-train", "--skip-cpu", "--json",
 		"--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
 	if err != nil {
 		t.Fatalf("bench all: %v\n%s", err, printed)
@@ -232,5 +233,32 @@ func TestBenchAllJSON(t *testing.T) {
 		if r.OSR <= 0 || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-3*r.Ratio {
 			t.Errorf("row %+v: ratio is not osr / reference", r)
 		}
+	}
+}
+
+// bench all's CPU row runs a real osr node on ROS 1 at 10 Hz: the frames
+// come back as masks and the node's CPU time is read from /proc.
+func TestBenchAllNodeCPU(t *testing.T) {
+	if _, err := exec.LookPath("roscore"); err != nil {
+		t.Skip("roscore not installed (Debian ros-core)")
+	}
+	out, code := runBinary(t, nil, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "1", "--passes", "1",
+		"--skip-train", "--cpu-window", "4s", "--json", "--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
+	if code != 0 {
+		t.Fatalf("bench all exited %d:\n%s", code, out)
+	}
+	var res benchAll
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	nc := res.NodeCPU
+	if nc == nil || nc.Skipped != "" || len(res.Rows) != 3 {
+		t.Fatalf("node CPU %+v, rows %+v", nc, res.Rows)
+	}
+	if nc.FramesIn < 30 || nc.FramesOut < nc.FramesIn/2 || nc.CPUSec <= 0 || math.Abs(nc.Cores-nc.CPUSec/nc.Seconds) > 1e-9 {
+		t.Errorf("node CPU %+v: want about 40 frames in, most of them out, and cores = CPU-s / s", *nc)
+	}
+	if r := res.Rows[1]; r.Unit != "cores" || r.OSR != nc.Cores || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-9 {
+		t.Errorf("CPU row %+v", r)
 	}
 }
