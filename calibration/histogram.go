@@ -70,28 +70,70 @@ func (h *Hist) InlierQuantile(q float64) float64 {
 	return 0
 }
 
-// RankPixels computes exact metrics for one image's pixels by sorting.
-// Each pixel is one uint64, its score's order-preserving bits above its
-// outlier flag, so the sort is a plain integer sort (four times faster
-// than sorting indices through a comparison closure).
+// RankPixels computes exact metrics for one image's pixels from their
+// scores in exact order. Each pixel is one uint64, its score's
+// order-preserving bits above its outlier flag (pixelKey), so the order is
+// a plain integer radix sort, linear in the pixels.
 func RankPixels(scores []float32, outlier []bool) (Ranking, error) {
 	keys := make([]uint64, len(scores))
 	for i, s := range scores {
-		if s == 0 {
-			s = 0 // -0 ties with +0
-		}
-		b := math.Float32bits(s)
-		if b&(1<<31) != 0 {
-			b = ^b // negative: reverse the order of magnitudes
-		} else {
-			b |= 1 << 31
-		}
-		keys[i] = uint64(b) << 1
-		if outlier[i] {
-			keys[i] |= 1
-		}
+		keys[i] = pixelKey(s, outlier[i])
 	}
-	slices.Sort(keys)
+	return rankSorted(radixSort(keys, nil))
+}
+
+// pixelKey orders a pixel by its score's bits (negative scores below
+// positive ones, -0 with +0) and then its outlier flag, in 33 bits.
+func pixelKey(s float32, outlier bool) uint64 {
+	if s == 0 {
+		s = 0 // -0 ties with +0
+	}
+	b := math.Float32bits(s)
+	if b&(1<<31) != 0 {
+		b = ^b // negative: reverse the order of magnitudes
+	} else {
+		b |= 1 << 31
+	}
+	k := uint64(b) << 1
+	if outlier {
+		k |= 1
+	}
+	return k
+}
+
+// keyScore is the score a pixelKey was made from (+0 for -0).
+func keyScore(k uint64) float32 {
+	b := uint32(k >> 1)
+	if b&(1<<31) != 0 {
+		b &^= 1 << 31
+	} else {
+		b = ^b
+	}
+	return math.Float32frombits(b)
+}
+
+// addSorted counts pixels given as sorted pixel keys: one bin lookup per
+// run of equal keys, and the bins in order, so the 8 MiB of counts are
+// walked once instead of hit at random per pixel.
+func (h *Hist) addSorted(keys []uint64) {
+	for i := 0; i < len(keys); {
+		k := keys[i]
+		j := i + 1
+		for j < len(keys) && keys[j] == k {
+			j++
+		}
+		if k&1 != 0 {
+			h.pos[bin(keyScore(k))] += uint32(j - i)
+		} else {
+			h.neg[bin(keyScore(k))] += uint32(j - i)
+		}
+		i = j
+	}
+}
+
+// rankSorted ranks sorted pixel keys, highest score first, pixels of one
+// score as one group.
+func rankSorted(keys []uint64) (Ranking, error) {
 	return rank(func(yield func(group) bool) {
 		for i := len(keys) - 1; i >= 0; { // highest score first
 			var g group
@@ -108,4 +150,44 @@ func RankPixels(scores []float32, outlier []bool) (Ranking, error) {
 			}
 		}
 	}, nil)
+}
+
+// radixBits is the digit of radixSort: three passes cover the 33-bit keys.
+const radixBits = 11
+
+// radixSort sorts 33-bit keys ascending by least-significant-digit radix
+// sort and returns the sorted slice, which is keys or scratch. A pass
+// whose digit is the same in every key (the top digit of scores in [0, 1]
+// mostly) is skipped.
+func radixSort(keys, scratch []uint64) []uint64 {
+	if len(keys) < 256 {
+		slices.Sort(keys)
+		return keys
+	}
+	if cap(scratch) < len(keys) {
+		scratch = make([]uint64, len(keys))
+	}
+	src, dst := keys, scratch[:len(keys)]
+	var count [1 << radixBits]int
+	for shift := uint(0); shift < 33; shift += radixBits {
+		clear(count[:])
+		for _, k := range src {
+			count[(k>>shift)&(1<<radixBits-1)]++
+		}
+		if count[(src[0]>>shift)&(1<<radixBits-1)] == len(src) {
+			continue
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & (1<<radixBits - 1)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }
