@@ -104,18 +104,20 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
 	}
 	r.OutlierShare = float64(flagged) / float64(len(gt))
-	// One radix sort of the image's pixels feeds both the split's histogram
-	// (in bin order) and the image's exact ranking.
+	// One radix sort of the image's pixels and one walk over them, highest
+	// score first, give the image's exact ranking and fill the split's
+	// histogram in bin order.
 	if cap(e.sorted) < len(e.keys) {
 		e.sorted = make([]uint64, len(e.keys))
 	}
-	sorted := radixSort(e.keys, e.sorted)
-	e.hist.addSorted(sorted)
+	groups := groupsOf(radixSort(e.keys, e.sorted), e.hist)
 	if r.OutlierPixels > 0 && r.InlierPixels > 0 {
-		rk, err := rankSorted(sorted)
+		rk, err := rankTotals(r.OutlierPixels, int64(len(e.keys))-r.OutlierPixels, groups, nil)
 		if err == nil {
 			r.AP, r.FPR95, r.AUROC = ptr(rk.AP), ptr(rk.FPR95), ptr(rk.AUROC)
 		}
+	} else {
+		groups(func(group) bool { return true })
 	}
 	e.images = append(e.images, r)
 	return r, nil

@@ -112,30 +112,19 @@ func keyScore(k uint64) float32 {
 	return math.Float32frombits(b)
 }
 
-// addSorted counts pixels given as sorted pixel keys: one bin lookup per
-// run of equal keys, and the bins in order, so the 8 MiB of counts are
-// walked once instead of hit at random per pixel.
-func (h *Hist) addSorted(keys []uint64) {
-	for i := 0; i < len(keys); {
-		k := keys[i]
-		j := i + 1
-		for j < len(keys) && keys[j] == k {
-			j++
-		}
-		if k&1 != 0 {
-			h.pos[bin(keyScore(k))] += uint32(j - i)
-		} else {
-			h.neg[bin(keyScore(k))] += uint32(j - i)
-		}
-		i = j
-	}
-}
-
 // rankSorted ranks sorted pixel keys, highest score first, pixels of one
 // score as one group.
 func rankSorted(keys []uint64) (Ranking, error) {
-	return rank(func(yield func(group) bool) {
-		for i := len(keys) - 1; i >= 0; { // highest score first
+	return rank(groupsOf(keys, nil), nil)
+}
+
+// groupsOf yields sorted pixel keys as groups of one score, highest
+// first, and adds each group to h when h is not nil: one bin lookup per
+// score, and the bins in order, so the 8 MiB of counts are walked once
+// instead of hit at random per pixel.
+func groupsOf(keys []uint64, h *Hist) func(yield func(group) bool) {
+	return func(yield func(group) bool) {
+		for i := len(keys) - 1; i >= 0; {
 			var g group
 			s := keys[i] >> 1
 			for ; i >= 0 && keys[i]>>1 == s; i-- {
@@ -145,20 +134,25 @@ func rankSorted(keys []uint64) (Ranking, error) {
 					g.neg++
 				}
 			}
+			if h != nil {
+				b := bin(keyScore(s << 1))
+				h.pos[b] += uint32(g.pos)
+				h.neg[b] += uint32(g.neg)
+			}
 			if !yield(g) {
 				return
 			}
 		}
-	}, nil)
+	}
 }
 
 // radixBits is the digit of radixSort: three passes cover the 33-bit keys.
 const radixBits = 11
 
 // radixSort sorts 33-bit keys ascending by least-significant-digit radix
-// sort and returns the sorted slice, which is keys or scratch. A pass
-// whose digit is the same in every key (the top digit of scores in [0, 1]
-// mostly) is skipped.
+// sort and returns the sorted slice, which is keys or scratch. One pass
+// counts all three digits; a digit that is the same in every key is not
+// scattered.
 func radixSort(keys, scratch []uint64) []uint64 {
 	if len(keys) < 256 {
 		slices.Sort(keys)
@@ -167,25 +161,29 @@ func radixSort(keys, scratch []uint64) []uint64 {
 	if cap(scratch) < len(keys) {
 		scratch = make([]uint64, len(keys))
 	}
+	const mask = 1<<radixBits - 1
+	var count [3][1 << radixBits]int
+	for _, k := range keys {
+		count[0][k&mask]++
+		count[1][(k>>radixBits)&mask]++
+		count[2][(k>>(2*radixBits))&mask]++
+	}
 	src, dst := keys, scratch[:len(keys)]
-	var count [1 << radixBits]int
-	for shift := uint(0); shift < 33; shift += radixBits {
-		clear(count[:])
-		for _, k := range src {
-			count[(k>>shift)&(1<<radixBits-1)]++
-		}
-		if count[(src[0]>>shift)&(1<<radixBits-1)] == len(src) {
+	for d := range count {
+		shift := uint(d * radixBits)
+		c := &count[d]
+		if c[(src[0]>>shift)&mask] == len(src) {
 			continue
 		}
 		sum := 0
-		for d, c := range count {
-			count[d] = sum
-			sum += c
+		for i, n := range c {
+			c[i] = sum
+			sum += n
 		}
 		for _, k := range src {
-			d := (k >> shift) & (1<<radixBits - 1)
-			dst[count[d]] = k
-			count[d]++
+			i := (k >> shift) & mask
+			dst[c[i]] = k
+			c[i]++
 		}
 		src, dst = dst, src
 	}
