@@ -33,8 +33,8 @@ type Evaluator struct {
 	scoreSum []float64 // per ground-truth class, then outliers (index k)
 	scoreN   []int64
 	images   []ImageResult
-	scratchS []float32
-	scratchO []bool
+	keys     []uint64 // one image's pixel keys (pixelKey) and the sort's buffer
+	sorted   []uint64
 	// classHist counts each inlier class's pixels per coarse score bin,
 	// for FalseAlarms.
 	classHist [][]uint32
@@ -60,7 +60,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 	}
 	k := len(e.classes)
 	r := ImageResult{Name: name}
-	e.scratchS, e.scratchO = e.scratchS[:0], e.scratchO[:0]
+	e.keys = e.keys[:0]
 	var correct, flagged int64
 	for i, g := range gt {
 		if mask[i] != 0 {
@@ -71,9 +71,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		}
 		p := int(pred[i]) // an id outside the classes (k or more) is always wrong
 		outlier := g == GTOutlier
-		e.hist.Add(score[i], outlier)
-		e.scratchS = append(e.scratchS, score[i])
-		e.scratchO = append(e.scratchO, outlier)
+		e.keys = append(e.keys, pixelKey(score[i], outlier))
 		openPred := min(p, k)
 		if mask[i] != 0 {
 			openPred = k
@@ -106,11 +104,20 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
 	}
 	r.OutlierShare = float64(flagged) / float64(len(gt))
+	// One radix sort of the image's pixels and one walk over them, highest
+	// score first, give the image's exact ranking and fill the split's
+	// histogram in bin order.
+	if cap(e.sorted) < len(e.keys) {
+		e.sorted = make([]uint64, len(e.keys))
+	}
+	groups := groupsOf(radixSort(e.keys, e.sorted), e.hist)
 	if r.OutlierPixels > 0 && r.InlierPixels > 0 {
-		rk, err := RankPixels(e.scratchS, e.scratchO)
+		rk, err := rankTotals(r.OutlierPixels, int64(len(e.keys))-r.OutlierPixels, groups, nil)
 		if err == nil {
 			r.AP, r.FPR95, r.AUROC = ptr(rk.AP), ptr(rk.FPR95), ptr(rk.AUROC)
 		}
+	} else {
+		groups(func(group) bool { return true })
 	}
 	e.images = append(e.images, r)
 	return r, nil

@@ -2,6 +2,8 @@ package calibration
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -63,5 +65,45 @@ func TestEvaluatorRejectsSizeMismatch(t *testing.T) {
 	e := NewEvaluator([]string{"a"})
 	if _, err := e.Add("x", []uint8{0, 0}, []uint8{0}, []float32{0, 0}, []uint8{0, 0}); err == nil {
 		t.Fatal("size mismatch accepted")
+	}
+}
+
+// The split's histogram, filled from each image's sorted pixels, counts
+// what adding pixel by pixel counts, and the per-image ranking is the
+// exact one of RankPixels.
+func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	ev := NewEvaluator([]string{"a", "b", "c"})
+	want := NewHist()
+	for img := range 3 {
+		n := 3000
+		gt, pred, mask := make([]uint8, n), make([]uint8, n), make([]uint8, n)
+		score := make([]float32, n)
+		var scores []float32
+		var outlier []bool
+		for i := range n {
+			gt[i] = []uint8{0, 1, 2, GTOutlier, GTIgnore}[r.IntN(5)]
+			pred[i] = uint8(r.IntN(3))
+			score[i] = float32(math.Round(r.Float64()*300) / 300)
+			if i%97 == 0 {
+				score[i] = float32(math.NaN())
+			}
+			if gt[i] != GTIgnore {
+				want.Add(score[i], gt[i] == GTOutlier)
+				scores, outlier = append(scores, score[i]), append(outlier, gt[i] == GTOutlier)
+			}
+		}
+		res, err := ev.Add("img", gt, pred, score, mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exact, err := RankPixels(scores, outlier)
+		if err != nil || res.AP == nil || *res.AP != exact.AP || *res.AUROC != exact.AUROC || *res.FPR95 != exact.FPR95 {
+			t.Fatalf("image %d: ranking %+v, exact %+v (%v)", img, res, exact, err)
+		}
+	}
+	got := ev.Hist()
+	if !slices.Equal(got.pos, want.pos) || !slices.Equal(got.neg, want.neg) {
+		t.Fatal("histogram from sorted pixels differs from one filled pixel by pixel")
 	}
 }

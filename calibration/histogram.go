@@ -70,30 +70,61 @@ func (h *Hist) InlierQuantile(q float64) float64 {
 	return 0
 }
 
-// RankPixels computes exact metrics for one image's pixels by sorting.
-// Each pixel is one uint64, its score's order-preserving bits above its
-// outlier flag, so the sort is a plain integer sort (four times faster
-// than sorting indices through a comparison closure).
+// RankPixels computes exact metrics for one image's pixels from their
+// scores in exact order. Each pixel is one uint64, its score's
+// order-preserving bits above its outlier flag (pixelKey), so the order is
+// a plain integer radix sort, linear in the pixels.
 func RankPixels(scores []float32, outlier []bool) (Ranking, error) {
 	keys := make([]uint64, len(scores))
 	for i, s := range scores {
-		if s == 0 {
-			s = 0 // -0 ties with +0
-		}
-		b := math.Float32bits(s)
-		if b&(1<<31) != 0 {
-			b = ^b // negative: reverse the order of magnitudes
-		} else {
-			b |= 1 << 31
-		}
-		keys[i] = uint64(b) << 1
-		if outlier[i] {
-			keys[i] |= 1
-		}
+		keys[i] = pixelKey(s, outlier[i])
 	}
-	slices.Sort(keys)
-	return rank(func(yield func(group) bool) {
-		for i := len(keys) - 1; i >= 0; { // highest score first
+	return rankSorted(radixSort(keys, nil))
+}
+
+// pixelKey orders a pixel by its score's bits (negative scores below
+// positive ones, -0 with +0) and then its outlier flag, in 33 bits.
+func pixelKey(s float32, outlier bool) uint64 {
+	if s == 0 {
+		s = 0 // -0 ties with +0
+	}
+	b := math.Float32bits(s)
+	if b&(1<<31) != 0 {
+		b = ^b // negative: reverse the order of magnitudes
+	} else {
+		b |= 1 << 31
+	}
+	k := uint64(b) << 1
+	if outlier {
+		k |= 1
+	}
+	return k
+}
+
+// keyScore is the score a pixelKey was made from (+0 for -0).
+func keyScore(k uint64) float32 {
+	b := uint32(k >> 1)
+	if b&(1<<31) != 0 {
+		b &^= 1 << 31
+	} else {
+		b = ^b
+	}
+	return math.Float32frombits(b)
+}
+
+// rankSorted ranks sorted pixel keys, highest score first, pixels of one
+// score as one group.
+func rankSorted(keys []uint64) (Ranking, error) {
+	return rank(groupsOf(keys, nil), nil)
+}
+
+// groupsOf yields sorted pixel keys as groups of one score, highest
+// first, and adds each group to h when h is not nil: one bin lookup per
+// score, and the bins in order, so the 8 MiB of counts are walked once
+// instead of hit at random per pixel.
+func groupsOf(keys []uint64, h *Hist) func(yield func(group) bool) {
+	return func(yield func(group) bool) {
+		for i := len(keys) - 1; i >= 0; {
 			var g group
 			s := keys[i] >> 1
 			for ; i >= 0 && keys[i]>>1 == s; i-- {
@@ -103,9 +134,58 @@ func RankPixels(scores []float32, outlier []bool) (Ranking, error) {
 					g.neg++
 				}
 			}
+			if h != nil {
+				b := bin(keyScore(s << 1))
+				h.pos[b] += uint32(g.pos)
+				h.neg[b] += uint32(g.neg)
+			}
 			if !yield(g) {
 				return
 			}
 		}
-	}, nil)
+	}
+}
+
+// radixBits is the digit of radixSort: three passes cover the 33-bit keys.
+const radixBits = 11
+
+// radixSort sorts 33-bit keys ascending by least-significant-digit radix
+// sort and returns the sorted slice, which is keys or scratch. One pass
+// counts all three digits; a digit that is the same in every key is not
+// scattered.
+func radixSort(keys, scratch []uint64) []uint64 {
+	if len(keys) < 256 {
+		slices.Sort(keys)
+		return keys
+	}
+	if cap(scratch) < len(keys) {
+		scratch = make([]uint64, len(keys))
+	}
+	const mask = 1<<radixBits - 1
+	var count [3][1 << radixBits]int
+	for _, k := range keys {
+		count[0][k&mask]++
+		count[1][(k>>radixBits)&mask]++
+		count[2][(k>>(2*radixBits))&mask]++
+	}
+	src, dst := keys, scratch[:len(keys)]
+	for d := range count {
+		shift := uint(d * radixBits)
+		c := &count[d]
+		if c[(src[0]>>shift)&mask] == len(src) {
+			continue
+		}
+		sum := 0
+		for i, n := range c {
+			c[i] = sum
+			sum += n
+		}
+		for _, k := range src {
+			i := (k >> shift) & mask
+			dst[c[i]] = k
+			c[i]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }

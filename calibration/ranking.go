@@ -31,6 +31,12 @@ type group struct{ pos, neg int64 }
 func rank(groups func(yield func(group) bool), curve func(tpr, precision, fpr float64)) (Ranking, error) {
 	var P, N int64
 	groups(func(g group) bool { P += g.pos; N += g.neg; return true })
+	return rankTotals(P, N, groups, curve)
+}
+
+// rankTotals is rank for groups whose positives P and negatives N are
+// known: it walks them once.
+func rankTotals(P, N int64, groups func(yield func(group) bool), curve func(tpr, precision, fpr float64)) (Ranking, error) {
 	r := Ranking{Positives: P, Negatives: N}
 	if P == 0 {
 		return r, ErrNoOutliers

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,4 +159,30 @@ print(average_precision_score(d[:,0], d[:,1]), roc_auc_score(d[:,0], d[:,1]))`
 		}
 	}
 	t.Logf("sklearn AP %.6f AUROC %.6f; osr histogram AP %.6f AUROC %.6f", wantAP, wantAUC, hist.AP, hist.AUROC)
+}
+
+// The radix sort orders pixel keys as a comparison sort does, for scores
+// in [0, 1] with ties, negative scores, -0 and both flags.
+func TestRadixSortMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 3, 255, 256, 5000, 172800} {
+		keys := make([]uint64, n)
+		for i := range keys {
+			s := float32(math.Round(r.Float64()*1000) / 1000)
+			switch i % 7 {
+			case 0:
+				s = -s
+			case 1:
+				s = float32(math.Copysign(0, -1))
+			case 2:
+				s = r.Float32()
+			}
+			keys[i] = pixelKey(s, r.IntN(3) == 0)
+		}
+		want := slices.Clone(keys)
+		slices.Sort(want)
+		if got := radixSort(keys, nil); !slices.Equal(got, want) {
+			t.Fatalf("n=%d: radix order differs from sort", n)
+		}
+	}
 }

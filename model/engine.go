@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"osr/internal/parallel"
 )
 
 // Provider names as ONNX Runtime reports them.
@@ -38,7 +40,8 @@ type Engine struct {
 
 	norm    *Normalizer
 	painter *Painter
-	layout  Layout // of the last frame's size
+	layout  Layout         // of the last frame's size
+	pool    *parallel.Pool // pre- and post-processing's workers
 }
 
 // NewEngine checks the package's ONNX graph against its model.yaml, appends
@@ -93,6 +96,7 @@ func (e *Engine) open(pkg *Package) error {
 		return fmt.Errorf("%s: %w", onnxPath, err)
 	}
 	e.norm = NewNormalizer(s.Input)
+	e.pool = parallel.NewPool()
 	e.painter = NewPainter(s.Palette, e.opts.OverlayAlpha, e.opts.OutlierColor, e.scoring.UnknownID)
 	return nil
 }
@@ -243,6 +247,9 @@ func (e *Engine) Provider() string { return e.provider }
 // Device is where the provider runs: cpu, or the GPU's number and PCI ids.
 func (e *Engine) Device() string { return e.device }
 
+// Spin reports whether the runtime's workers busy-wait between runs.
+func (e *Engine) Spin() bool { return e.opts.Spin }
+
 // Run processes one RGB frame into out, at the frame's resolution.
 func (e *Engine) Run(im Image, out *Result) error {
 	if err := im.Check(); err != nil {
@@ -277,13 +284,13 @@ func (e *Engine) preprocess(im Image) error {
 	if !e.layout.Fits(im) {
 		e.layout = NewLayout(im.Width, im.Height, e.spec.Input, e.opts.Letterbox)
 	}
-	return Preprocess(e.input.GetData(), im, &e.layout, e.norm)
+	return Preprocess(e.input.GetData(), im, &e.layout, e.norm, e.pool)
 }
 
 // postprocess maps the session's outputs back to the frame (see
 // Postprocess): at the model's size the result shares the output tensors.
 func (e *Engine) postprocess(im Image, out *Result) error {
-	err := Postprocess(out, im, &e.layout, e.painter, e.labels.GetData(), e.score.GetData(), e.mask.GetData())
+	err := Postprocess(out, im, &e.layout, e.painter, e.labels.GetData(), e.score.GetData(), e.mask.GetData(), e.pool)
 	out.Logits = nil
 	if e.logits != nil {
 		out.Logits = e.logits.GetData()
@@ -322,6 +329,7 @@ func (e *Engine) destroy() error {
 	if e.logits != nil {
 		errs = append(errs, e.logits.Destroy())
 	}
-	e.session, e.input, e.score, e.labels, e.mask, e.logits = nil, nil, nil, nil, nil, nil
+	e.pool.Close()
+	e.session, e.input, e.score, e.labels, e.mask, e.logits, e.pool = nil, nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }

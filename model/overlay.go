@@ -1,10 +1,5 @@
 package model
 
-import (
-	"osr/internal/parallel"
-	"sync"
-)
-
 // Painter blends the palette over the frame in integer arithmetic:
 // out = (img*(256-a) + colour*a) >> 8, with a stronger alpha on outliers so
 // that they stand out in RViz.
@@ -52,24 +47,30 @@ func NewPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID i
 // outlier pixels (mask 255), which get the outlier colour whatever their
 // label. dst and img hold 3 bytes per label.
 func (p *Painter) paint(dst, img, labels, mask []uint8) int {
-	var mu sync.Mutex
-	total := 0
-	parallel.For(len(labels), 4096, func(lo, hi int) {
-		n := 0
-		ls, ms := labels[lo:hi], mask[lo:hi:hi]
-		src, out := img[3*lo:3*hi], dst[3*lo:3*hi]
-		for i, l := range ls {
-			o := int(ms[i] & 1)
-			n += o
-			e := p.blend[int(l)|o<<8]
-			s := src[3*i : 3*i+3 : 3*i+3]
-			v := (uint64(s[0])|uint64(s[1])<<16|uint64(s[2])<<32)*e.keep + e.pre
-			d := out[3*i : 3*i+3 : 3*i+3]
-			d[0], d[1], d[2] = uint8(v>>8), uint8(v>>24), uint8(v>>40)
-		}
-		mu.Lock()
-		total += n
-		mu.Unlock()
-	})
-	return total
+	n := 0
+	mask = mask[:len(labels)]
+	img, dst = img[:3*len(labels)], dst[:3*len(labels)]
+	for i, l := range labels {
+		o := int(mask[i] & 1)
+		n += o
+		e := &p.blend[int(l)|o<<8]
+		s := img[3*i : 3*i+3 : 3*i+3]
+		v := (uint64(s[0])|uint64(s[1])<<16|uint64(s[2])<<32)*e.keep + e.pre
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = uint8(v>>8), uint8(v>>24), uint8(v>>40)
+	}
+	return n
+}
+
+// paintRow blends one row of pixels whose blend indices (label |
+// outlier<<8) are given.
+func (p *Painter) paintRow(dst, img []uint8, idx []uint16) {
+	img, dst = img[:3*len(idx)], dst[:3*len(idx)]
+	for i, k := range idx {
+		e := &p.blend[k&511]
+		s := img[3*i : 3*i+3 : 3*i+3]
+		v := (uint64(s[0])|uint64(s[1])<<16|uint64(s[2])<<32)*e.keep + e.pre
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = uint8(v>>8), uint8(v>>24), uint8(v>>40)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"osr/internal/onnxgraph"
+	"osr/internal/parallel"
 )
 
 // Names of the outputs the engine adds to every model graph.
@@ -32,7 +33,10 @@ type Scoring struct {
 // shares the given slices (no copy); frames of another size take the
 // nearest model pixel for labels, mask and score alike, so that the mask
 // is always the thresholded score. out.Logits is left to the engine.
-func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, score []float32, mask []uint8) error {
+//
+// The work is split over pool's workers (nil: the calling goroutine does it
+// all); nothing is allocated once out's buffers have the frame's size.
+func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, score []float32, mask []uint8, pool *parallel.Pool) error {
 	if !l.Fits(im) || len(im.Pix) != 3*im.Width*im.Height {
 		return fmt.Errorf("postprocess: a %dx%d frame (%d bytes) through the layout of %dx%d frames", im.Width, im.Height, len(im.Pix), l.FrameW, l.FrameH)
 	}
@@ -49,19 +53,77 @@ func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, s
 			out.Labels, out.Score, out.Mask = nil, nil, nil // stop sharing the outputs
 		}
 		out.resize(im.Width, im.Height)
-		for y, my := range l.Rows {
-			row := y * im.Width
-			for x, mx := range l.Cols {
-				j := my*l.ModelW + mx
-				out.Labels[row+x] = labels[j]
-				out.Score[row+x] = score[j]
-				out.Mask[row+x] = mask[j]
-			}
-		}
 	}
 	out.ModelRows, out.ModelCols = l.Rows, l.Cols
-	out.OutlierPixels = p.paint(out.Overlay, im.Pix, out.Labels, out.Mask)
+	l.post = postTask{out: out, l: l, p: p, img: im.Pix, labels: labels, score: score, mask: mask}
+	if l.Identity() {
+		pool.For(n, 4096, &l.post)
+	} else {
+		pool.For(im.Height, 16, &l.post)
+	}
+	out.OutlierPixels = 0
+	for _, c := range l.post.outliers {
+		out.OutlierPixels += c
+	}
+	l.post = postTask{}
 	return nil
+}
+
+// postTask is Postprocess's loop: pixels at the model's size (the overlay
+// alone), else frame rows; it counts outlier pixels per chunk.
+type postTask struct {
+	out               *Result
+	l                 *Layout
+	p                 *Painter
+	img, labels, mask []uint8
+	score             []float32
+	outliers          [maxWorkers]int
+}
+
+func (t *postTask) Do(chunk, lo, hi int) {
+	o := t.out
+	if t.l.Identity() {
+		t.outliers[chunk] = t.p.paint(o.Overlay[3*lo:3*hi], t.img[3*lo:3*hi], o.Labels[lo:hi], o.Mask[lo:hi])
+		return
+	}
+	w := t.l.FrameW
+	t.outliers[chunk] = upsampleNearest(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi, t.l.blendIdx[chunk*w:(chunk+1)*w])
+}
+
+// upsampleNearest fills frame rows [y0, y1) of out's labels, score and
+// mask with the model pixel of each frame pixel and paints their overlay
+// with p, in one pass; it returns their outlier pixels. A row that takes
+// the same model row as the row above (every other row when the frame is
+// twice the model) copies its outputs and reuses its blend indices (idx,
+// one row of scratch).
+func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int, idx []uint16) int {
+	w := l.FrameW
+	idx = idx[:w]
+	total, rowOutliers := 0, 0
+	for y := y0; y < y1; y++ {
+		my := l.Rows[y]
+		row := y * w
+		lab, sc, mk := out.Labels[row:row+w], out.Score[row:row+w], out.Mask[row:row+w]
+		if y > y0 && l.Rows[y-1] == my {
+			copy(lab, out.Labels[row-w:row])
+			copy(sc, out.Score[row-w:row])
+			copy(mk, out.Mask[row-w:row])
+		} else {
+			src := my * l.ModelW
+			ml, ms, mm := labels[src:src+l.ModelW], score[src:src+l.ModelW], mask[src:src+l.ModelW]
+			rowOutliers = 0
+			for x, mx := range l.Cols {
+				lv, m := ml[mx], mm[mx]
+				lab[x], sc[x], mk[x] = lv, ms[mx], m
+				o := uint16(m & 1)
+				rowOutliers += int(o)
+				idx[x] = uint16(lv) | o<<8
+			}
+		}
+		total += rowOutliers
+		p.paintRow(out.Overlay[3*row:3*(row+w)], img[3*row:3*(row+w)], idx)
+	}
+	return total
 }
 
 // postprocessGraph builds the nodes appended after the network's logits

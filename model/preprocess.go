@@ -19,6 +19,16 @@ type Layout struct {
 	ModelW, ModelH int
 	X, Y, W, H     int
 	Rows, Cols     []int // nil at the model's size
+
+	xs, ys []bilinear.Tap // the content's bilinear taps into the frame
+	// halves: the frame is exactly twice the content in both directions,
+	// so each model pixel is the mean of a 2x2 block.
+	halves bool
+	// Scratch for one frame at a time: a row of overlay blend indices per
+	// pool worker, and the loops the pool's workers run.
+	blendIdx []uint16
+	pre      preTask
+	post     postTask
 }
 
 // NewLayout is the layout of frameW x frameH frames on the model input in.
@@ -35,6 +45,10 @@ func NewLayout(frameW, frameH int, in Input, letterbox bool) Layout {
 	if !l.Identity() {
 		l.Cols = nearestIndex(frameW, l.W, l.X)
 		l.Rows = nearestIndex(frameH, l.H, l.Y)
+		l.xs = bilinear.Taps(frameW, l.W)
+		l.ys = bilinear.Taps(frameH, l.H)
+		l.halves = frameW == 2*l.W && frameH == 2*l.H
+		l.blendIdx = make([]uint16, frameW*maxWorkers)
 	}
 	return l
 }
@@ -76,12 +90,17 @@ func NewNormalizer(in Input) *Normalizer {
 	return n
 }
 
+// maxWorkers bounds the chunks a pool splits a frame into
+// (parallel.NewPool starts at most 8 workers).
+const maxWorkers = 8
+
 // Preprocess writes frame im, normalised by n, into dst: NCHW float32
 // planes of the model's size, through l (made for im's size). At the
 // model's size each pixel goes through the lookup table; other sizes are
 // resampled bilinearly (half-pixel centres) into the content rectangle,
-// with zero padding around it.
-func Preprocess(dst []float32, im Image, l *Layout, n *Normalizer) error {
+// with zero padding around it. The work is split over pool's workers
+// (nil: the calling goroutine does it all); nothing is allocated.
+func Preprocess(dst []float32, im Image, l *Layout, n *Normalizer, pool *parallel.Pool) error {
 	if err := im.Check(); err != nil {
 		return err
 	}
@@ -91,12 +110,34 @@ func Preprocess(dst []float32, im Image, l *Layout, n *Normalizer) error {
 	if want := 3 * l.ModelW * l.ModelH; len(dst) != want {
 		return fmt.Errorf("preprocess: input tensor has %d values, want 3x%dx%d = %d", len(dst), l.ModelH, l.ModelW, want)
 	}
-	if l.Identity() {
-		parallel.For(im.Width*im.Height, 4096, func(lo, hi int) { n.planes(dst, im.Pix, lo, hi) })
-		return nil
+	if !l.Identity() && (l.W != l.ModelW || l.H != l.ModelH) {
+		clear(dst) // the letterbox's padding
 	}
-	n.resampled(dst, im, l)
+	l.pre = preTask{dst: dst, im: im, l: l, n: n}
+	if l.Identity() {
+		pool.For(im.Width*im.Height, 4096, &l.pre)
+	} else {
+		pool.For(l.H, 16, &l.pre)
+	}
+	l.pre = preTask{}
 	return nil
+}
+
+// preTask is Preprocess's loop: pixels at the model's size, else rows of
+// the content rectangle.
+type preTask struct {
+	dst []float32
+	im  Image
+	l   *Layout
+	n   *Normalizer
+}
+
+func (t *preTask) Do(_, lo, hi int) {
+	if t.l.Identity() {
+		t.n.planes(t.dst, t.im.Pix, lo, hi)
+	} else {
+		t.n.resampled(t.dst, t.im, t.l, lo, hi)
+	}
 }
 
 // planes writes pixels [lo, hi) of an RGB image of exactly the model size
@@ -113,29 +154,46 @@ func (n *Normalizer) planes(dst []float32, pix []uint8, lo, hi int) {
 	}
 }
 
-// resampled writes a frame of another size into dst through l, with
-// bilinear interpolation (half-pixel centres) and zero padding.
-func (n *Normalizer) resampled(dst []float32, im Image, l *Layout) {
+// resampled writes content rows [y0, y1) of a frame of another size into
+// dst through l, with bilinear interpolation (half-pixel centres) and
+// rounding to 8 bits before the lookup table. One pass over the frame:
+// each model pixel reads its four frame pixels once for all channels.
+func (n *Normalizer) resampled(dst []float32, im Image, l *Layout, y0, y1 int) {
 	hw := l.ModelW * l.ModelH
-	clear(dst[:3*hw])
-	xs := bilinear.Taps(im.Width, l.W)
-	ys := bilinear.Taps(im.Height, l.H)
+	r, g, b := dst[:hw], dst[hw:2*hw], dst[2*hw:3*hw]
+	lr, lg, lb := &n.lut[0], &n.lut[1], &n.lut[2]
 	stride := 3 * im.Width
-	for y := 0; y < l.H; y++ {
-		ty := ys[y]
-		row := (l.Y+y)*l.ModelW + l.X
-		for x := 0; x < l.W; x++ {
-			tx := xs[x]
-			for c := 0; c < 3; c++ {
-				p00 := float32(im.Pix[ty.I0*stride+3*tx.I0+c])
-				p01 := float32(im.Pix[ty.I0*stride+3*tx.I1+c])
-				p10 := float32(im.Pix[ty.I1*stride+3*tx.I0+c])
-				p11 := float32(im.Pix[ty.I1*stride+3*tx.I1+c])
-				top := p00 + (p01-p00)*tx.W
-				bot := p10 + (p11-p10)*tx.W
-				v := top + (bot-top)*ty.W
-				dst[c*hw+row+x] = n.lut[c][uint8(v+0.5)]
+	for y := y0; y < y1; y++ {
+		ty := l.ys[y]
+		row0 := im.Pix[ty.I0*stride : (ty.I0+1)*stride]
+		row1 := im.Pix[ty.I1*stride : (ty.I1+1)*stride]
+		o := (l.Y+y)*l.ModelW + l.X
+		ro, go_, bo := r[o:o+l.W], g[o:o+l.W], b[o:o+l.W]
+		if l.halves {
+			// Taps (2x, 2x+1, 1/2): the float blend below is exactly the
+			// 2x2 sum / 4, and rounding it is (sum + 2) >> 2.
+			for x := range ro {
+				p, q := row0[6*x:6*x+6:6*x+6], row1[6*x:6*x+6:6*x+6]
+				ro[x] = lr[uint8((uint(p[0])+uint(p[3])+uint(q[0])+uint(q[3])+2)>>2)]
+				go_[x] = lg[uint8((uint(p[1])+uint(p[4])+uint(q[1])+uint(q[4])+2)>>2)]
+				bo[x] = lb[uint8((uint(p[2])+uint(p[5])+uint(q[2])+uint(q[5])+2)>>2)]
 			}
+			continue
+		}
+		wy := ty.W
+		for x, tx := range l.xs {
+			a0, a1 := row0[3*tx.I0:3*tx.I0+3:3*tx.I0+3], row0[3*tx.I1:3*tx.I1+3:3*tx.I1+3]
+			b0, b1 := row1[3*tx.I0:3*tx.I0+3:3*tx.I0+3], row1[3*tx.I1:3*tx.I1+3:3*tx.I1+3]
+			ro[x] = lr[blend8(a0[0], a1[0], b0[0], b1[0], tx.W, wy)]
+			go_[x] = lg[blend8(a0[1], a1[1], b0[1], b1[1], tx.W, wy)]
+			bo[x] = lb[blend8(a0[2], a1[2], b0[2], b1[2], tx.W, wy)]
 		}
 	}
+}
+
+// blend8 interpolates four 8-bit samples bilinearly and rounds to 8 bits.
+func blend8(p00, p01, p10, p11 uint8, wx, wy float32) uint8 {
+	top := float32(p00) + (float32(p01)-float32(p00))*wx
+	bot := float32(p10) + (float32(p11)-float32(p10))*wx
+	return uint8(top + (bot-top)*wy + 0.5)
 }

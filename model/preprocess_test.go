@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"osr/internal/bilinear"
+	"osr/internal/parallel"
 )
 
 func TestLayoutMapsFramesToTheModel(t *testing.T) {
@@ -34,7 +37,7 @@ func TestPreprocessNormalisesIntoPlanes(t *testing.T) {
 	im := Image{Width: 2, Height: 1, Pix: []uint8{255, 0, 0, 0, 255, 255}}
 	l := NewLayout(2, 1, in, false)
 	dst := make([]float32, 6)
-	if err := Preprocess(dst, im, &l, NewNormalizer(in)); err != nil {
+	if err := Preprocess(dst, im, &l, NewNormalizer(in), nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []float32{1, -1, 0, 1, -0.5, 0}
@@ -42,10 +45,62 @@ func TestPreprocessNormalisesIntoPlanes(t *testing.T) {
 		t.Fatalf("planes %v, want %v", dst, want)
 	}
 	other := Image{Width: 3, Height: 1, Pix: make([]uint8, 9)}
-	if err := Preprocess(dst, other, &l, NewNormalizer(in)); err == nil || !strings.Contains(err.Error(), "3x1 frame") {
+	if err := Preprocess(dst, other, &l, NewNormalizer(in), nil); err == nil || !strings.Contains(err.Error(), "3x1 frame") {
 		t.Errorf("a frame of another size than the layout's: %v", err)
 	}
-	if err := Preprocess(dst[:5], im, &l, NewNormalizer(in)); err == nil || !strings.Contains(err.Error(), "5 values") {
+	if err := Preprocess(dst[:5], im, &l, NewNormalizer(in), nil); err == nil || !strings.Contains(err.Error(), "5 values") {
 		t.Errorf("a short input tensor: %v", err)
+	}
+}
+
+// plainResample is Preprocess's resampling written one value at a time,
+// as it was before the single-pass version: bilinear (half-pixel
+// centres) per channel in float32, rounded to 8 bits, then normalised.
+func plainResample(im Image, l Layout, n *Normalizer) []float32 {
+	hw := l.ModelW * l.ModelH
+	dst := make([]float32, 3*hw)
+	xs, ys := bilinear.Taps(im.Width, l.W), bilinear.Taps(im.Height, l.H)
+	at := func(x, y, c int) float32 { return float32(im.Pix[3*(y*im.Width+x)+c]) }
+	for y := range l.H {
+		for x := range l.W {
+			tx, ty := xs[x], ys[y]
+			for c := range 3 {
+				top := at(tx.I0, ty.I0, c) + (at(tx.I1, ty.I0, c)-at(tx.I0, ty.I0, c))*tx.W
+				bot := at(tx.I0, ty.I1, c) + (at(tx.I1, ty.I1, c)-at(tx.I0, ty.I1, c))*tx.W
+				dst[c*hw+(l.Y+y)*l.ModelW+l.X+x] = n.lut[c][uint8(top+(bot-top)*ty.W+0.5)]
+			}
+		}
+	}
+	return dst
+}
+
+// The one-pass resampling, and its integer path for frames of twice the
+// model's size, give exactly what plain bilinear resampling gives.
+func TestPreprocessResamplesAsPlainBilinear(t *testing.T) {
+	in := Input{Width: 24, Height: 18, Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
+	n := NewNormalizer(in)
+	for _, c := range []struct {
+		w, h      int
+		letterbox bool
+		halves    bool
+	}{{48, 36, false, true}, {48, 36, true, true}, {50, 30, false, false}, {50, 30, true, false}, {13, 40, true, false}, {96, 72, false, false}} {
+		im := randomImage(c.w, c.h, uint64(c.w*c.h))
+		l := NewLayout(c.w, c.h, in, c.letterbox)
+		if l.halves != c.halves {
+			t.Errorf("%dx%d letterbox %v: halves %v, want %v", c.w, c.h, c.letterbox, l.halves, c.halves)
+		}
+		got := make([]float32, 3*in.Width*in.Height)
+		for i := range got {
+			got[i] = 42 // padding must be written, not left
+		}
+		for _, pool := range []*parallel.Pool{nil, parallel.NewPool()} {
+			if err := Preprocess(got, im, &l, n, pool); err != nil {
+				t.Fatal(err)
+			}
+			pool.Close()
+			if want := plainResample(im, l, n); !slices.Equal(got, want) {
+				t.Errorf("%dx%d letterbox %v, %d workers: resampled input differs from plain bilinear", c.w, c.h, c.letterbox, pool.Workers())
+			}
+		}
 	}
 }

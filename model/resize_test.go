@@ -98,3 +98,19 @@ func TestEngineRejectsBadFrames(t *testing.T) {
 		}
 	}
 }
+
+// The per-frame path allocates nothing once a frame size has been seen,
+// at the model's size and at another.
+func TestEngineRunAllocatesNothing(t *testing.T) {
+	net := newTestNet(5, 32, 24, 11)
+	e := openEngine(t, writePackage(t, net.spec(), net.onnx()), DefaultOptions())
+	for _, im := range []Image{randomImage(32, 24, 1), randomImage(64, 48, 2), randomImage(50, 30, 3)} {
+		var out Result
+		if err := e.Run(im, &out); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(10, func() { e.Run(im, &out) }); a != 0 {
+			t.Errorf("%dx%d frame: %g allocations per Run, want 0", im.Width, im.Height, a)
+		}
+	}
+}

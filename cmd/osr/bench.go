@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"osr/config"
 	"osr/internal/imageio"
 	"osr/model"
 	"osr/train"
@@ -17,74 +18,117 @@ import (
 const defaultBenchImage = "demo/camvid/0001TP_008550.jpg"
 
 func newBenchCmd(a *app) *cobra.Command {
-	var frames int
+	var o nodeBenchFlags
 	var asJSON bool
-	var image, size string
 	cmd := &cobra.Command{
-		Use:   "bench [--model DIR] [--frames N] [--json]",
+		Use:   "bench [--model DIR] [--frames N] [--rounds R] [--json]",
 		Short: "Measure raw ONNX Runtime time against the node's end-to-end time per frame",
-		Long: `Runs the model on one frame N times in this process and prints the median
-ONNX Runtime Run time, the median end-to-end time from a raw rgb8 buffer to
-the four output buffers (pre-processing, run, post-processing, overlay; no
-file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
+		Long: `Runs the model on one frame in this process with the engine settings osr node
+uses (the config's runtime section: runtime.spin is off by default, so the
+runtime's workers sleep between frames) and prints the median ONNX Runtime
+Run time, the median end-to-end time from a raw rgb8 buffer to the four
+output buffers (pre-processing, run, post-processing, overlay; no file I/O),
+their ratio, and the same from JPEG bytes when the frame is a JPEG. Each of
+R rounds times N frames of each path back to back, the order alternating;
+the figures are medians over the rounds. osr bench all prints the same row.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.loadConfig(cmd.Flags(), engineFlagKeys)
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(bundled(image))
-			if err != nil {
-				return fmt.Errorf("bench image: %w", err)
-			}
-			img, err := imageio.Decode(data)
-			if err != nil {
-				return fmt.Errorf("bench image %s: %w", image, err)
-			}
-			if size != "" {
-				w, h, err := parseSize(size)
-				if err != nil {
-					return err
-				}
-				if data, err = scaleJPEG(img.RGB, w, h); err != nil {
-					return err
-				}
-				if img, err = imageio.Decode(data); err != nil {
-					return err
-				}
-			}
-			var jpeg []byte
-			if img.Format == "jpeg" {
-				jpeg = data
-			}
-			eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
-			if err != nil {
-				return err
-			}
-			defer eng.Close()
-			r, err := model.Bench(eng, img.RGB, jpeg, frames)
+			r, err := benchNode(cfg, a, o)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(r)
 			}
-			fmt.Printf("model %s on %s (%s), %dx%d (%s), %d frames\n", r.Model, r.Provider, r.Device, r.Width, r.Height, filepath.Base(image), r.Frames)
-			fmt.Printf("  raw ONNX Runtime Run      %8.2f ms (median)\n", r.RawMS)
-			fmt.Printf("  end to end, rgb8 buffer   %8.2f ms (median)   ratio %.3f\n", r.E2EMS, r.Ratio)
-			if r.JPEGMS > 0 {
-				fmt.Printf("  end to end, JPEG bytes    %8.2f ms (median)   ratio %.3f\n", r.JPEGMS, r.JPEGRatio)
-			}
+			printNodeBench(r, o.image)
 			return nil
 		},
 	}
 	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a))
 	addEngineFlags(cmd.Flags())
-	cmd.Flags().IntVarP(&frames, "frames", "n", 100, "frames to time")
+	o.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().StringVar(&image, "image", defaultBenchImage, "frame to run on")
-	cmd.Flags().StringVar(&size, "size", "", "scale the frame to WIDTHxHEIGHT first (e.g. 1920x1080, a camera's resolution)")
 	return cmd
+}
+
+// nodeBenchFlags are the node row's flags, shared by osr bench and osr
+// bench all.
+type nodeBenchFlags struct {
+	frames, rounds int
+	image, size    string
+}
+
+func (o *nodeBenchFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVarP(&o.frames, "frames", "n", 60, "frames per round and path")
+	f.IntVar(&o.rounds, "rounds", 5, "alternating rounds of the node path and the raw runtime (the median counts)")
+	f.StringVar(&o.image, "image", defaultBenchImage, "frame to run on")
+	f.StringVar(&o.size, "size", "", "scale the frame to WIDTHxHEIGHT first (e.g. 1920x1080, a camera's resolution)")
+}
+
+// benchNode is the node row of osr bench and osr bench all: the model on
+// one frame with the engine options osr node takes from the same config.
+func benchNode(cfg config.Config, a *app, o nodeBenchFlags) (model.BenchResult, error) {
+	path := bundled(o.image)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return model.BenchResult{}, fmt.Errorf("bench image: %w", err)
+	}
+	img, err := imageio.Decode(data)
+	if err != nil {
+		return model.BenchResult{}, fmt.Errorf("bench image %s: %w", path, err)
+	}
+	if o.size != "" {
+		w, h, err := parseSize(o.size)
+		if err != nil {
+			return model.BenchResult{}, err
+		}
+		if data, err = scaleJPEG(img.RGB, w, h); err != nil {
+			return model.BenchResult{}, err
+		}
+		if img, err = imageio.Decode(data); err != nil {
+			return model.BenchResult{}, err
+		}
+	}
+	bo := model.BenchOptions{Frames: o.frames, Rounds: o.rounds}
+	if img.Format == "jpeg" {
+		bo.JPEG = data
+	}
+	eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
+	if err != nil {
+		return model.BenchResult{}, err
+	}
+	defer eng.Close()
+	return model.Bench(eng, img.RGB, bo)
+}
+
+// spinWords says how the runtime's workers wait between runs.
+func spinWords(spin bool) string {
+	if spin {
+		return "runtime.spin on: the runtime's workers busy-wait between runs"
+	}
+	return "runtime.spin off (osr node's default): the runtime's workers sleep between runs"
+}
+
+func printNodeBench(r model.BenchResult, image string) {
+	fmt.Printf("model %s on %s (%s), %dx%d (%s), %d rounds of %d frames per path\n",
+		r.Model, r.Provider, r.Device, r.Width, r.Height, filepath.Base(image), len(r.Rounds), r.Frames)
+	fmt.Printf("  %s\n", spinWords(r.Spin))
+	fmt.Printf("  raw ONNX Runtime Run      %8.2f ms (median)\n", r.RawMS)
+	fmt.Printf("  end to end, rgb8 buffer   %8.2f ms (median)   ratio %.3f\n", r.E2EMS, r.Ratio)
+	if r.JPEGMS > 0 {
+		fmt.Printf("  end to end, JPEG bytes    %8.2f ms (median)   ratio %.3f\n", r.JPEGMS, r.JPEGRatio)
+	}
+	fmt.Print("  ratio per round          ")
+	for _, rd := range r.Rounds {
+		fmt.Printf(" %.3f", rd.Ratio)
+	}
+	fmt.Println()
+	fmt.Printf("  process CPU per frame      raw %.2f ms, end to end %.2f ms   ratio %.3f (median round)\n", r.RawCPUMS, r.E2ECPUMS, r.CPURatio)
 }
 
 func newBenchTrainCmd() *cobra.Command {

@@ -2,14 +2,15 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"osr/calibration"
 	"osr/config"
 	"osr/dataset"
-	"osr/internal/imageio"
 	"osr/model"
 	"osr/train"
 )
@@ -17,6 +18,7 @@ import (
 // benchAll is every performance figure the project claims, from one run.
 type benchAll struct {
 	Inference *model.BenchResult `json:"inference"`
+	NodeCPU   *nodeCPU           `json:"node_cpu,omitempty"`
 	Eval      *evalBench         `json:"eval"`
 	Train     *train.BenchResult `json:"train,omitempty"`
 	Rows      []benchRow         `json:"rows"`
@@ -31,6 +33,7 @@ type evalBench struct {
 	Passes          int     `json:"passes"`
 	PixelsPerSecond float64 `json:"pixels_per_s"` // median over passes
 	RawPixelsPerS   float64 `json:"raw_pixels_per_s"`
+	Ratio           float64 `json:"ratio"` // median over passes of osr eval's rate / the runtime's`
 }
 
 // benchRow is one line of the table: osr's figure, the reference it is
@@ -45,17 +48,24 @@ type benchRow struct {
 }
 
 func newBenchAllCmd(a *app) *cobra.Command {
-	var frames, passes int
-	var data, split, image string
-	var asJSON, skipTrain bool
+	var node nodeBenchFlags
+	var passes int
+	var data, split string
+	var asJSON, skipTrain, skipCPU bool
+	var cpuRate float64
+	var cpuWindow time.Duration
 	to := train.DefaultBench()
 	cmd := &cobra.Command{
 		Use:   "all [--json]",
 		Short: "Every performance figure osr claims, in one run, as a table with ratios",
 		Long: `Runs, in this process and one after the other: the node's end-to-end time
-per frame against the raw ONNX Runtime Run (osr bench), osr eval's throughput
-in pixels/s against the raw runtime's pixel rate (the same model on the
-bundled CamVid mini split, repeated), and a training step of the default
+per frame against the raw ONNX Runtime Run (osr bench), the CPU share of a
+real osr node (ROS 1: roscore, osr node and a camera publishing 480x360 rgb8
+frames at --cpu-rate from this process, with a subscriber on the mask)
+against the runtime's own CPU time at that rate, osr eval's throughput
+in pixels/s against the raw runtime's pixel rate (the camvid val split
+beside the checkout, or the bundled mini split; --passes alternating
+passes of eval and of the runtime alone, the median pass's ratio), and a training step of the default
 segmenter against PyTorch on the same machine (osr bench train). Prints the
 table docs/performance.md keeps.`,
 		Args: cobra.NoArgs,
@@ -65,32 +75,33 @@ table docs/performance.md keeps.`,
 				return err
 			}
 			var res benchAll
-			img, err := imageio.ReadFile(bundled(image))
-			if err != nil {
-				return fmt.Errorf("bench image: %w", err)
-			}
-			eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
+			inference, err := benchNode(cfg, a, node)
 			if err != nil {
 				return err
 			}
-			inference, err := model.Bench(eng, img, nil, frames)
-			res.Runtime = model.RuntimeVersion()
-			eng.Close()
-			if err != nil {
-				return err
-			}
+			res.Runtime = inference.Runtime
 			res.Inference = &inference
 			inf := res.Inference
 			res.Rows = append(res.Rows, benchRow{"node end to end per frame", "ms", inf.E2EMS, "raw ONNX Runtime Run", inf.RawMS, inf.Ratio})
+
+			if !skipCPU {
+				if res.NodeCPU, err = benchNodeCPU(cmd.Context(), a, cmd.Flags(), node.image, cpuRate, 3*time.Second, cpuWindow); err != nil {
+					return err
+				}
+				if nc := res.NodeCPU; nc.Skipped == "" {
+					ref := inf.RawCPUMS / 1e3 * cpuRate
+					res.Rows = append(res.Rows, benchRow{fmt.Sprintf("osr node CPU at %g Hz (ROS 1, %dx%d rgb8)", cpuRate, inf.Width, inf.Height), "cores",
+						nc.Cores, "raw ONNX Runtime Run CPU at that rate", ref, nc.Cores / ref})
+				}
+			}
 
 			cfg.Scoring.OpenSet = false
 			if res.Eval, err = benchEval(cmd, cfg, a, bundled(data), split, passes); err != nil {
 				return err
 			}
-			res.Eval.RawPixelsPerS = float64(inf.Width*inf.Height) / (inf.RawMS / 1e3)
 			ev := res.Eval
-			res.Rows = append(res.Rows, benchRow{"osr eval throughput", "Mpixel/s", ev.PixelsPerSecond / 1e6,
-				"raw ONNX Runtime pixel rate", ev.RawPixelsPerS / 1e6, ev.PixelsPerSecond / ev.RawPixelsPerS})
+			res.Rows = append(res.Rows, benchRow{fmt.Sprintf("osr eval throughput (%s %s)", filepath.Base(ev.Data), ev.Split), "Mpixel/s", ev.PixelsPerSecond / 1e6,
+				"raw ONNX Runtime pixel rate", ev.RawPixelsPerS / 1e6, ev.Ratio})
 
 			if !skipTrain {
 				to.Script = bundled(to.Script)
@@ -106,11 +117,17 @@ table docs/performance.md keeps.`,
 			if asJSON {
 				return printJSON(res)
 			}
-			fmt.Printf("osr bench all: model %s on %s, ONNX Runtime %s\n\n", inf.Model, inf.Provider, res.Runtime)
+			fmt.Printf("osr bench all: model %s on %s, ONNX Runtime %s\n", inf.Model, inf.Provider, res.Runtime)
+			fmt.Printf("node row: %s; %d alternating rounds of %d frames, the median round\n\n", spinWords(inf.Spin), len(inf.Rounds), inf.Frames)
 			fmt.Println("| figure | unit | osr | reference | reference value | ratio |")
 			fmt.Println("|---|---|---|---|---|---|")
 			for _, r := range res.Rows {
 				fmt.Printf("| %s | %s | %.2f | %s | %.2f | %.3f |\n", r.Figure, r.Unit, r.OSR, r.Reference, r.Ref, r.Ratio)
+			}
+			if nc := res.NodeCPU; nc != nil && nc.Skipped != "" {
+				fmt.Printf("\nnode CPU not measured: %s\n", nc.Skipped)
+			} else if nc != nil {
+				fmt.Printf("\nnode CPU: %d frames published in %.1f s, %d masks received, %.2f CPU-s\n", nc.FramesIn, nc.Seconds, nc.FramesOut, nc.CPUSec)
 			}
 			if res.Train != nil && res.Train.TorchError != "" {
 				fmt.Printf("\nPyTorch not run: %s\n", res.Train.TorchError)
@@ -120,38 +137,103 @@ table docs/performance.md keeps.`,
 	}
 	addEngineFlags(cmd.Flags())
 	f := cmd.Flags()
-	f.IntVarP(&frames, "frames", "n", 200, "frames to time the node path on")
-	f.StringVar(&image, "image", defaultBenchImage, "frame for the node path")
-	f.StringVar(&data, "data", "testdata/camvid-mini", "dataset for the eval throughput")
-	f.StringVar(&split, "split", "test", "split of --data")
+	node.add(cmd)
+	f.StringVar(&data, "data", "", "dataset for the eval throughput (default: ../shared/datasets/camvid val if present, else testdata/camvid-mini test)")
+	f.StringVar(&split, "split", "", "split of --data")
 	f.IntVar(&passes, "passes", 5, "passes over the split (the median pass counts)")
+	f.BoolVar(&skipCPU, "skip-cpu", false, "leave out the node's CPU share (it starts roscore and osr node)")
+	f.Float64Var(&cpuRate, "cpu-rate", 10, "camera rate for the node's CPU share, Hz")
+	f.DurationVar(&cpuWindow, "cpu-window", 20*time.Second, "how long the node's CPU time is measured (after 3 s of warm-up)")
 	f.BoolVar(&skipTrain, "skip-train", false, "leave out the training step (it takes a few minutes)")
 	f.IntVar(&to.Rounds, "train-rounds", to.Rounds, "alternating osr and PyTorch training rounds")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
+// benchEval times osr eval over a split against the raw runtime on the
+// same engine, in alternating passes: each pass runs Evaluate over the
+// split and the runtime's Run once per image (the order alternating), and
+// the ratio of their pixel rates is the median pass's.
 func benchEval(cmd *cobra.Command, cfg config.Config, a *app, data, split string, passes int) (*evalBench, error) {
+	if data == "" {
+		var def string
+		data, def = defaultEvalData()
+		if split == "" {
+			split = def
+		}
+	}
+	if split == "" {
+		split = "test"
+	}
 	ds, err := dataset.Open(data)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := openEngine(pipelined(cfg), a)
+	eng, err := openONNX(bundled(cfg.Model), engineOptions(pipelined(cfg), a.log), a.log)
 	if err != nil {
 		return nil, err
 	}
 	defer eng.Close()
-	eb := &evalBench{Data: data, Split: split, Passes: passes}
-	var rates []float64
-	for range max(passes, 1) {
-		rep, err := calibration.Evaluate(cmd.Context(), eng, ds, calibration.EvalOptions{Split: split, Protocol: ds.Protocol != nil})
-		if err != nil {
-			return nil, err
+	eb := &evalBench{Data: data, Split: split, Passes: max(passes, 1)}
+	var rates, raws, ratios []float64
+	for i := range eb.Passes {
+		var rep *calibration.Report
+		var rawSec float64
+		evalPass := func() error {
+			rep, err = calibration.Evaluate(cmd.Context(), eng, ds, calibration.EvalOptions{Split: split, Protocol: ds.Protocol != nil})
+			return err
 		}
-		eb.Images = rep.Images
-		rates = append(rates, rep.PixelsPerSecond)
+		rawPass := func() error {
+			n := eb.Images
+			if rep != nil {
+				n = rep.Images
+			}
+			t0 := time.Now()
+			for range n {
+				if err := eng.RunRaw(); err != nil {
+					return err
+				}
+			}
+			rawSec = time.Since(t0).Seconds()
+			return nil
+		}
+		if i == 0 { // the first raw pass needs an input and the image count
+			if err := evalPass(); err != nil {
+				return nil, err
+			}
+			eb.Images = rep.Images
+		}
+		order := []func() error{evalPass, rawPass}
+		if i%2 == 1 {
+			order = []func() error{rawPass, evalPass}
+		}
+		for _, f := range order {
+			if err := f(); err != nil {
+				return nil, err
+			}
+		}
+		pixels := rep.PixelsPerSecond * rep.Seconds
+		raw := pixels / rawSec
+		rates, raws, ratios = append(rates, rep.PixelsPerSecond), append(raws, raw), append(ratios, rep.PixelsPerSecond/raw)
 	}
-	slices.Sort(rates)
-	eb.PixelsPerSecond = rates[len(rates)/2]
+	eb.PixelsPerSecond, eb.RawPixelsPerS, eb.Ratio = medianOf(rates), medianOf(raws), medianOf(ratios)
 	return eb, nil
+}
+
+// defaultEvalData is the camvid val split in the shared datasets folder
+// beside the checkout when it is there, else the bundled mini split.
+func defaultEvalData() (dir, split string) {
+	if d := bundled("../shared/datasets/camvid"); exists(d) {
+		return d, "val"
+	}
+	return bundled("testdata/camvid-mini"), "test"
+}
+
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }

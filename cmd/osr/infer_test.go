@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -171,14 +172,39 @@ func TestInferMismatchedModelFailsClearly(t *testing.T) {
 }
 
 func TestBenchJSON(t *testing.T) {
-	printed, err := runOSR(t, "bench", "--model", bundledModel, "--frames", "3", "--json", "--image", "../../demo/camvid/0001TP_008550.jpg")
+	printed, err := runOSR(t, "bench", "--model", bundledModel, "--frames", "3", "--rounds", "2", "--json", "--image", "../../demo/camvid/0001TP_008550.jpg")
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, printed)
 	}
-	for _, key := range []string{`"ratio"`, `"raw_ms"`, `"e2e_ms"`, `"jpeg_e2e_ms"`, `"provider": "CPUExecutionProvider"`, `"device": "cpu"`} {
+	// The node's default engine settings: the runtime does not spin.
+	for _, key := range []string{`"ratio"`, `"raw_ms"`, `"e2e_ms"`, `"jpeg_e2e_ms"`, `"provider": "CPUExecutionProvider"`, `"spin": false`, `"device": "cpu"`} {
 		if !strings.Contains(printed, key) {
 			t.Errorf("bench JSON lacks %s:\n%s", key, printed)
 		}
+	}
+	var r model.BenchResult
+	if err := json.Unmarshal([]byte(printed[strings.Index(printed, "{"):]), &r); err != nil {
+		t.Fatalf("%v\n%s", err, printed)
+	}
+	checkNodeRounds(t, r, 2)
+}
+
+// checkNodeRounds checks that the node figures are the medians of the
+// rounds' figures (with two rounds, their means).
+func checkNodeRounds(t *testing.T, r model.BenchResult, rounds int) {
+	t.Helper()
+	if len(r.Rounds) != rounds {
+		t.Fatalf("%d rounds, want %d: %+v", len(r.Rounds), rounds, r)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, rd := range r.Rounds {
+		if rd.RawMS <= 0 || math.Abs(rd.Ratio-rd.E2EMS/rd.RawMS) > 1e-9*rd.Ratio {
+			t.Errorf("round %+v: ratio is not e2e / raw", rd)
+		}
+		lo, hi = min(lo, rd.Ratio), max(hi, rd.Ratio)
+	}
+	if r.Ratio < lo || r.Ratio > hi {
+		t.Errorf("ratio %g outside the rounds' %g to %g", r.Ratio, lo, hi)
 	}
 }
 
@@ -186,7 +212,7 @@ func TestBenchJSON(t *testing.T) {
 // measured figures (the training row needs minutes; its parts are tested
 // in package train).
 func TestBenchAllJSON(t *testing.T) {
-	printed, err := runOSR(t, "bench", "all", "--model", bundledModel, "--frames", "3", "--passes", "1", "--skip-train", "--json",
+	printed, err := runOSR(t, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "3", "--passes", "1", "--skip-train", "--skip-cpu", "--json",
 		"--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
 	if err != nil {
 		t.Fatalf("bench all: %v\n%s", err, printed)
@@ -198,9 +224,41 @@ func TestBenchAllJSON(t *testing.T) {
 	if len(res.Rows) != 2 || res.Eval.Images != 4 || res.Runtime == "" {
 		t.Fatalf("rows %+v, eval %+v, runtime %q", res.Rows, res.Eval, res.Runtime)
 	}
-	for _, r := range res.Rows {
+	// The node row is osr bench's result: its ratio the median round's.
+	checkNodeRounds(t, *res.Inference, 3)
+	if n := res.Rows[0]; n.Ratio != res.Inference.Ratio || n.OSR != res.Inference.E2EMS || n.Ref != res.Inference.RawMS || res.Inference.Spin {
+		t.Errorf("node row %+v from %+v", n, *res.Inference)
+	}
+	for _, r := range res.Rows[1:] {
 		if r.OSR <= 0 || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-3*r.Ratio {
 			t.Errorf("row %+v: ratio is not osr / reference", r)
 		}
+	}
+}
+
+// bench all's CPU row runs a real osr node on ROS 1 at 10 Hz: the frames
+// come back as masks and the node's CPU time is read from /proc.
+func TestBenchAllNodeCPU(t *testing.T) {
+	if _, err := exec.LookPath("roscore"); err != nil {
+		t.Skip("roscore not installed (Debian ros-core)")
+	}
+	out, code := runBinary(t, nil, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "1", "--passes", "1",
+		"--skip-train", "--cpu-window", "4s", "--json", "--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
+	if code != 0 {
+		t.Fatalf("bench all exited %d:\n%s", code, out)
+	}
+	var res benchAll
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{\n"):]), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	nc := res.NodeCPU
+	if nc == nil || nc.Skipped != "" || len(res.Rows) != 3 {
+		t.Fatalf("node CPU %+v, rows %+v", nc, res.Rows)
+	}
+	if nc.FramesIn < 30 || nc.FramesOut < nc.FramesIn/2 || nc.CPUSec <= 0 || math.Abs(nc.Cores-nc.CPUSec/nc.Seconds) > 1e-9 {
+		t.Errorf("node CPU %+v: want about 40 frames in, most of them out, and cores = CPU-s / s", *nc)
+	}
+	if r := res.Rows[1]; r.Unit != "cores" || r.OSR != nc.Cores || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-9 {
+		t.Errorf("CPU row %+v", r)
 	}
 }

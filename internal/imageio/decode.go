@@ -124,14 +124,34 @@ func toRGB(im image.Image) (RGB, string) {
 	note := ""
 	switch src := im.(type) {
 	case *image.YCbCr:
-		// The common JPEG case, converted without the generic path.
+		// The common JPEG case, converted without the generic path: a row
+		// at a time, the chroma column from a shift where the subsampling
+		// is horizontal by 2 or none.
+		hs := -1
+		switch src.SubsampleRatio {
+		case image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio440:
+			hs = 0
+		case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
+			hs = 1
+		}
 		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				yi := src.YOffset(b.Min.X+x, b.Min.Y+y)
-				ci := src.COffset(b.Min.X+x, b.Min.Y+y)
-				r, g, bb := color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
-				o := 3 * (y*w + x)
-				out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
+			row := out.Pix[3*y*w : 3*(y+1)*w]
+			if hs < 0 {
+				for x := 0; x < w; x++ {
+					yi := src.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := src.COffset(b.Min.X+x, b.Min.Y+y)
+					row[3*x], row[3*x+1], row[3*x+2] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				}
+				continue
+			}
+			yi := src.YOffset(b.Min.X, b.Min.Y+y)
+			ci := src.COffset(b.Min.X, b.Min.Y+y)
+			ys := src.Y[yi : yi+w]
+			c0 := b.Min.X >> hs
+			for x := range ys {
+				c := ci + (b.Min.X+x)>>hs - c0
+				p := row[3*x : 3*x+3 : 3*x+3]
+				p[0], p[1], p[2] = color.YCbCrToRGB(ys[x], src.Cb[c], src.Cr[c])
 			}
 		}
 		return out, ""

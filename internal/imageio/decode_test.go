@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +166,37 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 	if v := g.Gray16At(0, 1).Y; v != 65535 {
 		t.Errorf("1 stored as %d", v)
+	}
+}
+
+// The row-wise YCbCr conversion gives what converting each pixel through
+// YCbCrAt gives, for every subsampling and for sub-images at odd offsets.
+func TestYCbCrToRGBEveryRatio(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
+		full := image.NewYCbCr(image.Rect(0, 0, 23, 17), ratio)
+		for _, p := range [][]uint8{full.Y, full.Cb, full.Cr} {
+			for i := range p {
+				p[i] = uint8(r.IntN(256))
+			}
+		}
+		for _, im := range []*image.YCbCr{full, full.SubImage(image.Rect(3, 5, 20, 16)).(*image.YCbCr)} {
+			got, note := toRGB(im)
+			b := im.Bounds()
+			if note != "" || got.Width != b.Dx() || got.Height != b.Dy() {
+				t.Fatalf("%v %v: %dx%d, note %q", ratio, b, got.Width, got.Height, note)
+			}
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					c := im.YCbCrAt(x, y)
+					wr, wg, wb := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+					o := 3 * ((y-b.Min.Y)*got.Width + x - b.Min.X)
+					if got.Pix[o] != wr || got.Pix[o+1] != wg || got.Pix[o+2] != wb {
+						t.Fatalf("%v %v pixel (%d,%d): %v, want %d %d %d", ratio, b, x, y, got.Pix[o:o+3], wr, wg, wb)
+					}
+				}
+			}
+		}
 	}
 }

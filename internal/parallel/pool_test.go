@@ -1,0 +1,47 @@
+package parallel
+
+import (
+	"sync/atomic"
+	"testing"
+)
+
+type countTask struct {
+	seen   []atomic.Int32
+	chunks []atomic.Int32
+}
+
+func (c *countTask) Do(chunk, lo, hi int) {
+	c.chunks[chunk].Add(1)
+	for i := lo; i < hi; i++ {
+		c.seen[i].Add(1)
+	}
+}
+
+func TestPoolCoversEveryIndexOnceWithoutAllocating(t *testing.T) {
+	p := NewPool()
+	defer p.Close()
+	for _, n := range []int{0, 1, 7, 5000} {
+		c := &countTask{seen: make([]atomic.Int32, n), chunks: make([]atomic.Int32, p.Workers())}
+		p.For(n, 1, c)
+		for i := range c.seen {
+			if v := c.seen[i].Load(); v != 1 {
+				t.Fatalf("n=%d: index %d visited %d times", n, i, v)
+			}
+		}
+		for i := range c.chunks {
+			if v := c.chunks[i].Load(); v > 1 {
+				t.Fatalf("n=%d: chunk %d ran %d times", n, i, v)
+			}
+		}
+	}
+	c := &countTask{seen: make([]atomic.Int32, 5000), chunks: make([]atomic.Int32, p.Workers())}
+	if a := testing.AllocsPerRun(20, func() { p.For(5000, 1, c) }); a != 0 {
+		t.Errorf("For allocates %g times per loop, want 0", a)
+	}
+	var none *Pool // a nil pool runs the loop on the caller
+	c = &countTask{seen: make([]atomic.Int32, 10), chunks: make([]atomic.Int32, 1)}
+	none.For(10, 1, c)
+	if c.chunks[0].Load() != 1 || c.seen[9].Load() != 1 {
+		t.Errorf("nil pool: chunks %d, last index %d", c.chunks[0].Load(), c.seen[9].Load())
+	}
+}
