@@ -49,7 +49,7 @@ var engineFlagKeys = map[string]string{
 	"score":       "scoring.kind",
 	"temperature": "scoring.temperature",
 	"threshold":   "scoring.threshold",
-	"letterbox":   "preprocess.resize",
+	"resize":      "preprocess.resize",
 }
 
 func addEngineFlags(fs *pflag.FlagSet) {
