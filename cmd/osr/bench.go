@@ -67,7 +67,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 		},
 	}
 	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a))
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	cmd.Flags().IntVarP(&frames, "frames", "n", 100, "frames to time")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&image, "image", defaultBenchImage, "frame to run on")

@@ -118,7 +118,7 @@ table docs/performance.md keeps.`,
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.IntVarP(&frames, "frames", "n", 200, "frames to time the node path on")
 	f.StringVar(&image, "image", defaultBenchImage, "frame for the node path")

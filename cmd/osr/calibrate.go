@@ -94,7 +94,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "dataset directory with dataset.yaml")
 	f.StringVar(&split, "split", "val", "held-out split")

@@ -99,7 +99,7 @@ or SIGTERM.`,
 			return err
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.String("name", "osr", "node name")
 	f.String("namespace", "/", "node namespace")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"osr/config"
@@ -48,9 +49,14 @@ func yamlFor(t *testing.T, key, value string) string {
 	return path
 }
 
+func engineFlags() *pflag.FlagSet {
+	cmd := &cobra.Command{}
+	addEngineFlags(cmd)
+	return cmd.Flags()
+}
+
 func TestEngineFlagsReachTheirKeys(t *testing.T) {
-	fs := pflag.NewFlagSet("engine", pflag.ContinueOnError)
-	addEngineFlags(fs)
+	fs := engineFlags()
 	covered := map[string]bool{}
 	for _, c := range engineFlagCases {
 		covered[c.flag] = true
@@ -76,8 +82,7 @@ func TestEngineFlagsReachTheirKeys(t *testing.T) {
 		env := config.EnvVar(key)
 		t.Run(c.flag, func(t *testing.T) {
 			load := func(file string, args ...string) (config.Config, error) {
-				fs := pflag.NewFlagSet("engine", pflag.ContinueOnError)
-				addEngineFlags(fs)
+				fs := engineFlags()
 				if err := fs.Parse(args); err != nil {
 					t.Fatal(err)
 				}
@@ -152,4 +157,62 @@ func TestEngineFlagsRefusedByEveryCommand(t *testing.T) {
 			})
 		}
 	}
+}
+
+// One rule for -c/--config on every command: a given file is read (and so
+// a missing one is named) or the flag is refused.
+func TestConfigFlagIsReadOrRefused(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nonexistent.yaml")
+	// Arguments that get each command past its own checks to the point
+	// where it reads its config; commands not listed take none.
+	args := map[string][]string{
+		"osr infer":            {filepath.Join(dir, "frame.png"), "--out", dir},
+		"osr eval":             {"--data", dir, "--out", dir},
+		"osr eval compare":     {"--out", dir, filepath.Join(dir, "report.json")},
+		"osr calibrate":        {"--data", dir},
+		"osr bag eval":         {filepath.Join(dir, "drive.bag"), "--out", dir},
+		"osr bag info":         {filepath.Join(dir, "drive.bag")},
+		"osr bag from-dataset": {"--data", dir, "--out", filepath.Join(dir, "x.bag")},
+		"osr dataset paste":    {"--data", dir, "--objects", dir, "--out", dir},
+		"osr train":            {"--out", dir},
+		"osr train imagewide":  {"--out", dir},
+		"osr bench train":      {"--steps", "1"},
+		"osr bench all":        {},
+		"osr bench":            {},
+		"osr node":             {},
+	}
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+		if !cmd.Runnable() || cmd.Name() == "help" || cmd.Name() == "completion" {
+			return
+		}
+		path := cmd.CommandPath()
+		rest, ok := args[path]
+		if !ok {
+			t.Errorf("%s: add its arguments to this test", path)
+			return
+		}
+		for _, flag := range []string{"--config", "-c"} {
+			t.Run(path+" "+flag, func(t *testing.T) {
+				argv := append(append(strings.Fields(path)[1:], rest...), flag, missing)
+				out, err := runOSR(t, argv...)
+				if err == nil {
+					t.Fatalf("osr %s: a missing config file was accepted\n%s", strings.Join(argv, " "), out)
+				}
+				read := strings.Contains(err.Error(), missing)
+				refused := strings.Contains(err.Error(), "leave out --config")
+				if read == refused {
+					t.Fatalf("osr %s: error %q neither names the missing file nor refuses --config", strings.Join(argv, " "), err)
+				}
+				if refused && cmd.Annotations[readsConfigKey] != "" {
+					t.Errorf("%s reads a config but refused it: %v", path, err)
+				}
+			})
+		}
+	}
+	walk(newRootCmd())
 }

@@ -55,8 +55,11 @@ config the run started with.`,
 			return nil
 		},
 	}
+	// The training config has its own schema: -c/--config here shadows the
+	// osr config that the commands running a model read.
+	readsConfig(cmd)
 	f := cmd.Flags()
-	f.StringVar(&cfgFile, "config", "", "training config (YAML); see config/train.yaml")
+	f.StringVarP(&cfgFile, "config", "c", "", "training config (YAML), not the node's osr.yaml; see config/train.yaml")
 	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
 	cmd.AddCommand(newTrainImageWideCmd())
