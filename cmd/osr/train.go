@@ -99,7 +99,7 @@ DIR/report.md.`,
 	f.StringVar(&out, "out", "", "directory for report.json and report.md")
 	f.StringVar(&cfg.Mode, "mode", cfg.Mode, "msp (classifier alone) or so (joint Real NVP outliers)")
 	f.StringVar(&cfg.Data, "data", cfg.Data, "Fashion-MNIST IDX files")
-	f.StringVar(&cfg.MNIST, "mnist", "", "MNIST IDX files (default: those of the GoMNIST Go module)")
+	f.StringVar(&cfg.MNIST, "mnist", "", "folder with MNIST's t10k IDX files (default: the GoMNIST module's, in the Go module cache)")
 	f.StringSliceVar(&cfg.Natural, "natural", nil, "photos to cut natural-image outlier crops from (default: demo/camvid)")
 	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "optimiser steps")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "inlier images per step (so mode adds as many flow samples)")
