@@ -9,8 +9,9 @@
 #                  with -tags ros2 when its headers are present)
 #   ROS 1          ros-core, rostopic, rosbag and the message packages, with
 #                  OSR_SETUP_ROS=1 (the test script sets it)
-#   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++
-#                  and cmake, with OSR_SETUP_ROS=1
+#   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++,
+#                  and cmake with make (its build tool for the colcon-style
+#                  install test), with OSR_SETUP_ROS=1
 #   Fashion-MNIST  dataset-fashion-mnist, for the image-wide test (OSR_SETUP_ROS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,8 @@ if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
 	command -v idlc >/dev/null || need_apt+=(cyclonedds-tools)
 	command -v g++ >/dev/null || need_apt+=(g++)
 	command -v cmake >/dev/null || need_apt+=(cmake)
+	# cmake recommends make but --no-install-recommends leaves it out.
+	command -v make >/dev/null || need_apt+=(make)
 	command -v fastddsgen >/dev/null || need_apt+=(fastddsgen)
 	[ -f /usr/include/fastdds/dds/domain/DomainParticipant.hpp ] || need_apt+=(libfastrtps-dev)
 fi
