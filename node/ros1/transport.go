@@ -64,10 +64,8 @@ type Transport struct {
 	labels, score, mask, overlay sink
 	diagnostics                  diagSink
 
-	mu    sync.Mutex
-	rn    *goroslib.Node
-	now   func() time.Time
-	runID string
+	mu sync.Mutex
+	rn *goroslib.Node
 }
 
 // New resolves names and addresses; Run connects.
