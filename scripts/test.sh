@@ -4,14 +4,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OSR_SETUP_ROS=1 source scripts/setup.sh
 go vet ./...
+# The lint gate: any staticcheck finding fails the suite, in both builds.
+"$OSR_STATICCHECK" ./...
 # setup.sh sets OSR_TAGS: -tags ros2 where Cyclone DDS is installed, so the
 # ROS 2 transport and its interop tests run too; the build without the tag
 # is vetted above and its ROS 2 stub tested here.
 if [ ${#OSR_TAGS[@]} -gt 0 ]; then
 	go vet "${OSR_TAGS[@]}" ./...
+	"$OSR_STATICCHECK" "${OSR_TAGS[@]}" ./...
 	go test -count=1 ./node/ros2
 fi
 go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
-# The packages that run goroutine pipelines (eval's decode/run/measure, bag
-# eval, the node's bounded queue), again under the race detector.
-go test -race -short -count=1 ./calibration ./bags ./node ./internal/...
+# The packages that run goroutines (eval's decode/run/measure, bag eval,
+# the node's bounded queue, the training ops' workers, the engine's shared
+# runtime), again under the race detector.
+go test -race -short -count=1 ./calibration ./bags ./node ./internal/... ./train/nn ./model
