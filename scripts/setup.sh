@@ -16,7 +16,7 @@
 #   staticcheck    the test script's lint gate, a pinned version from the Go
 #                  module proxy (OSR_SETUP_ROS=1); OSR_STATICCHECK is its path
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need_apt=()
 command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
