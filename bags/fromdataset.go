@@ -104,3 +104,22 @@ func (b *ROS1Writer) Abort() { b.f.Close(); os.Remove(b.tmp) }
 
 // Abort drops the unfinished file.
 func (b *MCAPWriter) Abort() { b.f.Close(); os.Remove(b.tmp) }
+
+// DatasetInfo reads the dataset.yaml text a bag carries on
+// DatasetInfoTopic (FromDataset writes it); nil when it has none.
+func DatasetInfo(path string) (*dataset.Dataset, error) {
+	var ds *dataset.Dataset
+	_, err := Read(path, func(m Message) error {
+		if m.Topic != DatasetInfoTopic || ds != nil {
+			return nil
+		}
+		v, err := Decode(m)
+		if s, ok := v.(*msgs.String); ok && err == nil {
+			if d, err := dataset.Parse([]byte(s.Data)); err == nil {
+				ds = d
+			}
+		}
+		return nil
+	})
+	return ds, err
+}

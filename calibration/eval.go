@@ -128,7 +128,7 @@ type EvalOptions struct {
 // be opened with open-set labels off, so that labels are the argmax, and
 // should be opened with Options.Spin off: decoding and metrics run on
 // other goroutines beside the runtime (see runSplit).
-func Evaluate(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, opts EvalOptions) (*Report, error) {
+func Evaluate(ctx context.Context, eng Engine, ds *dataset.Dataset, opts EvalOptions) (*Report, error) {
 	start := time.Now()
 	spec, sc := eng.Spec(), eng.Scoring()
 	if sc.UnknownID >= 0 {

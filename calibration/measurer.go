@@ -16,6 +16,26 @@ type Slot struct {
 	Image imageio.RGB
 	GT    []uint8 // ground truth in the model's classes; nil when there is none
 	Res   model.Result
+
+	// The slot's own copies of the outputs, which Submit fills.
+	labels, mask []uint8
+	score        []float32
+	logits       []float32
+}
+
+// keep gives the result outputs of its own: an engine may hand out its
+// output tensors (the logits always, everything at the model's size), and
+// it overwrites them with the next frame while this one is measured.
+func (s *Slot) keep() {
+	r := &s.Res
+	s.labels = append(s.labels[:0], r.Labels...)
+	s.score = append(s.score[:0], r.Score...)
+	s.mask = append(s.mask[:0], r.Mask...)
+	r.Labels, r.Score, r.Mask = s.labels, s.score, s.mask
+	if r.Logits != nil {
+		s.logits = append(s.logits[:0], r.Logits...)
+		r.Logits = s.logits
+	}
 }
 
 // Measurer runs measure on its own goroutine over the slots submitted to
@@ -65,8 +85,12 @@ func (m *Measurer) Next() (*Slot, error) {
 // Release gives back a slot from Next that will not be submitted.
 func (m *Measurer) Release(s *Slot) { m.free <- s }
 
-// Submit hands a filled slot (from Next) to the measuring goroutine.
-func (m *Measurer) Submit(s *Slot) { m.ran <- s }
+// Submit hands a filled slot (from Next) to the measuring goroutine,
+// with its outputs copied out of the engine's reach.
+func (m *Measurer) Submit(s *Slot) {
+	s.keep()
+	m.ran <- s
+}
 
 // Done is closed when measuring has failed or the context is done.
 func (m *Measurer) Done() <-chan struct{} { return m.ctx.Done() }

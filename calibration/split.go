@@ -34,7 +34,7 @@ type splitRun struct {
 // each, two images in flight per stage), so that on a small CPU the PNG
 // decoding and the metrics overlap the runtime instead of adding to it.
 // fn sees images in split order and must copy what it keeps of res.
-func runSplit(ctx context.Context, eng *model.Engine, ds *dataset.Dataset, o splitRun,
+func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 	fn func(name string, im imageio.RGB, gt []uint8, res *model.Result) error) (LabelMap, string, error) {
 	var outliers []int
 	protocol := ""

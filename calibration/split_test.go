@@ -65,19 +65,34 @@ func copyMini(t *testing.T) string {
 }
 
 // The pipelined run must hand fn every image once, in split order, with
-// the result a plain sequential eng.Run gives for that image.
+// the result a plain sequential eng.Run gives for that image, logits
+// included, even when measuring is slower than inference (the engine
+// reuses its output tensors for the next frame).
 func TestRunSplitOrderAndResults(t *testing.T) {
-	eng, ds := openMini(t, mini)
+	_, ds := openMini(t, mini)
+	pkg, err := model.Load("../models/camvid-so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := model.DefaultOptions()
+	opts.Overrides.OpenSet, opts.Spin, opts.Logits = false, false, true
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
 	samples, err := ds.Samples("test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	var sums []float64
+	var sums, logitSums []float64
 	_, protocol, err := runSplit(context.Background(), eng, ds, splitRun{Split: "test", Protocol: true, Verb: "eval"},
 		func(name string, _ imageio.RGB, gt []uint8, res *model.Result) error {
+			time.Sleep(50 * time.Millisecond) // the next frame's inference runs meanwhile
 			names = append(names, name)
 			sums = append(sums, scoreSum(res))
+			logitSums = append(logitSums, floatSum(res.Logits))
 			return nil
 		})
 	if err != nil {
@@ -105,13 +120,18 @@ func TestRunSplitOrderAndResults(t *testing.T) {
 		if got := scoreSum(&res); got != sums[i] {
 			t.Errorf("%s: pipelined score sum %g, sequential %g", s.Name, sums[i], got)
 		}
+		if got := floatSum(res.Logits); got != logitSums[i] {
+			t.Errorf("%s: pipelined logits sum %g, sequential %g", s.Name, logitSums[i], got)
+		}
 	}
 }
 
-func scoreSum(res *model.Result) float64 {
+func scoreSum(res *model.Result) float64 { return floatSum(res.Score) }
+
+func floatSum(v []float32) float64 {
 	var s float64
-	for _, v := range res.Score {
-		s += float64(v)
+	for _, x := range v {
+		s += float64(x)
 	}
 	return s
 }

@@ -208,8 +208,9 @@ func (d *Dataset) vistasConfig() error {
 	}
 	var cfg struct {
 		Labels []struct {
-			Name  string `json:"name"`
-			Color []int  `json:"color"`
+			Name     string `json:"name"`
+			Color    []int  `json:"color"`
+			Evaluate *bool  `json:"evaluate"` // false: not scored (unlabelled, ego vehicle)
 		} `json:"labels"`
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil || len(cfg.Labels) == 0 || len(cfg.Labels) > 255 {
@@ -218,6 +219,7 @@ func (d *Dataset) vistasConfig() error {
 	np := &Protocol{Name: "vistas-np", EvalSplits: []string{"validation"}}
 	var classes []string
 	var palette [][3]uint8
+	var ignore []int
 	for id, l := range cfg.Labels {
 		if len(l.Color) != 3 {
 			return fmt.Errorf("dataset %s: vistas label %q has no RGB colour", d.Name, l.Name)
@@ -227,8 +229,14 @@ func (d *Dataset) vistasConfig() error {
 		if l.Name == "human--person" || strings.HasPrefix(l.Name, "human--rider") {
 			np.OutlierIDs = append(np.OutlierIDs, id)
 		}
+		if l.Evaluate != nil && !*l.Evaluate {
+			ignore = append(ignore, id)
+		}
 	}
 	d.setDefaults(classes, palette, np)
+	if d.IgnoreIDs == nil {
+		d.IgnoreIDs = ignore
+	}
 	return nil
 }
 

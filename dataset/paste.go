@@ -53,25 +53,12 @@ func PasteObjects(ctx context.Context, src *Dataset, dir string, opts PasteOptio
 	if err != nil {
 		return 0, err
 	}
-	if _, err := os.Stat(dir); err == nil {
-		return 0, fmt.Errorf("paste: %s exists; choose a new directory", dir)
-	}
-	// The split is written beside dir and renamed into place when whole, so
-	// that a failed or cancelled run leaves nothing behind.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return 0, err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".partial-")
+	var n int
+	err = writeDir(dir, "paste", func(tmp string) error {
+		n, err = pasteInto(ctx, src, tmp, opts, outliers, samples, progress)
+		return err
+	})
 	if err != nil {
-		return 0, err
-	}
-	os.Chmod(tmp, 0o755) // MkdirTemp's 0700 would outlive the rename
-	n, err := pasteInto(ctx, src, tmp, opts, outliers, samples, progress)
-	if err == nil {
-		err = os.Rename(tmp, dir)
-	}
-	if err != nil {
-		os.RemoveAll(tmp)
 		return 0, err
 	}
 	return n, nil

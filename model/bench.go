@@ -23,11 +23,20 @@ type BenchResult struct {
 	JPEGRatio float64 `json:"jpeg_ratio,omitempty"`
 }
 
+// BenchEngine is what Bench needs of an engine: the whole per-frame path
+// (Run) and its runtime alone on the last input (RunRaw).
+type BenchEngine interface {
+	Run(im Image, out *Result) error
+	RunRaw() error
+	Spec() Spec
+	Provider() string
+}
+
 // Bench runs frames iterations after a warm-up. Each iteration times the
 // end-to-end path (pre-processing, Run, post-processing, overlay), then the
 // raw Run on the input it left, then, if jpeg is not empty, the path from
 // the compressed bytes. Medians are reported.
-func Bench(e *Engine, img Image, jpeg []byte, frames int) (BenchResult, error) {
+func Bench(e BenchEngine, img Image, jpeg []byte, frames int) (BenchResult, error) {
 	if frames < 1 {
 		return BenchResult{}, fmt.Errorf("bench: frames must be >= 1, got %d", frames)
 	}
@@ -65,7 +74,7 @@ func Bench(e *Engine, img Image, jpeg []byte, frames int) (BenchResult, error) {
 		}
 	}
 	r := BenchResult{
-		Model: e.spec.Name, Provider: e.provider, Width: img.Width, Height: img.Height, Frames: frames,
+		Model: e.Spec().Name, Provider: e.Provider(), Width: img.Width, Height: img.Height, Frames: frames,
 		RawMS: median(raw), E2EMS: median(e2e),
 	}
 	r.Ratio = r.E2EMS / r.RawMS

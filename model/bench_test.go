@@ -7,7 +7,7 @@ import (
 
 func BenchmarkPlanes(b *testing.B) {
 	im := randomImage(480, 360, 1)
-	n := newNormalizer(Input{Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.2, 0.2, 0.2}})
+	n := NewNormalizer(Input{Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.2, 0.2, 0.2}})
 	dst := make([]float32, 3*480*360)
 	b.SetBytes(int64(len(im.Pix)))
 	for b.Loop() {
@@ -25,7 +25,7 @@ func BenchmarkOverlay(b *testing.B) {
 			mask[i] = 255
 		}
 	}
-	p := newOverlayPainter(make([][3]uint8, 10), 0.5, [3]uint8{255, 0, 255}, 10)
+	p := NewPainter(make([][3]uint8, 10), 0.5, [3]uint8{255, 0, 255}, 10)
 	dst := make([]uint8, 3*480*360)
 	b.SetBytes(int64(len(im.Pix)))
 	for b.Loop() {

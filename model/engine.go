@@ -9,9 +9,6 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
-
-	"osr/internal/onnxgraph"
-	"osr/internal/parallel"
 )
 
 // Provider names as ONNX Runtime reports them.
@@ -29,6 +26,7 @@ type Engine struct {
 	scoring  Scoring
 	opts     Options
 	provider string
+	pkg      *Package // kept to rebuild the graph when the scoring changes
 
 	session *ort.AdvancedSession
 	input   *ort.Tensor[float32]
@@ -37,11 +35,9 @@ type Engine struct {
 	mask    *ort.Tensor[uint8]
 	logits  *ort.Tensor[float32] // only with Options.Logits
 
-	norm    *normalizer
-	painter *overlayPainter
-	geom    geometry
-	xIdx    []int // frame x -> model x, for frames of another size
-	yIdx    []int
+	norm    *Normalizer
+	painter *Painter
+	layout  Layout // of the last frame's size
 }
 
 // NewEngine checks the package's ONNX graph against its model.yaml, appends
@@ -58,7 +54,7 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 	if err := acquireRuntime(opts.Library); err != nil {
 		return nil, err
 	}
-	e := &Engine{spec: pkg.Spec, scoring: sc, opts: opts}
+	e := &Engine{spec: pkg.Spec, scoring: sc, opts: opts, pkg: pkg}
 	if err := e.open(pkg); err != nil {
 		e.destroy()
 		releaseRuntime()
@@ -70,17 +66,9 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 func (e *Engine) open(pkg *Package) error {
 	s := pkg.Spec
 	onnxPath := filepath.Join(pkg.Dir, ONNXFile)
-	logitsH, logitsW, err := checkGraph(pkg.ONNX, s)
-	if err != nil {
-		return fmt.Errorf("%s does not match %s: %w", onnxPath, filepath.Join(pkg.Dir, SpecFile), err)
-	}
-	post, err := postprocessGraph(s.Output.Name, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, e.scoring, e.opts.Logits)
+	graph, err := e.scoredGraph(e.scoring)
 	if err != nil {
 		return err
-	}
-	graph, err := onnxgraph.Extend(pkg.ONNX, post, s.Output.Name)
-	if err != nil {
-		return fmt.Errorf("%s: %w", onnxPath, err)
 	}
 	w, h := int64(s.Input.Width), int64(s.Input.Height)
 	if e.input, err = ort.NewEmptyTensor[float32](ort.NewShape(1, 3, h, w)); err != nil {
@@ -103,8 +91,8 @@ func (e *Engine) open(pkg *Package) error {
 	if err := e.openSession(graph); err != nil {
 		return fmt.Errorf("%s: %w", onnxPath, err)
 	}
-	e.norm = newNormalizer(s.Input)
-	e.painter = newOverlayPainter(s.Palette, e.opts.OverlayAlpha, e.opts.OutlierColor, e.scoring.UnknownID)
+	e.norm = NewNormalizer(s.Input)
+	e.painter = NewPainter(s.Palette, e.opts.OverlayAlpha, e.opts.OutlierColor, e.scoring.UnknownID)
 	return nil
 }
 
@@ -287,17 +275,6 @@ func (e *Engine) Scoring() Scoring { return e.scoring }
 // Provider is the execution provider the session runs on.
 func (e *Engine) Provider() string { return e.provider }
 
-// PixelMap is, after Run on a frame of another size than the model's, the
-// model row of each frame row and the model column of each frame column
-// that the frame-sized outputs were taken from; nil, nil at the model's
-// size. Result.Logits stay at the model's size: this maps them to frames.
-func (e *Engine) PixelMap() (rows, cols []int) {
-	if e.geom.identity() {
-		return nil, nil
-	}
-	return e.yIdx, e.xIdx
-}
-
 // Run processes one RGB frame into out, at the frame's resolution.
 func (e *Engine) Run(im Image, out *Result) error {
 	if err := im.Check(); err != nil {
@@ -308,12 +285,13 @@ func (e *Engine) Run(im Image, out *Result) error {
 	if e.session == nil {
 		return errors.New("engine is closed")
 	}
-	e.preprocess(im)
+	if err := e.preprocess(im); err != nil {
+		return err
+	}
 	if err := e.session.Run(); err != nil {
 		return fmt.Errorf("onnxruntime run: %w", err)
 	}
-	e.postprocess(im, out)
-	return nil
+	return e.postprocess(im, out)
 }
 
 // RunRaw runs the ONNX Runtime session alone on the last input, for
@@ -327,51 +305,22 @@ func (e *Engine) RunRaw() error {
 	return e.session.Run()
 }
 
-func (e *Engine) preprocess(im Image) {
-	if e.geom.frameW != im.Width || e.geom.frameH != im.Height {
-		e.geom = newGeometry(im.Width, im.Height, e.spec.Input.Width, e.spec.Input.Height, e.opts.Letterbox)
-		e.xIdx = nearestIndex(im.Width, e.geom.cw, e.geom.ox)
-		e.yIdx = nearestIndex(im.Height, e.geom.ch, e.geom.oy)
+func (e *Engine) preprocess(im Image) error {
+	if !e.layout.Fits(im) {
+		e.layout = NewLayout(im.Width, im.Height, e.spec.Input, e.opts.Letterbox)
 	}
-	if e.geom.identity() {
-		dst := e.input.GetData()
-		parallel.For(im.Width*im.Height, 4096, func(lo, hi int) { e.norm.planes(dst, im.Pix, lo, hi) })
-		return
-	}
-	e.norm.resampled(e.input.GetData(), im, e.geom)
+	return Preprocess(e.input.GetData(), im, &e.layout, e.norm)
 }
 
-// postprocess maps model-resolution outputs back to the frame. At the
-// model's size the result shares the engine's output tensors (no copy);
-// frames of another size take the nearest model pixel for labels, mask and
-// score alike, so that the mask is always the thresholded score.
-func (e *Engine) postprocess(im Image, out *Result) {
-	labels, score, mask := e.labels.GetData(), e.score.GetData(), e.mask.GetData()
-	if e.geom.identity() {
-		out.Width, out.Height = im.Width, im.Height
-		out.Labels, out.Score, out.Mask = labels, score, mask
-		out.Overlay = grow(out.Overlay, 3*len(labels))
-	} else {
-		if len(out.Labels) > 0 && &out.Labels[0] == &labels[0] {
-			out.Labels, out.Score, out.Mask = nil, nil, nil // stop sharing the tensors
-		}
-		out.resize(im.Width, im.Height)
-		mw := e.spec.Input.Width
-		for y, my := range e.yIdx {
-			row := y * im.Width
-			for x, mx := range e.xIdx {
-				j := my*mw + mx
-				out.Labels[row+x] = labels[j]
-				out.Score[row+x] = score[j]
-				out.Mask[row+x] = mask[j]
-			}
-		}
-	}
-	out.OutlierPixels = e.painter.paint(out.Overlay, im.Pix, out.Labels, out.Mask)
+// postprocess maps the session's outputs back to the frame (see
+// Postprocess): at the model's size the result shares the output tensors.
+func (e *Engine) postprocess(im Image, out *Result) error {
+	err := Postprocess(out, im, &e.layout, e.painter, e.labels.GetData(), e.score.GetData(), e.mask.GetData())
 	out.Logits = nil
 	if e.logits != nil {
 		out.Logits = e.logits.GetData()
 	}
+	return err
 }
 
 // Close releases the session and the runtime reference.

@@ -116,7 +116,7 @@ func TestEngineMatchesReference(t *testing.T) {
 			if err := e.Run(im, &out); err != nil {
 				t.Fatal(err)
 			}
-			ref := referenceOutputs(net, im, Scoring{Kind: kind, Temperature: float32(temp), Threshold: 0.3, UnknownID: -1})
+			ref := referenceOutputs(t, net, im, Scoring{Kind: kind, Temperature: float32(temp), Threshold: 0.3, UnknownID: -1})
 			checkAgainstReference(t, kind, temp, out, ref)
 			e.Close()
 		}

@@ -17,6 +17,11 @@ type Result struct {
 	// Logits [classes][H][W] at the model's input size, when the engine was
 	// opened with Options.Logits.
 	Logits []float32
+	// ModelRows and ModelCols are, for a frame of another size than the
+	// model's, the model row of each frame row and the model column of
+	// each frame column that the frame-sized outputs were taken from; nil
+	// at the model's size. They map Logits to the frame.
+	ModelRows, ModelCols []int
 }
 
 func (r *Result) resize(w, h int) {

@@ -3,11 +3,10 @@ package model
 import (
 	"fmt"
 	"log/slog"
-
-	"osr/config"
 )
 
-// Options configure an Engine. Build them with OptionsFromConfig.
+// Options configure an Engine. The command layer builds them from the
+// configuration; DefaultOptions are the configuration's defaults.
 type Options struct {
 	Library        string
 	Device         string // cpu, cuda or tensorrt
@@ -17,7 +16,7 @@ type Options struct {
 	InterOpThreads int
 	Spin           bool // let the runtime's workers busy-wait between runs
 	Letterbox      bool
-	Overrides      config.Scoring
+	Overrides      Overrides
 	OverlayAlpha   float32
 	OutlierColor   [3]uint8
 	Logger         *slog.Logger
@@ -26,30 +25,29 @@ type Options struct {
 	Logits bool
 }
 
-// OptionsFromConfig maps the validated configuration onto engine options.
-func OptionsFromConfig(c config.Config, log *slog.Logger) Options {
-	o := Options{
-		Library:        c.Runtime.Library,
-		Device:         c.Runtime.Device,
-		Fallback:       c.Runtime.Fallback,
-		GPUID:          c.Runtime.GPUID,
-		IntraOpThreads: c.Runtime.IntraOpThreads,
-		InterOpThreads: c.Runtime.InterOpThreads,
-		Spin:           c.Runtime.Spin,
-		Letterbox:      c.Preprocess.Resize == "letterbox",
-		Overrides:      c.Scoring,
-		OverlayAlpha:   float32(c.Overlay.Alpha),
-		Logger:         log,
-	}
-	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
-		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
-	}
-	return o
+// Overrides change the model's calibrated outlier scoring (the config's
+// scoring section). Zero values keep the model's, except Threshold, which
+// a negative value keeps.
+type Overrides struct {
+	Kind        string  // msp or entropy; empty keeps the model's
+	Temperature float64 // divides the logits before the softmax; 0 keeps the model's
+	Threshold   float64 // on the score in [0,1]; negative keeps the model's
+	OpenSet     bool    // paint outlier pixels with the model's unknown id in the labels
 }
 
-// DefaultOptions are the engine options of the default configuration.
+// DefaultOptions are the engine options of the default configuration:
+// CPU with CPU fallback, the model's own scoring with open-set labels, a
+// half-transparent overlay with magenta outliers. (A test in cmd/osr
+// checks that they match config.Default.)
 func DefaultOptions() Options {
-	return OptionsFromConfig(config.Default(), slog.Default())
+	return Options{
+		Device:       "cpu",
+		Fallback:     "cpu",
+		Overrides:    Overrides{Threshold: -1, OpenSet: true},
+		OverlayAlpha: 0.5,
+		OutlierColor: [3]uint8{255, 0, 255},
+		Logger:       slog.Default(),
+	}
 }
 
 // resolveScoring applies config overrides to the model's calibrated scoring.
@@ -57,7 +55,7 @@ func DefaultOptions() Options {
 // when model.yaml has them (osr calibrate writes both kinds); a threshold
 // that no longer matches the score is named in a warning, since the mask
 // then does not keep the calibrated share of inliers.
-func resolveScoring(s Spec, o config.Scoring, log *slog.Logger) (Scoring, error) {
+func resolveScoring(s Spec, o Overrides, log *slog.Logger) (Scoring, error) {
 	sc := Scoring{Kind: s.Scoring.Kind, Temperature: s.Scoring.Temperature, Threshold: s.Scoring.Threshold, UnknownID: -1}
 	calibrated := s.Scoring.Calibration != nil
 	if o.Kind != "" && o.Kind != sc.Kind {

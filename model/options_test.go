@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"osr/config"
 )
 
 // A score kind other than the model's takes that kind's calibrated
@@ -20,16 +18,16 @@ func TestScoringTakesTheKindsCalibration(t *testing.T) {
 		}}}}
 	cases := []struct {
 		name      string
-		over      config.Scoring
+		over      Overrides
 		kind      string
 		t, thr    float32
 		warnsWith string
 	}{
-		{"the model's", config.Scoring{Threshold: -1}, "entropy", 1.5, 0.63, ""},
-		{"the other kind", config.Scoring{Kind: "msp", Threshold: -1}, "msp", 2, 0.58, ""},
-		{"the other kind, its T", config.Scoring{Kind: "msp", Temperature: 2, Threshold: -1}, "msp", 2, 0.58, ""},
-		{"another T", config.Scoring{Kind: "msp", Temperature: 1, Threshold: -1}, "msp", 1, 0.58, "calibrated at another temperature"},
-		{"a threshold given", config.Scoring{Kind: "msp", Temperature: 1, Threshold: 0.7}, "msp", 1, 0.7, ""},
+		{"the model's", Overrides{Threshold: -1}, "entropy", 1.5, 0.63, ""},
+		{"the other kind", Overrides{Kind: "msp", Threshold: -1}, "msp", 2, 0.58, ""},
+		{"the other kind, its T", Overrides{Kind: "msp", Temperature: 2, Threshold: -1}, "msp", 2, 0.58, ""},
+		{"another T", Overrides{Kind: "msp", Temperature: 1, Threshold: -1}, "msp", 1, 0.58, "calibrated at another temperature"},
+		{"a threshold given", Overrides{Kind: "msp", Temperature: 1, Threshold: 0.7}, "msp", 1, 0.7, ""},
 	}
 	for _, c := range cases {
 		var buf bytes.Buffer
@@ -49,7 +47,7 @@ func TestScoringTakesTheKindsCalibration(t *testing.T) {
 	// the warning says how to get one.
 	spec.Scoring.Calibration = map[string]any{"rule": "threshold keeps 95% of val inlier pixels"}
 	var buf bytes.Buffer
-	sc, err := resolveScoring(spec, config.Scoring{Kind: "msp", Threshold: -1}, slog.New(slog.NewTextHandler(&buf, nil)))
+	sc, err := resolveScoring(spec, Overrides{Kind: "msp", Threshold: -1}, slog.New(slog.NewTextHandler(&buf, nil)))
 	if err != nil || sc.Threshold != 0.63 || sc.Temperature != 1.5 || !strings.Contains(buf.String(), "osr calibrate --kind msp") {
 		t.Errorf("uncalibrated kind: %+v, %v, logged %q", sc, err, buf.String())
 	}

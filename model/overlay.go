@@ -5,10 +5,10 @@ import (
 	"sync"
 )
 
-// overlayPainter blends the palette over the frame in integer arithmetic:
+// Painter blends the palette over the frame in integer arithmetic:
 // out = (img*(256-a) + colour*a) >> 8, with a stronger alpha on outliers so
 // that they stand out in RViz.
-type overlayPainter struct {
+type Painter struct {
 	// blend[label | outlier<<8]: the image weight and the colour
 	// premultiplied by its alpha. Entries 256..511 are the outlier colour,
 	// so the mask picks them without a branch.
@@ -26,8 +26,11 @@ type blendEntry struct {
 // outlierWeight is the outlier colour's alpha in 1/256ths (0.8).
 const outlierWeight = 205
 
-func newOverlayPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID int) *overlayPainter {
-	p := &overlayPainter{}
+// NewPainter builds the blend table for a palette (class colours) at alpha
+// in [0,1], the outlier colour, and the label outliers get in open-set
+// labels (unknownID, or -1 for none), which is painted as an outlier.
+func NewPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID int) *Painter {
+	p := &Painter{}
 	a := uint16(alpha*256 + 0.5)
 	for id := range 512 {
 		col, w := outlier, uint16(outlierWeight)
@@ -47,8 +50,8 @@ func newOverlayPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unkn
 
 // paint writes the overlay for one frame and returns the number of
 // outlier pixels (mask 255), which get the outlier colour whatever their
-// label.
-func (p *overlayPainter) paint(dst, img, labels, mask []uint8) int {
+// label. dst and img hold 3 bytes per label.
+func (p *Painter) paint(dst, img, labels, mask []uint8) int {
 	var mu sync.Mutex
 	total := 0
 	parallel.For(len(labels), 4096, func(lo, hi int) {

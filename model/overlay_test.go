@@ -5,7 +5,7 @@ import "testing"
 func TestOverlayBlendsPaletteAndPaintsOutliers(t *testing.T) {
 	palette := [][3]uint8{{255, 0, 0}, {0, 0, 255}}
 	outlier := [3]uint8{255, 0, 255}
-	p := newOverlayPainter(palette, 0.5, outlier, 2)
+	p := NewPainter(palette, 0.5, outlier, 2)
 	img := []uint8{100, 100, 100, 100, 100, 100, 100, 100, 100}
 	labels := []uint8{0, 1, 2}
 	mask := []uint8{0, 0, 255}

@@ -26,6 +26,44 @@ type Scoring struct {
 	UnknownID int
 }
 
+// Postprocess turns one frame's outputs at the model's resolution (labels,
+// outlier score, mask) into out at the frame's resolution, through l (made
+// for im's size), and paints im's overlay with p. At the model's size out
+// shares the given slices (no copy); frames of another size take the
+// nearest model pixel for labels, mask and score alike, so that the mask
+// is always the thresholded score. out.Logits is left to the engine.
+func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, score []float32, mask []uint8) error {
+	if !l.Fits(im) || len(im.Pix) != 3*im.Width*im.Height {
+		return fmt.Errorf("postprocess: a %dx%d frame (%d bytes) through the layout of %dx%d frames", im.Width, im.Height, len(im.Pix), l.FrameW, l.FrameH)
+	}
+	n := l.ModelW * l.ModelH
+	if len(labels) != n || len(score) != n || len(mask) != n {
+		return fmt.Errorf("postprocess: outputs of %d, %d and %d pixels, want %dx%d", len(labels), len(score), len(mask), l.ModelW, l.ModelH)
+	}
+	if l.Identity() {
+		out.Width, out.Height = im.Width, im.Height
+		out.Labels, out.Score, out.Mask = labels, score, mask
+		out.Overlay = grow(out.Overlay, 3*n)
+	} else {
+		if len(out.Labels) > 0 && &out.Labels[0] == &labels[0] {
+			out.Labels, out.Score, out.Mask = nil, nil, nil // stop sharing the outputs
+		}
+		out.resize(im.Width, im.Height)
+		for y, my := range l.Rows {
+			row := y * im.Width
+			for x, mx := range l.Cols {
+				j := my*l.ModelW + mx
+				out.Labels[row+x] = labels[j]
+				out.Score[row+x] = score[j]
+				out.Mask[row+x] = mask[j]
+			}
+		}
+	}
+	out.ModelRows, out.ModelCols = l.Rows, l.Cols
+	out.OutlierPixels = p.paint(out.Overlay, im.Pix, out.Labels, out.Mask)
+	return nil
+}
+
 // postprocessGraph builds the nodes appended after the network's logits
 // [1,C,h,w]: bilinear upsampling to [1,C,H,W] when the sizes differ, the
 // temperature-scaled softmax, the outlier score in [0,1] (MSP: 1-max p;

@@ -1,10 +1,15 @@
 package model
 
-import "math"
+import (
+	"math"
+	"strings"
+	"testing"
+)
 
-// referenceOutputs computes testNet and the post-processing in plain Go,
-// one pixel at a time, as the independent check of the engine.
-func referenceOutputs(n testNet, im Image, sc Scoring) Result {
+// referenceOutputs computes testNet in plain Go, then ReferencePostprocess,
+// as the independent check of the engine.
+func referenceOutputs(t *testing.T, n testNet, im Image, sc Scoring) Result {
+	t.Helper()
 	in := n.spec().Input
 	// Normalise and average-pool 2x2.
 	lw, lh := n.w/2, n.h/2
@@ -24,72 +29,115 @@ func referenceOutputs(n testNet, im Image, sc Scoring) Result {
 			}
 		}
 	}
-	logits := make([][]float64, n.classes)
+	logits := make([]float32, n.classes*lw*lh)
 	for k := range n.classes {
-		logits[k] = make([]float64, lw*lh)
-		for i := range logits[k] {
+		for i := range lw * lh {
 			v := float64(n.bias[k])
 			for c := range 3 {
 				v += float64(n.weights[3*k+c]) * pooled[c][i]
 			}
-			logits[k][i] = v
+			logits[k*lw*lh+i] = float32(v)
 		}
 	}
-	out := Result{Width: n.w, Height: n.h}
-	out.resize(n.w, n.h)
-	p := make([]float64, n.classes)
-	for y := range n.h {
-		for x := range n.w {
-			best, bestK := math.Inf(-1), 0
-			for k := range n.classes {
-				z := bilinearAt(logits[k], lw, lh, x, y, n.w, n.h) / float64(sc.Temperature)
-				p[k] = z
-				if z > best {
-					best, bestK = z, k
-				}
-			}
-			sum := 0.0
-			for k := range p {
-				p[k] = math.Exp(p[k] - best)
-				sum += p[k]
-			}
-			var score float64
-			switch sc.Kind {
-			case "msp":
-				score = 1 - 1/sum // the max has exp(0) = 1
-			case "entropy":
-				h := 0.0
-				for k := range p {
-					q := p[k] / sum
-					if q > 0 {
-						h -= q * math.Log(q)
-					}
-				}
-				score = h / math.Log(float64(n.classes))
-			}
-			i := y*n.w + x
-			out.Score[i] = float32(score)
-			out.Labels[i] = uint8(bestK)
-			if float32(score) > sc.Threshold {
-				out.Mask[i] = 255
-				if sc.UnknownID >= 0 {
-					out.Labels[i] = uint8(sc.UnknownID)
-				}
-			}
-		}
+	var out Result
+	if err := ReferencePostprocess(&out, logits, n.classes, lw, lh, n.w, n.h, sc); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
 
-// bilinearAt samples a w x h plane at output pixel (x, y) of an ow x oh grid
-// with half-pixel centres and edge clamping, as ONNX Resize does.
-func bilinearAt(plane []float64, w, h, x, y, ow, oh int) float64 {
-	sx := math.Max(0, math.Min((float64(x)+0.5)*float64(w)/float64(ow)-0.5, float64(w-1)))
-	sy := math.Max(0, math.Min((float64(y)+0.5)*float64(h)/float64(oh)-0.5, float64(h-1)))
-	x0, y0 := int(sx), int(sy)
-	x1, y1 := min(x0+1, w-1), min(y0+1, h-1)
-	fx, fy := sx-float64(x0), sy-float64(y0)
-	top := plane[y0*w+x0]*(1-fx) + plane[y0*w+x1]*fx
-	bot := plane[y1*w+x0]*(1-fx) + plane[y1*w+x1]*fx
-	return top*(1-fy) + bot*fy
+// Two classes whose logits differ by d have MSP score 1 - 1/(1+e^-|d|/T)
+// and entropy H(p)/log 2; the upsampling interpolates between logit
+// columns with half-pixel centres and clamps at the edges.
+func TestReferencePostprocessByHand(t *testing.T) {
+	// Class 0: logits 0 and 4 over two columns, one row; class 1: 2 everywhere.
+	logits := []float32{0, 4, 2, 2}
+	// Upsampled to 4 columns: x=0 samples at -0.25 (clamped to 0), x=1 at
+	// 0.25, x=2 at 0.75, x=3 at 1.25 (clamped to 1).
+	z0 := []float64{0, 1, 3, 4}
+	msp := func(d, temp float64) float64 { return 1 - 1/(1+math.Exp(-math.Abs(d)/temp)) }
+	entropy := func(d, temp float64) float64 {
+		p := 1 / (1 + math.Exp(-math.Abs(d)/temp))
+		return -(p*math.Log(p) + (1-p)*math.Log(1-p)) / math.Log(2)
+	}
+	for _, c := range []struct {
+		kind string
+		temp float64
+		f    func(d, temp float64) float64
+	}{{"msp", 1, msp}, {"msp", 2, msp}, {"entropy", 1, entropy}, {"entropy", 3, entropy}} {
+		sc := Scoring{Kind: c.kind, Temperature: float32(c.temp), UnknownID: -1}
+		sc.Threshold = float32(c.f(1.5, c.temp)) // between the scores at |d| = 1 and |d| = 2
+		var out Result
+		if err := ReferencePostprocess(&out, logits, 2, 2, 1, 4, 2, sc); err != nil {
+			t.Fatal(err)
+		}
+		if out.Width != 4 || out.Height != 2 || len(out.Overlay) != 3*8 {
+			t.Fatalf("%s T=%g: result %dx%d with a %d-byte overlay", c.kind, c.temp, out.Width, out.Height, len(out.Overlay))
+		}
+		outliers := 0
+		for i := range 8 {
+			d := z0[i%4] - 2
+			wantLabel := uint8(1)
+			if d > 0 {
+				wantLabel = 0
+			}
+			want := c.f(d, c.temp)
+			wantMask := uint8(0)
+			if want > float64(sc.Threshold) {
+				wantMask = 255
+				outliers++
+			}
+			if math.Abs(float64(out.Score[i])-want) > 1e-6 || out.Labels[i] != wantLabel || out.Mask[i] != wantMask {
+				t.Errorf("%s T=%g pixel %d: score %g label %d mask %d, want %g, %d, %d",
+					c.kind, c.temp, i, out.Score[i], out.Labels[i], out.Mask[i], want, wantLabel, wantMask)
+			}
+		}
+		if outliers != 4 || out.OutlierPixels != outliers {
+			t.Errorf("%s T=%g: %d outliers counted, want %d (of 4 expected)", c.kind, c.temp, out.OutlierPixels, outliers)
+		}
+	}
+}
+
+// Equal logits are the most uncertain: MSP 1 - 1/C, entropy 1. Outliers
+// take the unknown id.
+func TestReferencePostprocessUniformAndUnknownID(t *testing.T) {
+	logits := make([]float32, 3*2*2)
+	for _, c := range []struct {
+		kind string
+		want float64
+	}{{"msp", 2.0 / 3}, {"entropy", 1}} {
+		var out Result
+		err := ReferencePostprocess(&out, logits, 3, 2, 2, 2, 2, Scoring{Kind: c.kind, Temperature: 1, Threshold: 0.5, UnknownID: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range out.Score {
+			if math.Abs(float64(out.Score[i])-c.want) > 1e-6 || out.Mask[i] != 255 || out.Labels[i] != 9 {
+				t.Fatalf("%s pixel %d: score %g mask %d label %d, want %g, 255, 9", c.kind, i, out.Score[i], out.Mask[i], out.Labels[i], c.want)
+			}
+		}
+	}
+}
+
+func TestReferencePostprocessRejectsBadInput(t *testing.T) {
+	ok := Scoring{Kind: "msp", Temperature: 1, Threshold: 0.5, UnknownID: -1}
+	cases := []struct {
+		name    string
+		logits  []float32
+		classes int
+		sc      Scoring
+		want    string
+	}{
+		{"short logits", make([]float32, 7), 2, ok, "7 logits, want 2 classes x 2x2 = 8"},
+		{"no classes", nil, 0, ok, "0 classes"},
+		{"bad kind", make([]float32, 8), 2, Scoring{Kind: "max", Temperature: 1}, `score kind "max"`},
+		{"zero temperature", make([]float32, 8), 2, Scoring{Kind: "msp"}, "temperature 0"},
+	}
+	for _, c := range cases {
+		var out Result
+		err := ReferencePostprocess(&out, c.logits, c.classes, 2, 2, 4, 4, c.sc)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one with %q", c.name, err, c.want)
+		}
+	}
 }

@@ -168,3 +168,23 @@ func CompressedToRGB(m *CompressedImage, dst *imageio.RGB) error {
 	*dst = d.RGB
 	return nil
 }
+
+// FrameToRGB converts a camera message, a *Image or a *CompressedImage, to
+// the engine's RGB frame: the one switch between the two that the node
+// and bag evaluation share. Anything else, nil included, is a bad frame.
+func FrameToRGB(m any, dst *imageio.RGB) error {
+	switch m := m.(type) {
+	case *Image:
+		if m != nil {
+			return ToRGB(m, dst)
+		}
+	case *CompressedImage:
+		if m != nil {
+			return CompressedToRGB(m, dst)
+		}
+	case nil:
+	default:
+		return bad("a %T is not a camera image", m)
+	}
+	return bad("empty frame")
+}

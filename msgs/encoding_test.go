@@ -132,3 +132,31 @@ func TestLabelInfoRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %+v %v\n%s", back, err, s)
 	}
 }
+
+func TestFrameToRGB(t *testing.T) {
+	raw := &Image{Width: 2, Height: 1, Encoding: BGR8, Step: 6, Data: []uint8{0, 0, 255, 100, 100, 100}}
+	im := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	im.Set(0, 0, color.RGBA{255, 0, 0, 255})
+	im.Set(1, 0, color.RGBA{100, 100, 100, 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, im); err != nil {
+		t.Fatal(err)
+	}
+	want := []uint8{255, 0, 0, 100, 100, 100}
+	for _, m := range []any{raw, &CompressedImage{Format: "png", Data: b.Bytes()}} {
+		var rgb imageio.RGB
+		if err := FrameToRGB(m, &rgb); err != nil || rgb.Width != 2 || rgb.Height != 1 || !bytes.Equal(rgb.Pix, want) {
+			t.Errorf("%T: %v, %dx%d %v", m, err, rgb.Width, rgb.Height, rgb.Pix)
+		}
+	}
+	for _, c := range []struct {
+		m    any
+		want string
+	}{{nil, "empty frame"}, {(*Image)(nil), "empty frame"}, {(*CompressedImage)(nil), "empty frame"}, {&String{Data: "x"}, "String is not a camera image"}} {
+		var rgb imageio.RGB
+		var bf *BadFrameError
+		if err := FrameToRGB(c.m, &rgb); !errors.As(err, &bf) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%#v: error %v, want a bad frame with %q", c.m, err, c.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"osr/internal/imageio"
@@ -13,7 +14,8 @@ import (
 	"osr/msgs"
 )
 
-// Engine is what the pipeline needs of model.Engine.
+// Engine is what the pipeline needs of an inference engine; model.Engine
+// (ONNX Runtime) is one.
 type Engine interface {
 	Run(im model.Image, out *model.Result) error
 	Provider() string
@@ -40,6 +42,17 @@ type Frame struct {
 	Raw        *msgs.Image
 	Compressed *msgs.CompressedImage
 	Received   time.Time
+}
+
+// message is the frame's camera message; nil when it has none.
+func (f Frame) message() any {
+	if f.Raw != nil {
+		return f.Raw
+	}
+	if f.Compressed != nil {
+		return f.Compressed
+	}
+	return nil
 }
 
 func (f Frame) header() msgs.Header {
@@ -69,6 +82,7 @@ type Pipeline struct {
 	opts  Options
 	slot  *Slot[Frame]
 	stats Stats
+	lazy  atomic.Bool // opts.Lazy, changed live by SetLazy
 
 	rgb imageio.RGB
 	res model.Result
@@ -92,8 +106,13 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
+	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
+	p.lazy.Store(opts.Lazy)
+	return p
 }
+
+// SetLazy turns lazy inference on or off from the next frame on.
+func (p *Pipeline) SetLazy(lazy bool) { p.lazy.Store(lazy) }
 
 // Offer hands the pipeline a frame. It never blocks: if inference is busy,
 // the frame waiting in the slot is dropped and counted.
@@ -152,19 +171,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // process handles one frame. Nothing in it may panic the node: bad frames
 // are counted and skipped, engine errors counted and logged.
 func (p *Pipeline) process(f Frame) {
-	if p.opts.Lazy && !p.anySubscribers() {
+	if p.lazy.Load() && !p.anySubscribers() {
 		return
 	}
-	var err error
-	switch {
-	case f.Raw != nil:
-		err = msgs.ToRGB(f.Raw, &p.rgb)
-	case f.Compressed != nil:
-		err = msgs.CompressedToRGB(f.Compressed, &p.rgb)
-	default:
-		err = &msgs.BadFrameError{Reason: "empty frame"}
-	}
-	if err != nil {
+	if err := msgs.FrameToRGB(f.message(), &p.rgb); err != nil {
 		p.reject(err)
 		return
 	}

@@ -281,13 +281,19 @@ func (o *outlierSource) Paste(r *rand.Rand, st *segStep) ([]placement, error) {
 // gradient at the pasted pixels flows back into the samples, beside the
 // NLL of the patches they replaced. It returns that NLL per dimension.
 func (o *outlierSource) Train(st *segStep, placed []placement) (float64, error) {
+	return o.upstream(st, placed).Update(o.opt)
+}
+
+// upstream hands the segmenter's input gradient at the pasted pixels to
+// the flow step that drew them, as the gradient of its samples.
+func (o *outlierSource) upstream(st *segStep, placed []placement) *flowStep {
 	s := placed[0].side
 	fs := o.steps[s]
 	up := fs.upstream.Float32s()
 	for i, p := range placed {
 		gatherPatch(st.ImageGrad(), i, 3, st.h, st.w, s, p.x0, p.y0, up[i*3*s*s:(i+1)*3*s*s])
 	}
-	return fs.Update(o.opt)
+	return fs
 }
 
 // WarmUp is one NLL-only flow step on random patches of the batch in st

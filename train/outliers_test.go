@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -52,4 +53,122 @@ func TestDequantisationNoise(t *testing.T) {
 			t.Errorf("channel %d: noise mean %.4f, variance %.4f in steps; want 0 and 1/12", c, mean, variance)
 		}
 	}
+}
+
+// The segmenter's outlier loss reaches the flow: the gradient that joint
+// training gives the flow's weights through sample -> paste -> segmenter
+// -> loss (the segmenter's input gradient at the pasted pixels, carried
+// into the flow's program as the samples' upstream gradient) matches
+// central finite differences of the segmenter's loss in those weights.
+// Cutting the path (no input gradient) leaves only the NLL term, and the
+// comparison fails.
+func TestFlowGradientThroughSegmenter(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Mode = "so"
+	cfg.Flow = RNVPConfig{Channels: 3, Levels: 2, Blocks: 1, Features: 8}
+	cfg.FlowTrain.SegWeight = 1
+	cfg.Crop = [2]int{48, 48}
+	cfg.PatchArea = [2]float64{0.05, 0.1}
+	const n = 2
+	o, err := newOutlierSource(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	st, err := newSegStep(tinyLDN(t), nil, n, 48, 48, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.Lambda = 1
+	r := rand.New(rand.NewPCG(9, 9))
+	base := make([]float32, len(st.Input))
+	for i := range base {
+		base[i] = float32(r.NormFloat64())
+	}
+	labels := make([]uint8, len(st.Labels))
+	for i := range labels {
+		labels[i] = uint8(r.IntN(5))
+	}
+	// The segmenter's loss for the flow's current weights, with the same
+	// latent draws and places every time.
+	segLoss := func() (float64, []placement) {
+		copy(st.Input, base)
+		copy(st.Labels, labels)
+		placed, err := o.Paste(rand.New(rand.NewPCG(5, 6)), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := st.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loss, placed
+	}
+	params := o.flow.Store.Params
+	zero := func() {
+		for _, p := range params {
+			clear(p.G)
+		}
+	}
+	// Joint training's gradient minus the NLL term alone is the part that
+	// came through the segmenter.
+	_, placed := segLoss()
+	zero()
+	fs := o.upstream(st, placed)
+	if _, err := fs.Train(); err != nil {
+		t.Fatal(err)
+	}
+	var total [][]float32
+	for _, p := range params {
+		total = append(total, slices.Clone(p.G))
+	}
+	zero()
+	clear(fs.upstream.Float32s())
+	if _, err := fs.Train(); err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		p, i int
+		g    float64
+	}
+	var seg []entry
+	for pi, p := range params {
+		for i := range p.G {
+			seg = append(seg, entry{pi, i, float64(total[pi][i] - p.G[i])})
+		}
+	}
+	zero()
+	slices.SortFunc(seg, func(a, b entry) int { return cmpAbs(b.g, a.g) })
+	const checked = 8
+	good := 0
+	for _, e := range seg[:checked] {
+		w := &params[e.p].W[e.i]
+		orig := *w
+		eps := float32(1e-2) * max(1, float32(math.Abs(float64(orig))))
+		*w = orig + eps
+		up, _ := segLoss()
+		*w = orig - eps
+		down, _ := segLoss()
+		*w = orig
+		fd := (up - down) / float64(2*eps)
+		rel := math.Abs(fd-e.g) / math.Max(math.Abs(fd), 1e-12)
+		t.Logf("%s[%d]: through the segmenter %.4g, finite difference %.4g (%.1f %%)", params[e.p].Name, e.i, e.g, fd, 100*rel)
+		if rel < 0.1 {
+			good++
+		}
+	}
+	if seg[0].g == 0 || good < checked-1 {
+		t.Fatalf("%d of the %d largest flow weight gradients through the segmenter agree with finite differences within 10 %%", good, checked)
+	}
+}
+
+func cmpAbs(a, b float64) int {
+	switch a, b = math.Abs(a), math.Abs(b); {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"osr/bags"
+	"osr/calibration"
 	"osr/dataset"
 )
 
@@ -20,7 +21,7 @@ func newBagCmd(a *app) *cobra.Command {
 }
 
 func newBagEvalCmd(a *app) *cobra.Command {
-	var o bags.EvalOptions
+	var o calibration.BagEvalOptions
 	var dataDir, out string
 	cmd := &cobra.Command{
 		Use:   "eval BAG --image-topic T [--label-topic L] [--protocol P] --out DIR",
@@ -52,7 +53,7 @@ are mapped through the bag's /dataset_info (written by osr bag from-dataset) or
 			}
 			defer eng.Close()
 			o.Progress = os.Stderr
-			res, err := bags.Evaluate(cmd.Context(), eng, args[0], o)
+			res, err := calibration.EvaluateBag(cmd.Context(), eng, args[0], o)
 			if err != nil {
 				return err
 			}

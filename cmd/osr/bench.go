@@ -45,7 +45,7 @@ file I/O), their ratio, and the same from JPEG bytes when the frame is a JPEG.`,
 			if img.Format == "jpeg" {
 				jpeg = data
 			}
-			eng, err := openEngine(cfg, a)
+			eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
 			if err != nil {
 				return err
 			}

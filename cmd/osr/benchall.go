@@ -69,7 +69,7 @@ table docs/performance.md keeps.`,
 			if err != nil {
 				return fmt.Errorf("bench image: %w", err)
 			}
-			eng, err := openEngine(cfg, a)
+			eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
 			if err != nil {
 				return err
 			}

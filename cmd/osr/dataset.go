@@ -14,7 +14,47 @@ import (
 
 func newDatasetCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "dataset", Short: "Make evaluation datasets"}
-	cmd.AddCommand(newDatasetPasteCmd())
+	cmd.AddCommand(newDatasetPasteCmd(), newDatasetVistasNPCmd())
+	return cmd
+}
+
+func newDatasetVistasNPCmd() *cobra.Command {
+	var o dataset.VistasNPOptions
+	var vistas, out string
+	cmd := &cobra.Command{
+		Use:   "vistas-np --vistas DIR --out DIR [--copy]",
+		Short: "Build the paper's Vistas-NP dataset from a Mapillary Vistas copy",
+		Long: `Build Vistas-NP (Bevandić et al.; Grcić et al. 2021) from a Mapillary Vistas v1.2
+copy (training/ and validation/ with images and v1.2/labels, and config_v1.2.json):
+every image that contains a person or a rider goes to test, and the others are cut
+into train and val in the paper's proportion (8,003 : 830). Class ids are Vistas'
+own; the human classes are the vistas-np protocol's outliers. The new dataset links
+to the Vistas files (--copy copies them) and is written whole or not at all.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if vistas == "" || out == "" {
+				return errors.New("--vistas and --out are required")
+			}
+			bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("reading labels"),
+				progressbar.OptionShowCount(), progressbar.OptionSetItsString("image"), progressbar.OptionShowIts())
+			n, err := dataset.VistasNP(cmd.Context(), vistas, out, o, func(done, total int) {
+				bar.ChangeMax(total)
+				bar.Set(done)
+			})
+			bar.Finish()
+			fmt.Fprintln(os.Stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("wrote vistas-np to %s: train %d, val %d, test %d (with people) images\n", out, n.Train, n.Val, n.Test)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&vistas, "vistas", "", "Mapillary Vistas directory")
+	f.StringVarP(&out, "out", "o", "", "new dataset directory")
+	f.BoolVar(&o.Copy, "copy", false, "copy images and labels instead of linking to them")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the train/val cut")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -8,21 +9,71 @@ import (
 	"osr/model"
 )
 
-// openEngine loads the configured model package and opens its engine,
-// logging the provider and scoring in use.
-func openEngine(cfg config.Config, a *app) (*model.Engine, error) {
-	pkg, err := model.Load(bundled(cfg.Model))
+// engine is what the commands need of an inference engine. ONNX
+// Runtime's *model.Engine is the one osr has; openEngine is where another
+// would be chosen.
+type engine interface {
+	Run(im model.Image, out *model.Result) error
+	Spec() model.Spec
+	Scoring() model.Scoring
+	Provider() string
+	// Rescore changes the scoring and the overlay's alpha between frames
+	// (the node's live parameters), or says why it cannot.
+	Rescore(o model.Overrides, alpha float32) error
+	Close() error
+}
+
+// openEngine loads the configured model package and opens its engine.
+func openEngine(cfg config.Config, a *app) (engine, error) {
+	eng, err := openONNX(bundled(cfg.Model), engineOptions(cfg, a.log), a.log)
+	if err != nil {
+		return nil, err // not a nil *model.Engine in a non-nil interface
+	}
+	return eng, nil
+}
+
+// openONNX loads the model package in dir and opens it in ONNX Runtime,
+// logging the provider and scoring in use. The benchmarks of the runtime
+// itself (which need Engine.RunRaw) use it directly.
+func openONNX(dir string, opts model.Options, log *slog.Logger) (*model.Engine, error) {
+	pkg, err := model.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := model.NewEngine(pkg, model.OptionsFromConfig(cfg, a.log))
+	eng, err := model.NewEngine(pkg, opts)
 	if err != nil {
 		return nil, err
 	}
 	sc := eng.Scoring()
-	a.log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
+	log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
+}
+
+// engineOptions maps the validated configuration onto engine options.
+func engineOptions(c config.Config, log *slog.Logger) model.Options {
+	o := model.Options{
+		Library:        c.Runtime.Library,
+		Device:         c.Runtime.Device,
+		Fallback:       c.Runtime.Fallback,
+		GPUID:          c.Runtime.GPUID,
+		IntraOpThreads: c.Runtime.IntraOpThreads,
+		InterOpThreads: c.Runtime.InterOpThreads,
+		Spin:           c.Runtime.Spin,
+		Letterbox:      c.Preprocess.Resize == "letterbox",
+		Overrides:      overrides(c.Scoring),
+		OverlayAlpha:   float32(c.Overlay.Alpha),
+		Logger:         log,
+	}
+	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
+		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
+	}
+	return o
+}
+
+// overrides maps the config's scoring section onto the engine's.
+func overrides(s config.Scoring) model.Overrides {
+	return model.Overrides{Kind: s.Kind, Temperature: s.Temperature, Threshold: s.Threshold, OpenSet: s.OpenSet}
 }
 
 // pipelined is the configuration for commands that run a dataset or a bag

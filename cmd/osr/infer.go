@@ -62,7 +62,7 @@ gets an error line and the rest go on; the exit status is 1 if any failed.`,
 	return cmd
 }
 
-func inferOne(eng *model.Engine, path, outDir string, res *model.Result) error {
+func inferOne(eng engine, path, outDir string, res *model.Result) error {
 	t0 := time.Now()
 	img, err := imageio.ReadFileNoted(path)
 	if err != nil {

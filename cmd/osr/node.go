@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"osr/config"
 	"osr/node"
 	"osr/node/ros1"
 	"osr/node/ros2"
@@ -62,14 +66,19 @@ or SIGTERM.`,
 				return err
 			}
 			if len(ra.Ignored) > 0 {
-				a.log.Warn("ignoring ROS arguments: osr takes its settings from --config", "args", ra.Ignored)
+				a.log.Warn("ignoring ROS arguments osr does not support", "args", ra.Ignored)
 			}
+			settings, err := startSettings(cfg, ra, cmd.Flags(), a.log)
+			if err != nil {
+				return err
+			}
+			cfg = settings.Config()
 			var tr transport
 			switch cfg.Node.Transport {
 			case "ros2":
-				tr, err = ros2.New(ros2.Options{Node: cfg.Node, ROS2: cfg.ROS2, Remaps: ra.Remaps, Logger: a.log})
+				tr, err = ros2.New(ros2.Options{Node: cfg.Node, ROS2: cfg.ROS2, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
 			default:
-				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log})
+				tr, err = ros1.New(ros1.Options{Node: cfg.Node, ROS1: cfg.ROS1, Remaps: ra.Remaps, Logger: a.log, Settings: settings})
 			}
 			if err != nil {
 				return err
@@ -85,6 +94,16 @@ or SIGTERM.`,
 				Lazy:              cfg.Node.Lazy,
 				Logger:            a.log,
 				Now:               tr.Now,
+			})
+			settings.OnApply(func(c config.Config) error {
+				if err := eng.Rescore(overrides(c.Scoring), float32(c.Overlay.Alpha)); err != nil {
+					return err
+				}
+				p.SetLazy(c.Node.Lazy)
+				sc := eng.Scoring()
+				a.log.Info("parameters changed", "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold,
+					"open_set", c.Scoring.OpenSet, "overlay_alpha", c.Overlay.Alpha, "lazy", c.Node.Lazy)
+				return nil
 			})
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
@@ -110,4 +129,71 @@ or SIGTERM.`,
 	f.String("transport", "ros1", "ros1 (a ROS master) or ros2 (DDS through Cyclone DDS; needs a build with -tags ros2)")
 	f.Int("domain", -1, "ROS 2 DDS domain (default $ROS_DOMAIN_ID, then 0)")
 	return cmd
+}
+
+// startSettings applies the ROS parameters given at start over the loaded
+// config: params files (--params-file), then -p name:=value and ROS 1's
+// _name:=value. A flag given on the command line wins over a parameter of
+// the same setting; unknown names get one warning.
+func startSettings(cfg config.Config, ra node.ROSArgs, flags *pflag.FlagSet, log *slog.Logger) (*node.Settings, error) {
+	s := node.NewSettings(cfg)
+	values := map[string]any{}
+	var unknown []string
+	if len(ra.ParamFiles) > 0 {
+		names := node.Names{Namespace: cfg.Node.Namespace, Node: cfg.Node.Name}
+		if v, ok := ra.Remaps["__ns"]; ok {
+			names.Namespace = v
+		}
+		for _, k := range []string{"__name", "__node"} {
+			if v, ok := ra.Remaps[k]; ok {
+				names.Node = v
+			}
+		}
+		for _, f := range ra.ParamFiles {
+			m, err := node.ReadParamsFile(f, names.NodePath())
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range m {
+				if _, ok := s.Lookup(k); !ok {
+					unknown = append(unknown, k)
+					continue
+				}
+				values[k] = v
+			}
+		}
+	}
+	for k, text := range ra.Params {
+		p, ok := s.Lookup(k)
+		if !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		v, err := node.ParseParamValue(p, text)
+		if err != nil {
+			return nil, err
+		}
+		values[k] = v
+	}
+	flagged := map[string]string{}
+	flags.Visit(func(f *pflag.Flag) {
+		if key, ok := nodeFlagKeys[f.Name]; ok {
+			flagged[key] = f.Name
+		}
+	})
+	for k := range values {
+		p, _ := s.Lookup(k)
+		if f, ok := flagged[p.Key]; ok {
+			log.Info("flag --"+f+" wins over parameter "+k, "value", values[k])
+			delete(values, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		log.Warn("ignoring unknown parameters", "names", unknown)
+	}
+	if err := s.Init(values); err != nil {
+		return nil, fmt.Errorf("parameters: %w", err)
+	}
+	return s, nil
 }

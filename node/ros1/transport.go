@@ -25,6 +25,9 @@ type Options struct {
 	ROS1   config.ROS1
 	Remaps map[string]string // from name:=value arguments
 	Logger *slog.Logger
+	// Settings are the node's parameters (node.ParamTable), for the
+	// transport's parameter interface; nil: none.
+	Settings *node.Settings
 }
 
 // topics are the resolved names the transport uses.

@@ -18,6 +18,9 @@ type Options struct {
 	ROS2   config.ROS2
 	Remaps map[string]string // from name:=value and --ros-args -r arguments
 	Logger *slog.Logger
+	// Settings are the node's parameters (node.ParamTable), for the
+	// transport's parameter interface; nil: none.
+	Settings *node.Settings
 }
 
 // Endpoint is one DDS reader or writer as a ROS 2 node creates it.

@@ -1,4 +1,4 @@
-package bags
+package calibration
 
 import (
 	"context"
@@ -12,15 +12,14 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"osr/calibration"
+	"osr/bags"
 	"osr/dataset"
 	"osr/internal/imageio"
-	"osr/model"
 	"osr/msgs"
 )
 
-// EvalOptions configure Evaluate.
-type EvalOptions struct {
+// BagEvalOptions configure EvaluateBag.
+type BagEvalOptions struct {
 	ImageTopic string
 	LabelTopic string // "" for a drive without labels
 	// Protocol names the open-set protocol whose classes are outliers.
@@ -30,36 +29,37 @@ type EvalOptions struct {
 	Progress io.Writer
 }
 
-// EvalResult is a bag evaluation: a metrics report when the bag has
+// BagEvalResult is a bag evaluation: a metrics report when the bag has
 // labels, else the outlier share over time.
-type EvalResult struct {
-	Report    *calibration.Report `json:"report,omitempty"`
-	Timeline  *Timeline           `json:"timeline,omitempty"`
-	Stats     ReadStats           `json:"read"`
-	Frames    int                 `json:"frames"`
-	BadFrames int                 `json:"bad_frames"`
-	Unmatched int                 `json:"unmatched_frames"`
-	Skipped   map[string]int      `json:"skipped_types,omitempty"`
+type BagEvalResult struct {
+	Report    *Report        `json:"report,omitempty"`
+	Timeline  *Timeline      `json:"timeline,omitempty"`
+	Stats     bags.ReadStats `json:"read"`
+	Frames    int            `json:"frames"`
+	BadFrames int            `json:"bad_frames"`
+	Unmatched int            `json:"unmatched_frames"`
+	Skipped   map[string]int `json:"skipped_types,omitempty"`
 }
 
 // pendingLimit bounds the images or labels waiting for their partner.
 const pendingLimit = 64
 
-// Evaluate runs eng over every image on opts.ImageTopic of a bag. With a
-// label topic, images and labels are paired by header stamp and measured
-// as osr eval measures a dataset. The engine must have open-set labels off.
-func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOptions) (*EvalResult, error) {
+// EvaluateBag runs eng over every image on opts.ImageTopic of a ROS 1 bag
+// or MCAP file. With a label topic, images and labels are paired by
+// header stamp and measured as Evaluate measures a dataset split. The
+// engine must have open-set labels off.
+func EvaluateBag(ctx context.Context, eng Engine, path string, opts BagEvalOptions) (*BagEvalResult, error) {
 	if opts.ImageTopic == "" {
 		return nil, errors.New("bag eval: an image topic is required")
 	}
-	res := &EvalResult{Skipped: map[string]int{}}
+	res := &BagEvalResult{Skipped: map[string]int{}}
 	spec, sc := eng.Spec(), eng.Scoring()
-	var ev *calibration.Evaluator
-	var lm *calibration.LabelMap
-	var rep *calibration.Report
+	var ev *Evaluator
+	var lm *LabelMap
+	var rep *Report
 	if opts.LabelTopic != "" {
-		ev = calibration.NewEvaluator(spec.Classes)
-		rep = &calibration.Report{Model: spec.Name, Split: filepath.Base(path), Score: sc.Kind, Temperature: sc.Temperature, Threshold: sc.Threshold}
+		ev = NewEvaluator(spec.Classes)
+		rep = &Report{Model: spec.Name, Split: filepath.Base(path), Score: sc.Kind, Temperature: sc.Temperature, Threshold: sc.Threshold}
 	} else {
 		res.Timeline = &Timeline{Model: spec.Name, Bag: filepath.Base(path), Threshold: sc.Threshold}
 	}
@@ -68,7 +68,7 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		// Recorders write topics in arrival order, so /dataset_info may come
 		// after the first label: look for it in a first pass.
 		var err error
-		if ds, err = findDatasetInfo(path); err != nil {
+		if ds, err = bags.DatasetInfo(path); err != nil {
 			return nil, err
 		}
 	}
@@ -77,14 +77,14 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 			return nil
 		}
 		if ds == nil {
-			return errors.New("bag eval: labels need the dataset's classes: the bag has no " + DatasetInfoTopic + "; pass --data")
+			return errors.New("bag eval: labels need the dataset's classes: the bag has no " + bags.DatasetInfoTopic + "; pass --data")
 		}
 		outliers, err := ds.OutlierIDs(opts.Protocol)
 		if err != nil {
 			return err
 		}
 		rep.Protocol = opts.Protocol
-		m := calibration.NewLabelMap(ds, spec.Classes, outliers)
+		m := NewLabelMap(ds, spec.Classes, outliers)
 		lm = &m
 		rep.Dataset = ds.Name
 		rep.Notes = append(rep.Notes, m.Notes...)
@@ -104,7 +104,7 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 	labels := map[int64][]uint8{} // stamp -> label ids
 	// Decoding and inference run on the reading goroutine; the metrics
 	// (a sort of each frame's pixels) on the measurer's.
-	meas := calibration.NewMeasurer(ctx, func(sl *calibration.Slot) error {
+	meas := NewMeasurer(ctx, func(sl *Slot) error {
 		out := &sl.Res
 		if ev == nil {
 			res.Timeline.add(time.Unix(0, sl.Stamp), float64(out.OutlierPixels)/float64(out.Width*out.Height))
@@ -119,14 +119,7 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 	})
 	var rgb imageio.RGB
 	run := func(stamp int64, img any, lab []uint8) error {
-		var err error
-		switch m := img.(type) {
-		case *msgs.Image:
-			err = msgs.ToRGB(m, &rgb)
-		case *msgs.CompressedImage:
-			err = msgs.CompressedToRGB(m, &rgb)
-		}
-		if err != nil {
+		if err := msgs.FrameToRGB(img, &rgb); err != nil {
 			res.BadFrames++
 			return nil
 		}
@@ -153,14 +146,14 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 		meas.Submit(sl)
 		return nil
 	}
-	stats, err := Read(path, func(m Message) error {
+	stats, err := bags.Read(path, func(m bags.Message) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if m.Topic != opts.ImageTopic && m.Topic != opts.LabelTopic && m.Topic != DatasetInfoTopic {
+		if m.Topic != opts.ImageTopic && m.Topic != opts.LabelTopic && m.Topic != bags.DatasetInfoTopic {
 			return nil
 		}
-		v, err := Decode(m)
+		v, err := bags.Decode(m)
 		if err != nil {
 			res.Skipped[m.Type]++
 			return nil
@@ -209,25 +202,6 @@ func Evaluate(ctx context.Context, eng *model.Engine, path string, opts EvalOpti
 	return res, nil
 }
 
-// findDatasetInfo reads the dataset.yaml text a bag carries on
-// DatasetInfoTopic; nil when it has none.
-func findDatasetInfo(path string) (*dataset.Dataset, error) {
-	var ds *dataset.Dataset
-	_, err := Read(path, func(m Message) error {
-		if m.Topic != DatasetInfoTopic || ds != nil {
-			return nil
-		}
-		v, err := Decode(m)
-		if s, ok := v.(*msgs.String); ok && err == nil {
-			if d, err := dataset.Parse([]byte(s.Data)); err == nil {
-				ds = d
-			}
-		}
-		return nil
-	})
-	return ds, err
-}
-
 func headerOf(v any) msgs.Header {
 	switch m := v.(type) {
 	case *msgs.Image:
@@ -241,7 +215,7 @@ func headerOf(v any) msgs.Header {
 // pair runs an image as soon as its label (same stamp) is there, keeping
 // at most pendingLimit unmatched ones of each.
 func pair(stamp int64, img any, lab []uint8, images map[int64]any, labels map[int64][]uint8,
-	run func(int64, any, []uint8) error, res *EvalResult) error {
+	run func(int64, any, []uint8) error, res *BagEvalResult) error {
 	if img != nil {
 		if l, ok := labels[stamp]; ok {
 			delete(labels, stamp)
@@ -278,7 +252,7 @@ func dropOldest(images map[int64]any, labels map[int64][]uint8) {
 
 // Write saves the result: the metrics report (as osr eval writes it), or
 // timeline.json, timeline.csv and timeline.png.
-func (r *EvalResult) Write(dir string) error {
+func (r *BagEvalResult) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

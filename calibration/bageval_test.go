@@ -1,4 +1,4 @@
-package bags
+package calibration
 
 import (
 	"context"
@@ -6,14 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
-	"osr/calibration"
+	"osr/bags"
 	"osr/dataset"
 	"osr/model"
 	"osr/msgs"
 )
 
-func openEngine(t *testing.T) *model.Engine {
+func openBagEngine(t *testing.T) *model.Engine {
 	t.Helper()
 	pkg, err := model.Load("../models/camvid-so")
 	if err != nil {
@@ -45,22 +46,22 @@ func deref(p *float64) any {
 
 // A dataset turned into a bag must measure exactly as the dataset does.
 func TestBagEvalMatchesDatasetEval(t *testing.T) {
-	eng := openEngine(t)
+	eng := openBagEngine(t)
 	ds, err := dataset.Open("../testdata/camvid-mini")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := calibration.Evaluate(context.Background(), eng, ds, calibration.EvalOptions{Split: "test", Protocol: true})
+	want, err := Evaluate(context.Background(), eng, ds, EvalOptions{Split: "test", Protocol: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ext := range []string{".bag", ".mcap"} {
 		path := filepath.Join(t.TempDir(), "mini"+ext)
-		n, err := FromDataset(context.Background(), ds, path, FromDatasetOptions{Split: "test", Rate: 5})
+		n, err := bags.FromDataset(context.Background(), ds, path, bags.FromDatasetOptions{Split: "test", Rate: 5})
 		if err != nil || n != 4 {
 			t.Fatalf("from-dataset: %d frames, %v", n, err)
 		}
-		res, err := Evaluate(context.Background(), eng, path, EvalOptions{ImageTopic: DefaultImageTopic, LabelTopic: DefaultLabelTopic, Protocol: "camvid-ood"})
+		res, err := EvaluateBag(context.Background(), eng, path, BagEvalOptions{ImageTopic: bags.DefaultImageTopic, LabelTopic: bags.DefaultLabelTopic, Protocol: "camvid-ood"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,16 +80,16 @@ func TestBagEvalMatchesDatasetEval(t *testing.T) {
 }
 
 func TestBagEvalTimelineWithoutLabels(t *testing.T) {
-	eng := openEngine(t)
+	eng := openBagEngine(t)
 	ds, err := dataset.Open("../testdata/camvid-mini")
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "mini.bag")
-	if _, err := FromDataset(context.Background(), ds, path, FromDatasetOptions{Split: "test", Rate: 2}); err != nil {
+	if _, err := bags.FromDataset(context.Background(), ds, path, bags.FromDatasetOptions{Split: "test", Rate: 2}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Evaluate(context.Background(), eng, path, EvalOptions{ImageTopic: DefaultImageTopic})
+	res, err := EvaluateBag(context.Background(), eng, path, BagEvalOptions{ImageTopic: bags.DefaultImageTopic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,8 @@ func TestBagEvalTimelineWithoutLabels(t *testing.T) {
 // Recorders write topics in arrival order: /dataset_info may follow the
 // first label.
 func TestBagEvalDatasetInfoAfterLabels(t *testing.T) {
-	eng := openEngine(t)
+	t0 := time.Unix(1700000000, 250000000)
+	eng := openBagEngine(t)
 	ds, err := dataset.Open("../testdata/camvid-mini")
 	if err != nil {
 		t.Fatal(err)
@@ -122,15 +124,19 @@ func TestBagEvalDatasetInfoAfterLabels(t *testing.T) {
 	}
 	yaml, _ := os.ReadFile("../testdata/camvid-mini/dataset.yaml")
 	path := filepath.Join(t.TempDir(), "late.bag")
-	w, err := CreateROS1(path, "none", 0)
+	w, err := bags.CreateROS1(path, "none", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := msgs.Header{Stamp: t0, FrameId: "camera"}
 	for _, step := range []func() error{
-		func() error { return w.Write(DefaultLabelTopic, t0, msgs.Mono8Image(h, im.Width, im.Height, lab.Pix)) },
-		func() error { return w.Write(DatasetInfoTopic, t0, &msgs.String{Data: string(yaml)}) },
-		func() error { return w.Write(DefaultImageTopic, t0, msgs.RGB8Image(h, im.Width, im.Height, im.Pix)) },
+		func() error {
+			return w.Write(bags.DefaultLabelTopic, t0, msgs.Mono8Image(h, im.Width, im.Height, lab.Pix))
+		},
+		func() error { return w.Write(bags.DatasetInfoTopic, t0, &msgs.String{Data: string(yaml)}) },
+		func() error {
+			return w.Write(bags.DefaultImageTopic, t0, msgs.RGB8Image(h, im.Width, im.Height, im.Pix))
+		},
 	} {
 		if err := step(); err != nil {
 			t.Fatal(err)
@@ -139,7 +145,7 @@ func TestBagEvalDatasetInfoAfterLabels(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Evaluate(context.Background(), eng, path, EvalOptions{ImageTopic: DefaultImageTopic, LabelTopic: DefaultLabelTopic, Protocol: "camvid-ood"})
+	res, err := EvaluateBag(context.Background(), eng, path, BagEvalOptions{ImageTopic: bags.DefaultImageTopic, LabelTopic: bags.DefaultLabelTopic, Protocol: "camvid-ood"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bags
+package calibration
 
 import (
 	"bytes"

@@ -1,0 +1,132 @@
+package calibration
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"osr/dataset"
+	"osr/model"
+)
+
+// An engine that gives no logits is refused with the fix, not a panic.
+func TestCalibrateNeedsLogits(t *testing.T) {
+	ds, err := dataset.Open(mini)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := model.Load("../models/camvid-so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := model.DefaultOptions()
+	opts.Overrides.Temperature, opts.Overrides.OpenSet = 1, false
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	_, err = Calibrate(context.Background(), eng, ds, CalibrateOptions{Split: "test", Limit: 1})
+	if err == nil || !strings.Contains(err.Error(), "no logits") {
+		t.Fatalf("calibrate without logits: %v", err)
+	}
+}
+
+func openLogits(t *testing.T) (*model.Engine, *dataset.Dataset) {
+	t.Helper()
+	ds, err := dataset.Open(mini)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := model.Load("../models/camvid-so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := model.DefaultOptions()
+	opts.Spin, opts.Logits = false, true
+	opts.Overrides.Temperature, opts.Overrides.OpenSet = 1, false
+	eng, err := model.NewEngine(pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng, ds
+}
+
+// The paper's rule scores MSP at T = 10 and entropy at T = 2, with the
+// thresholds that a fixed-temperature calibration at those T gives.
+func TestCalibratePaperRule(t *testing.T) {
+	eng, ds := openLogits(t)
+	ctx := context.Background()
+	paper, err := Calibrate(ctx, eng, ds, CalibrateOptions{Split: "test", Protocol: true, Rule: RulePaper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paper.Kinds["msp"].Temperature != 10 || paper.Kinds["entropy"].Temperature != 2 {
+		t.Fatalf("paper rule chose %+v", paper.Kinds)
+	}
+	for kind, temp := range PaperTemperatures {
+		fixed, err := Calibrate(ctx, eng, ds, CalibrateOptions{Split: "test", Protocol: true, Temperatures: []float64{temp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := paper.Kinds[kind].Threshold, fixed.Kinds[kind].Threshold; got != want {
+			t.Errorf("%s: paper threshold %g, fixed T = %g gives %g", kind, got, temp, want)
+		}
+	}
+	if !strings.Contains(paper.Rule, "paper") {
+		t.Errorf("rule %q does not say it is the paper's", paper.Rule)
+	}
+}
+
+// The outliers rule picks, per score, the temperature with the best AP on
+// the split's outlier pixels, and that AP is what osr eval measures at it.
+func TestCalibrateOutliersRule(t *testing.T) {
+	eng, ds := openLogits(t)
+	ctx := context.Background()
+	temps := []float64{1, 2, 10}
+	cal, err := Calibrate(ctx, eng, ds, CalibrateOptions{Split: "test", Protocol: true, Rule: RuleOutliers, Temperatures: temps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"msp", "entropy"} {
+		aps, chosen := cal.AP[kind], cal.Kinds[kind].Temperature
+		if len(aps) != len(temps) {
+			t.Fatalf("%s: AP per temperature %v", kind, aps)
+		}
+		for temp, ap := range aps {
+			if ap > aps[chosen] {
+				t.Errorf("%s: chose T = %g (AP %.4f) over T = %g (AP %.4f)", kind, chosen, aps[chosen], temp, ap)
+			}
+		}
+		pkg, _ := model.Load("../models/camvid-so")
+		opts := model.DefaultOptions()
+		opts.Spin = false
+		opts.Overrides = model.Overrides{Kind: kind, Temperature: chosen, Threshold: cal.Kinds[kind].Threshold}
+		ev, err := model.NewEngine(pkg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Evaluate(ctx, ev, ds, EvalOptions{Split: "test", Protocol: true})
+		ev.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.AP == nil || math.Abs(*rep.AP-aps[chosen]) > 2e-3 {
+			t.Errorf("%s at T = %g: calibrate's AP %.4f, osr eval's %.4f", kind, chosen, aps[chosen], *rep.AP)
+		}
+		t.Logf("%s: AP per T %v, chose %g", kind, aps, chosen)
+	}
+}
+
+func TestCalibrateRuleErrors(t *testing.T) {
+	eng, ds := openLogits(t)
+	ctx := context.Background()
+	if _, err := Calibrate(ctx, eng, ds, CalibrateOptions{Split: "test", Rule: RuleOutliers}); err == nil || !strings.Contains(err.Error(), "--protocol") {
+		t.Errorf("outliers rule without a protocol: %v", err)
+	}
+	if _, err := Calibrate(ctx, eng, ds, CalibrateOptions{Split: "test", Rule: "bogus"}); err == nil || !strings.Contains(err.Error(), `rule "bogus"`) {
+		t.Errorf("bogus rule: %v", err)
+	}
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"reflect"
+	"testing"
+
+	"osr/config"
+	"osr/model"
+)
+
+// The model package keeps its own defaults (it does not import config):
+// they must be the configuration's.
+func TestEngineOptionsDefaultsAreTheConfigs(t *testing.T) {
+	got := engineOptions(config.Default(), nil)
+	want := model.DefaultOptions()
+	want.Logger = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("options from config.Default:\n%+v\nmodel.DefaultOptions:\n%+v", got, want)
+	}
+}
+
+func TestEngineOptionsFromConfig(t *testing.T) {
+	c := config.Default()
+	c.Runtime = config.Runtime{Library: "/x/libonnxruntime.so", Device: "cuda", Fallback: "fail", GPUID: 2, IntraOpThreads: 3, InterOpThreads: 4, Spin: true}
+	c.Preprocess.Resize = "letterbox"
+	c.Scoring = config.Scoring{Kind: "entropy", Temperature: 1.5, Threshold: 0.4, OpenSet: false}
+	c.Overlay = config.Overlay{Alpha: 0.25, OutlierColor: []int{1, 2, 3}}
+	got := engineOptions(c, nil)
+	want := model.Options{
+		Library: "/x/libonnxruntime.so", Device: "cuda", Fallback: "fail", GPUID: 2, IntraOpThreads: 3, InterOpThreads: 4, Spin: true,
+		Letterbox:    true,
+		Overrides:    model.Overrides{Kind: "entropy", Temperature: 1.5, Threshold: 0.4},
+		OverlayAlpha: 0.25, OutlierColor: [3]uint8{1, 2, 3},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%+v\nwant\n%+v", got, want)
+	}
+}
