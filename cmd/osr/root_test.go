@@ -167,20 +167,21 @@ func TestConfigFlagIsReadOrRefused(t *testing.T) {
 	// Arguments that get each command past its own checks to the point
 	// where it reads its config; commands not listed take none.
 	args := map[string][]string{
-		"osr infer":            {filepath.Join(dir, "frame.png"), "--out", dir},
-		"osr eval":             {"--data", dir, "--out", dir},
-		"osr eval compare":     {"--out", dir, filepath.Join(dir, "report.json")},
-		"osr calibrate":        {"--data", dir},
-		"osr bag eval":         {filepath.Join(dir, "drive.bag"), "--out", dir},
-		"osr bag info":         {filepath.Join(dir, "drive.bag")},
-		"osr bag from-dataset": {"--data", dir, "--out", filepath.Join(dir, "x.bag")},
-		"osr dataset paste":    {"--data", dir, "--objects", dir, "--out", dir},
-		"osr train":            {"--out", dir},
-		"osr train imagewide":  {"--out", dir},
-		"osr bench train":      {"--steps", "1"},
-		"osr bench all":        {},
-		"osr bench":            {},
-		"osr node":             {},
+		"osr infer":             {filepath.Join(dir, "frame.png"), "--out", dir},
+		"osr eval":              {"--data", dir, "--out", dir},
+		"osr eval compare":      {"--out", dir, filepath.Join(dir, "report.json")},
+		"osr calibrate":         {"--data", dir},
+		"osr bag eval":          {filepath.Join(dir, "drive.bag"), "--out", dir},
+		"osr bag info":          {filepath.Join(dir, "drive.bag")},
+		"osr bag from-dataset":  {"--data", dir, "--out", filepath.Join(dir, "x.bag")},
+		"osr dataset paste":     {"--data", dir, "--objects", dir, "--out", dir},
+		"osr dataset vistas-np": {"--vistas", dir, "--out", filepath.Join(dir, "np")},
+		"osr train":             {"--out", dir},
+		"osr train imagewide":   {"--out", dir},
+		"osr bench train":       {"--steps", "1"},
+		"osr bench all":         {},
+		"osr bench":             {},
+		"osr node":              {},
 	}
 	var walk func(cmd *cobra.Command)
 	walk = func(cmd *cobra.Command) {
