@@ -202,6 +202,9 @@ func TestReadsChunksCompressedByRealRosbag(t *testing.T) {
 func TestCorruptChunkIsCountedAndSkipped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.bag")
 	w, err := CreateROS1(path, "lz4", 100) // small chunks: about one message each
+	if err != nil {
+		t.Fatal(err)
+	}
 	writeSample(t, path, w)
 	data, _ := os.ReadFile(path)
 	// Damage the compressed payload of the second chunk.

@@ -38,11 +38,13 @@ func Load(path string, fs *pflag.FlagSet, flagKeys map[string]string) (Config, e
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
+	fromFlag := map[string]string{}
 	for name, key := range flagKeys {
 		if f := fs.Lookup(name); f != nil && f.Changed {
 			if err := v.BindPFlag(key, f); err != nil {
 				return Config{}, fmt.Errorf("flag --%s: %w", name, err)
 			}
+			fromFlag[key] = "--" + name
 		}
 	}
 	var c Config
@@ -54,9 +56,44 @@ func Load(path string, fs *pflag.FlagSet, flagKeys map[string]string) (Config, e
 		return Config{}, fmt.Errorf("config %s (with OSR_* environment and flags): %w", src, err)
 	}
 	if err := c.Validate(); err != nil {
+		nameSources(err, func(key string) string {
+			if f, ok := fromFlag[key]; ok {
+				return f
+			}
+			if env := EnvVar(key); os.Getenv(env) != "" {
+				return env
+			}
+			if path != "" && v.InConfig(key) {
+				return path
+			}
+			return ""
+		})
 		return Config{}, fmt.Errorf("config %s (with OSR_* environment and flags): %w", src, err)
 	}
 	return c, nil
+}
+
+// EnvVar is the environment variable that overrides a config key:
+// preprocess.resize -> OSR_PREPROCESS_RESIZE.
+func EnvVar(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// nameSources fills in where each bad value came from, by the precedence
+// Load merges them in: flag, then environment, then file.
+func nameSources(err error, source func(key string) string) {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var ke *KeyError
+		if errors.As(e, &ke) {
+			ke.Source = source(ke.Key)
+		}
+	}
 }
 
 // checkFile reports unknown keys and YAML syntax errors with the file name

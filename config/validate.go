@@ -6,11 +6,26 @@ import (
 	"strings"
 )
 
-// Validate checks ranges and enumerations, returning every problem found.
+// KeyError is a bad value of one configuration key. Source, when known,
+// says where the value came from (a flag, an OSR_* variable, a file), so
+// that the message names what the user typed.
+type KeyError struct {
+	Key, Problem, Source string
+}
+
+func (e *KeyError) Error() string {
+	if e.Source != "" {
+		return fmt.Sprintf("%s (from %s): %s", e.Key, e.Source, e.Problem)
+	}
+	return e.Key + ": " + e.Problem
+}
+
+// Validate checks ranges and enumerations, returning every problem found,
+// each a *KeyError.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, &KeyError{Key: key, Problem: fmt.Sprintf(format, args...)})
 	}
 	if c.Model == "" {
 		bad("model", "must name a model directory")

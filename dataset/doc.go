@@ -4,6 +4,6 @@
 // are downloaded (recognised by their folders, or named by `layout:` in a
 // dataset.yaml), with their label mappings and open-set protocols
 // (camvid-ood, streethazards, vistas-np); the image-wide sets (Fashion-MNIST,
-// MNIST, CIFAR-10); and it writes pasted-object anomaly splits
+// MNIST); and it writes pasted-object anomaly splits
 // (PasteObjects, in the style of Fishyscapes Static).
 package dataset

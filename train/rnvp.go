@@ -76,15 +76,6 @@ func (f *RNVP) steps() []step {
 	return append(out, last)
 }
 
-// CheckSize reports whether h x w images fit the flow.
-func (f *RNVP) CheckSize(h, w int) error {
-	m := 1 << f.Config.Levels
-	if h <= 0 || w <= 0 || h%m != 0 || w%m != 0 {
-		return fmt.Errorf("rnvp: size %dx%d is not a positive multiple of %d", h, w, m)
-	}
-	return nil
-}
-
 // LatentShapes are the shapes of the latents for n images of h x w, in the
 // order Forward returns them (factored out level by level, then the rest).
 func (f *RNVP) LatentShapes(n, h, w int) [][]int {

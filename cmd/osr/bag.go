@@ -79,7 +79,7 @@ are mapped through the bag's /dataset_info (written by osr bag from-dataset) or
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.ImageTopic, "image-topic", bags.DefaultImageTopic, "image topic (raw or compressed)")
 	f.StringVar(&o.LabelTopic, "label-topic", "", "mono8 label topic (omit for a drive without labels)")

@@ -49,7 +49,7 @@ the figures are medians over the rounds. osr bench all prints the same row.`,
 		},
 	}
 	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a))
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	o.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

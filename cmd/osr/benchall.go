@@ -135,7 +135,7 @@ table docs/performance.md keeps.`,
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	node.add(cmd)
 	f.StringVar(&data, "data", "", "dataset for the eval throughput (default: ../shared/datasets/camvid val if present, else testdata/camvid-mini test)")

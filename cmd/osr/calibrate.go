@@ -43,7 +43,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 				return err
 			}
 			if kind != "" && kind != "msp" && kind != "entropy" {
-				return fmt.Errorf("--score must be msp or entropy, got %q", kind)
+				return fmt.Errorf("--kind must be msp or entropy, got %q", kind)
 			}
 			ds, err := dataset.Open(dataDir)
 			if err != nil {
@@ -105,7 +105,7 @@ A temperature or threshold set in the config still overrides model.yaml.`,
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "dataset directory with dataset.yaml")
 	f.StringVar(&split, "split", "val", "held-out split")

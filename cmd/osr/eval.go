@@ -59,7 +59,7 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "", "dataset directory with dataset.yaml")
 	f.StringVar(&split, "split", "val", "split to evaluate")

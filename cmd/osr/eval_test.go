@@ -67,6 +67,13 @@ func TestCalibrateCommandWritesModelYAML(t *testing.T) {
 	}
 }
 
+func TestCalibrateRefusesBadKind(t *testing.T) {
+	_, err := runOSR(t, "calibrate", "--model", bundledModel, "--data", mini, "--kind", "bogus", "--dry-run")
+	if err == nil || !strings.Contains(err.Error(), "--kind") || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("calibrate --kind bogus: error %v does not name --kind and the value", err)
+	}
+}
+
 func TestBagCommands(t *testing.T) {
 	dir := t.TempDir()
 	bag := filepath.Join(dir, "mini.bag")

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"osr/internal/osrbuild"
 	"osr/model"
 	"osr/train"
 	"osr/train/nn"
@@ -17,37 +16,18 @@ import (
 // The faults of docs/reliability.md, each against the built binary as a
 // user meets it: the exit status and the message on stderr.
 
-var built struct {
-	once sync.Once
-	path string
-	err  error
-}
+// osr is cmd/osr built once per test process, outside the checkout.
+var osr osrbuild.Binary
 
 // osrBinary builds cmd/osr once per test process.
 func osrBinary(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		dir, err := os.MkdirTemp("", "osr-test-bin")
-		if err != nil {
-			built.err = err
-			return
-		}
-		built.path = filepath.Join(dir, "osr")
-		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
+	return osr.Path(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.path != "" {
-		os.RemoveAll(filepath.Dir(built.path))
-	}
+	osr.Remove()
 	os.Exit(code)
 }
 

@@ -57,7 +57,7 @@ gets an error line and the rest go on; the exit status is 1 if any failed.`,
 			return nil
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "output directory (created if missing)")
 	cmd.AddCommand(newInferCompareCmd())
 	return cmd

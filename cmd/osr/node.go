@@ -152,7 +152,7 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 			return err
 		},
 	}
-	addEngineFlags(cmd.Flags())
+	addEngineFlags(cmd)
 	f := cmd.Flags()
 	f.String("name", "osr", "node name")
 	f.String("namespace", "/", "node namespace")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 
@@ -24,13 +25,17 @@ func newRootCmd() *cobra.Command {
 		Short:         "Dense open-set recognition for robots",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			level := slog.LevelInfo
 			if a.verbose {
 				level = slog.LevelDebug
 			}
 			a.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			slog.SetDefault(a.log)
+			if f := cmd.Flags().Lookup("config"); f != nil && f.Changed && cmd.Annotations[readsConfigKey] == "" {
+				return fmt.Errorf("%s reads no config file, its settings are its flags: leave out --config", cmd.CommandPath())
+			}
+			return nil
 		},
 	}
 	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", "", "YAML configuration file (then OSR_* environment, then flags)")
@@ -50,10 +55,25 @@ var engineFlagKeys = map[string]string{
 	"score":       "scoring.kind",
 	"temperature": "scoring.temperature",
 	"threshold":   "scoring.threshold",
-	"letterbox":   "preprocess.resize",
+	"resize":      "preprocess.resize",
 }
 
-func addEngineFlags(fs *pflag.FlagSet) {
+// readsConfigKey marks, in a command's annotations, a command that reads
+// --config. The others refuse it, so that a given file is never ignored.
+const readsConfigKey = "osr.reads-config"
+
+func readsConfig(cmd *cobra.Command) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[readsConfigKey] = "yes"
+}
+
+// addEngineFlags adds the engine flags to a command that runs a model,
+// which reads the osr config (--config) too.
+func addEngineFlags(cmd *cobra.Command) {
+	readsConfig(cmd)
+	fs := cmd.Flags()
 	d := config.Default()
 	fs.String("model", d.Model, "model package directory (model.onnx + model.yaml)")
 	fs.String("device", d.Runtime.Device, "execution provider: cpu, cuda or tensorrt")

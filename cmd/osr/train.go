@@ -55,8 +55,11 @@ config the run started with.`,
 			return nil
 		},
 	}
+	// The training config has its own schema: -c/--config here shadows the
+	// osr config that the commands running a model read.
+	readsConfig(cmd)
 	f := cmd.Flags()
-	f.StringVar(&cfgFile, "config", "", "training config (YAML); see config/train.yaml")
+	f.StringVarP(&cfgFile, "config", "c", "", "training config (YAML), not the node's osr.yaml; see config/train.yaml")
 	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
 	f.StringVar(&initFile, "init", "", "start the encoder from these weights: a torchvision densenet121 state dict (.pth) or an ONNX file with its initializer names; needs model.layout: torchvision (config/camvid-ldn121.yaml)")
@@ -97,7 +100,7 @@ DIR/report.md.`,
 	f.StringVar(&out, "out", "", "directory for report.json and report.md")
 	f.StringVar(&cfg.Mode, "mode", cfg.Mode, "msp (classifier alone) or so (joint Real NVP outliers)")
 	f.StringVar(&cfg.Data, "data", cfg.Data, "Fashion-MNIST IDX files")
-	f.StringVar(&cfg.MNIST, "mnist", "", "MNIST IDX files (default: those of the GoMNIST Go module)")
+	f.StringVar(&cfg.MNIST, "mnist", "", "folder with MNIST's t10k IDX files (default: the GoMNIST module's, in the Go module cache)")
 	f.StringSliceVar(&cfg.Natural, "natural", nil, "photos to cut natural-image outlier crops from (default: demo/camvid)")
 	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "optimiser steps")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "inlier images per step (so mode adds as many flow samples)")

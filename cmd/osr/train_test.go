@@ -153,3 +153,12 @@ func tinyTrainConfig(t *testing.T, oldNew ...string) string {
 	}
 	return p
 }
+
+// osr train -c takes a training config; the node's osr.yaml is refused
+// with the schema it wanted.
+func TestTrainShortConfigFlagTakesATrainingConfig(t *testing.T) {
+	_, err := runOSR(t, "train", "-c", "../../config/osr.yaml", "--out", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "training config") || !strings.Contains(err.Error(), "config/train.yaml") {
+		t.Fatalf("osr train -c osr.yaml: error %v does not say a training config (config/train.yaml) was wanted", err)
+	}
+}

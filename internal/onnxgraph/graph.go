@@ -52,14 +52,6 @@ func Ints(name string, vs ...int64) Attr {
 	}}
 }
 
-// Floats is a float list attribute.
-func Floats(name string, vs ...float32) Attr {
-	return Attr{name, func(b []byte) []byte {
-		b = appendPackedFloats(b, attrFloats, vs)
-		return appendVarint(b, attrType, attrTypeFloats)
-	}}
-}
-
 // Value describes a graph input or output: name, element type and shape.
 // A negative dimension is symbolic (dim_param) and named after the value.
 type Value struct {

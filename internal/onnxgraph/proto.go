@@ -28,13 +28,12 @@ const (
 	nodeOpType    = 4
 	nodeAttribute = 5
 
-	attrName   = 1
-	attrF      = 2
-	attrI      = 3
-	attrS      = 4
-	attrFloats = 7
-	attrInts   = 8
-	attrType   = 20
+	attrName = 1
+	attrF    = 2
+	attrI    = 3
+	attrS    = 4
+	attrInts = 8
+	attrType = 20
 
 	tensorDims     = 1
 	tensorDataType = 2
@@ -47,7 +46,6 @@ const (
 	attrTypeFloat  = 1
 	attrTypeInt    = 2
 	attrTypeString = 3
-	attrTypeFloats = 6
 	attrTypeInts   = 7
 )
 
@@ -86,14 +84,6 @@ func appendPackedVarints(b []byte, num protowire.Number, vs []int64) []byte {
 	var packed []byte
 	for _, v := range vs {
 		packed = protowire.AppendVarint(packed, uint64(v))
-	}
-	return appendBytes(b, num, packed)
-}
-
-func appendPackedFloats(b []byte, num protowire.Number, fs []float32) []byte {
-	packed := make([]byte, 0, 4*len(fs))
-	for _, f := range fs {
-		packed = protowire.AppendFixed32(packed, math.Float32bits(f))
 	}
 	return appendBytes(b, num, packed)
 }

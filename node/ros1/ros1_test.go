@@ -14,24 +14,21 @@ import (
 	"time"
 
 	"osr/internal/imageio"
+	"osr/internal/osrbuild"
 	"osr/internal/rostest"
 )
 
 // These tests run the real osr binary against real ROS 1 tools from Debian:
 // roscore, rostopic, roslaunch, and rospy publishers.
 
-var osrBin string
+// osr is cmd/osr built outside the checkout, with the ROS 2 transport
+// when the tests are (buildTags), so that the tests never replace bin/osr.
+var osr = osrbuild.Binary{Tags: buildTags}
 
 func TestMain(m *testing.M) {
-	root, _ := filepath.Abs("../..")
-	osrBin = filepath.Join(root, "bin", "osr")
-	build := exec.Command("go", append(append([]string{"build"}, buildTags...), "-o", osrBin, "./cmd/osr")...)
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build osr: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
+	code := m.Run()
+	osr.Remove()
+	os.Exit(code)
 }
 
 const (
@@ -62,7 +59,7 @@ func startNode(t *testing.T, m *rostest.Master, args ...string) *rostest.Proc {
 func startNodeEnv(t *testing.T, m *rostest.Master, env []string, args ...string) *rostest.Proc {
 	t.Helper()
 	base := []string{"node", "--model", model, "--threads", "1"}
-	p := m.StartEnv(env, osrBin, append(base, args...)...)
+	p := m.StartEnv(env, osr.Path(t), append(base, args...)...)
 	if !p.WaitOutput("registered with the ROS master", 30*time.Second) {
 		t.Fatalf("node did not register:\n%s", p.Output())
 	}
@@ -291,14 +288,41 @@ func TestNodeReregistersAfterMasterRestart(t *testing.T) {
 	}
 }
 
+// launchPackage lays the osr package out as the checkout does, in a
+// temporary directory, with the test's binary as bin/osr, so that
+// roslaunch runs that one and the checkout's bin/osr is left alone. It
+// returns the directory for ROS_PACKAGE_PATH.
+func launchPackage(t *testing.T) string {
+	t.Helper()
+	root, _ := filepath.Abs("../..")
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "osr")
+	if err := os.MkdirAll(filepath.Join(pkg, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"package.xml", "launch", "config", "models", "node_modules"} {
+		if err := os.Symlink(filepath.Join(root, f), filepath.Join(pkg, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A copy, not a link: osr finds node_modules beside its executable.
+	bin, err := os.ReadFile(osr.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkg, "bin", "osr"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestRoslaunchStartsTheNode(t *testing.T) {
 	rostest.Require(t)
 	if _, err := exec.LookPath("roslaunch"); err != nil {
 		t.Skip("roslaunch not found")
 	}
 	m := rostest.StartMaster(t, 0)
-	root, _ := filepath.Abs("../..")
-	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + root}, "roslaunch", "osr", "osr_node.ros1.launch", "image:=/camera/image_raw")
+	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + launchPackage(t)}, "roslaunch", "osr", "osr_node.ros1.launch", "image:=/camera/image_raw")
 	if !launch.WaitOutput("registered with the ROS master", 60*time.Second) {
 		t.Fatalf("roslaunch did not start the node:\n%s", launch.Output())
 	}
@@ -344,7 +368,7 @@ func TestBagPlayRecordAndEvaluate(t *testing.T) {
 	played := filepath.Join(dir, "mini.bag")
 	recorded := filepath.Join(dir, "recorded.bag")
 	run := func(args ...string) string {
-		out, err := exec.Command(osrBin, args...).CombinedOutput()
+		out, err := exec.Command(osr.Path(t), args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("osr %v: %v\n%s", args, err, out)
 		}

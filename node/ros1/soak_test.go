@@ -57,7 +57,7 @@ func TestSoak(t *testing.T) {
 		rate = v
 	}
 	bag := filepath.Join(t.TempDir(), "loop.bag")
-	if out, err := exec.Command(osrBin, "bag", "from-dataset", "--data", "../../testdata/camvid-mini", "--split", "test",
+	if out, err := exec.Command(osr.Path(t), "bag", "from-dataset", "--data", "../../testdata/camvid-mini", "--split", "test",
 		"--rate", "10", "--out", bag).CombinedOutput(); err != nil {
 		t.Fatalf("bag from-dataset: %v\n%s", err, out)
 	}

@@ -2,4 +2,5 @@
 
 package ros1_test
 
+// buildTags are the tags the tests build osr with.
 var buildTags []string

@@ -41,8 +41,11 @@ func TestLaunchCommandStartsNode(t *testing.T) {
 // installable here; a stand-in provides ament_package(). The installed
 // node must run from anywhere, finding ONNX Runtime beside itself.
 func TestAmentInstall(t *testing.T) {
-	if _, err := exec.LookPath("cmake"); err != nil {
-		t.Skip("cmake not installed (OSR_SETUP_ROS=1 bash scripts/setup.sh installs it)")
+	// make is the build tool of cmake's default generator.
+	for _, tool := range []string{"cmake", "make"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: apt-get install cmake make (OSR_SETUP_ROS=1 bash scripts/setup.sh does)", tool)
+		}
 	}
 	root, _ := filepath.Abs("../..")
 	if _, err := os.Stat(filepath.Join(root, "node_modules/onnxruntime-node")); err != nil {

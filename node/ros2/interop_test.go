@@ -11,45 +11,29 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"osr/internal/imageio"
+	"osr/internal/osrbuild"
 )
 
 // These tests run the real osr binary (built with -tags ros2) against a
 // peer built on eProsima Fast DDS, a second DDS vendor, on loopback.
 
-var (
-	buildOnce sync.Once
-	osrBin    string
-	buildErr  error
-)
+// osr is bin/osr with the ROS 2 transport, built outside the checkout.
+var osr = osrbuild.Binary{Tags: []string{"ros2"}}
 
-// buildOsr builds bin/osr with the ROS 2 transport into a directory of
-// its own (the ROS 1 tests rebuild bin/osr without the tag).
 func buildOsr(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "osr-ros2-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		osrBin = filepath.Join(dir, "osr")
-		root, _ := filepath.Abs("../..")
-		cmd := exec.Command("go", "build", "-tags", "ros2", "-o", osrBin, "./cmd/osr")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build -tags ros2: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return osrBin
+	return osr.Path(t)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	osr.Remove()
+	os.Exit(code)
 }
 
 // fastDDSPeer builds testdata/ros2/fastdds/peer.cpp with fastddsgen's

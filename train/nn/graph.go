@@ -257,12 +257,3 @@ func (g *Graph) Bilinear(x *G.Node, oh, ow int) *G.Node {
 	g.onnx.resize(y, x, oh, ow)
 	return y
 }
-
-// Normal draws N(0, std²) initial values (a flow's small random last layer).
-func Normal(std float64) Init {
-	return func(r *rand.Rand, p *Param) {
-		for i := range p.W {
-			p.W[i] = float32(r.NormFloat64() * std)
-		}
-	}
-}

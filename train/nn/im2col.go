@@ -4,14 +4,10 @@ package nn
 // scatter them back), row-tiled so that conv_op.go can split them across
 // images and workers.
 
-// im2col lays out every kernel tap as a row: col[(c*k+ky)*k+kx][oy*ow+ox].
-func im2col(x []float32, ch, h, w, k, stride, pad, oh, ow int, col []float32) {
-	im2colRows(x, ch, h, w, k, stride, pad, ow, 0, oh, col)
-}
-
-// im2colRows fills the column matrix of output rows [oy0, oy1) only: each
-// tap's row holds (oy1-oy0)*ow values. Convolutions work in such row
-// tiles, so that the matrix stays in cache between im2col and GEMM.
+// im2colRows lays out every kernel tap of output rows [oy0, oy1) as a row
+// of (oy1-oy0)*ow values: col[(c*k+ky)*k+kx][(oy-oy0)*ow+ox].
+// Convolutions work in such row tiles, so that the matrix stays in cache
+// between im2col and GEMM.
 func im2colRows(x []float32, ch, h, w, k, stride, pad, ow, oy0, oy1 int, col []float32) {
 	n := (oy1 - oy0) * ow
 	for c := 0; c < ch; c++ {
@@ -61,13 +57,8 @@ func validRange(kx, stride, pad, w, ow int) (int, int) {
 	return min(ox0, ox1), ox1
 }
 
-// col2im is the adjoint of im2col: it sums the taps back into dx.
-func col2im(col []float32, ch, h, w, k, stride, pad, oh, ow int, dx []float32) {
-	clear(dx[:ch*h*w])
-	col2imRows(col, ch, h, w, k, stride, pad, ow, 0, oh, dx)
-}
-
-// col2imRows adds the taps of output rows [oy0, oy1) into dx.
+// col2imRows is the adjoint of im2colRows: it adds the taps of output rows
+// [oy0, oy1) into dx.
 func col2imRows(col []float32, ch, h, w, k, stride, pad, ow, oy0, oy1 int, dx []float32) {
 	n := (oy1 - oy0) * ow
 	for c := 0; c < ch; c++ {
