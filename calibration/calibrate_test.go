@@ -12,46 +12,20 @@ import (
 
 // An engine that gives no logits is refused with the fix, not a panic.
 func TestCalibrateNeedsLogits(t *testing.T) {
-	ds, err := dataset.Open(mini)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := model.Load("../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := model.DefaultOptions()
-	opts.Overrides.Temperature, opts.Overrides.OpenSet = 1, false
-	eng, err := model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	_, err = Calibrate(context.Background(), eng, ds, CalibrateOptions{Split: "test", Limit: 1})
+	_, ds := openMini(t, mini)
+	eng := openShipped(t, func(o *model.Options) { o.Overrides.Temperature = 1 })
+	_, err := Calibrate(context.Background(), eng, ds, CalibrateOptions{Split: "test", Limit: 1})
 	if err == nil || !strings.Contains(err.Error(), "no logits") {
 		t.Fatalf("calibrate without logits: %v", err)
 	}
 }
 
+// openLogits opens the bundled model as osr calibrate does: logits on, at
+// temperature 1.
 func openLogits(t *testing.T) (*model.Engine, *dataset.Dataset) {
 	t.Helper()
-	ds, err := dataset.Open(mini)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkg, err := model.Load("../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := model.DefaultOptions()
-	opts.Spin, opts.Logits = false, true
-	opts.Overrides.Temperature, opts.Overrides.OpenSet = 1, false
-	eng, err := model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng, ds
+	_, ds := openMini(t, mini)
+	return openShipped(t, func(o *model.Options) { o.Logits, o.Overrides.Temperature = true, 1 }), ds
 }
 
 // The paper's rule scores MSP at T = 10 and entropy at T = 2, with the
@@ -100,16 +74,10 @@ func TestCalibrateOutliersRule(t *testing.T) {
 				t.Errorf("%s: chose T = %g (AP %.4f) over T = %g (AP %.4f)", kind, chosen, aps[chosen], temp, ap)
 			}
 		}
-		pkg, _ := model.Load("../models/camvid-so")
-		opts := model.DefaultOptions()
-		opts.Spin = false
-		opts.Overrides = model.Overrides{Kind: kind, Temperature: chosen, Threshold: cal.Kinds[kind].Threshold}
-		ev, err := model.NewEngine(pkg, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ev := openShipped(t, func(o *model.Options) {
+			o.Overrides = model.Overrides{Kind: kind, Temperature: chosen, Threshold: cal.Kinds[kind].Threshold}
+		})
 		rep, err := Evaluate(ctx, ev, ds, EvalOptions{Split: "test", Protocol: true})
-		ev.Close()
 		if err != nil {
 			t.Fatal(err)
 		}

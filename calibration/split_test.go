@@ -26,18 +26,28 @@ func openMini(t testing.TB, dir string) (*model.Engine, *dataset.Dataset) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return openShipped(t, nil), ds
+}
+
+// openShipped opens the bundled model's engine with open-set labels and
+// spinning off, after edit changes the options (nil: none).
+func openShipped(t testing.TB, edit func(*model.Options)) *model.Engine {
+	t.Helper()
 	pkg, err := model.Load("../models/camvid-so")
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := model.DefaultOptions()
 	opts.Overrides.OpenSet, opts.Spin = false, false
+	if edit != nil {
+		edit(&opts)
+	}
 	eng, err := model.NewEngine(pkg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	return eng, ds
+	return eng
 }
 
 // copyMini copies the mini dataset so that a test can damage it.
@@ -70,17 +80,7 @@ func copyMini(t *testing.T) string {
 // reuses its output tensors for the next frame).
 func TestRunSplitOrderAndResults(t *testing.T) {
 	_, ds := openMini(t, mini)
-	pkg, err := model.Load("../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := model.DefaultOptions()
-	opts.Overrides.OpenSet, opts.Spin, opts.Logits = false, false, true
-	eng, err := model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openShipped(t, func(o *model.Options) { o.Logits = true })
 	samples, err := ds.Samples("test")
 	if err != nil {
 		t.Fatal(err)

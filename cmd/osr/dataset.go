@@ -35,14 +35,9 @@ to the Vistas files (--copy copies them) and is written whole or not at all.`,
 			if vistas == "" || out == "" {
 				return errors.New("--vistas and --out are required")
 			}
-			bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("reading labels"),
-				progressbar.OptionShowCount(), progressbar.OptionSetItsString("image"), progressbar.OptionShowIts())
-			n, err := dataset.VistasNP(cmd.Context(), vistas, out, o, func(done, total int) {
-				bar.ChangeMax(total)
-				bar.Set(done)
-			})
-			bar.Finish()
-			fmt.Fprintln(os.Stderr)
+			progress, finish := imageProgress("reading labels")
+			n, err := dataset.VistasNP(cmd.Context(), vistas, out, o, progress)
+			finish()
 			if err != nil {
 				return err
 			}
@@ -82,14 +77,9 @@ so osr eval --protocol P on the new directory measures only the pasted objects.`
 				filepath.Join(objects, "t10k-labels-idx1-ubyte.gz")); err != nil {
 				return fmt.Errorf("objects: %w", err)
 			}
-			bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("paste"),
-				progressbar.OptionShowCount(), progressbar.OptionSetItsString("image"), progressbar.OptionShowIts())
-			n, err := dataset.PasteObjects(cmd.Context(), src, out, o, func(done, total int) {
-				bar.ChangeMax(total)
-				bar.Set(done)
-			})
-			bar.Finish()
-			fmt.Fprintln(os.Stderr)
+			progress, finish := imageProgress("paste")
+			n, err := dataset.PasteObjects(cmd.Context(), src, out, o, progress)
+			finish()
 			if err != nil {
 				return err
 			}
@@ -107,4 +97,18 @@ so osr eval --protocol P on the new directory measures only the pasted objects.`
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "random seed of places, sizes, colours and objects")
 	f.StringVarP(&out, "out", "o", "", "new dataset directory")
 	return cmd
+}
+
+// imageProgress is a progress bar on stderr for work over images, as a
+// progress callback and the function that ends the bar.
+func imageProgress(what string) (progress func(done, total int), finish func()) {
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetItsString("image"), progressbar.OptionShowIts())
+	return func(done, total int) {
+			bar.ChangeMax(total)
+			bar.Set(done)
+		}, func() {
+			bar.Finish()
+			fmt.Fprintln(os.Stderr)
+		}
 }

@@ -158,14 +158,21 @@ func TestLayerGradients(t *testing.T) {
 	}
 }
 
-func TestSegLossGradientAndValue(t *testing.T) {
-	r := rand.New(rand.NewPCG(8, 2))
-	const n, k, h, w = 2, 4, 3, 5
-	tg := &Targets{Labels: make([]uint8, n*h*w), Weights: []float32{1, 2, 0.5, 1}, Lambda: 0.3}
+// The segmentation loss's test case: 2 images of 3x5 pixels, 4 classes;
+// a sixth of the pixels each outlier and ignored, class weights and λ 0.3.
+const segN, segK, segH, segW = 2, 4, 3, 5
+
+func segLossCase(seed uint64) (*Targets, *tensor.Dense) {
+	tg := &Targets{Labels: make([]uint8, segN*segH*segW), Weights: []float32{1, 2, 0.5, 1}, Lambda: 0.3}
 	for i := range tg.Labels {
 		tg.Labels[i] = []uint8{0, 1, 2, 3, LabelOutlier, LabelIgnore}[i%6]
 	}
-	logits := randTensor(r, 1, n, k, h, w)
+	return tg, randTensor(rand.New(rand.NewPCG(8, seed)), 1, segN, segK, segH, segW)
+}
+
+func TestSegLossGradientAndValue(t *testing.T) {
+	const n, k, h, w = segN, segK, segH, segW
+	tg, logits := segLossCase(2)
 	gradCheck(t, 9, func(in []*G.Node) (*G.Node, error) { return SegLoss(in[0], tg) }, logits)
 
 	// The value, pixel by pixel from the definitions.
@@ -216,13 +223,8 @@ func TestSegLossGradientAndValue(t *testing.T) {
 // differences above), scaled per pixel: an inlier's by Σw / N, an
 // outlier's by outliers / N, with N the counted pixels.
 func TestSegLossSumGradient(t *testing.T) {
-	r := rand.New(rand.NewPCG(8, 3))
-	const n, k, h, w = 2, 4, 3, 5
-	tg := &Targets{Labels: make([]uint8, n*h*w), Weights: []float32{1, 2, 0.5, 1}, Lambda: 0.3}
-	for i := range tg.Labels {
-		tg.Labels[i] = []uint8{0, 1, 2, 3, LabelOutlier, LabelIgnore}[i%6]
-	}
-	logits := randTensor(r, 1, n, k, h, w)
+	const n, k, h, w = segN, segK, segH, segW
+	tg, logits := segLossCase(3)
 	grad := func(sum bool) []float32 {
 		tg.Sum = sum
 		g := G.NewGraph()
