@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +22,7 @@ import (
 
 	"osr/internal/ros2test"
 	"osr/internal/rostest"
+	"osr/model"
 	"osr/msgs"
 )
 
@@ -108,7 +110,12 @@ func TestJazzyGraphTools(t *testing.T) {
 
 	// label_info is transient-local: a late echo gets it, with the classes.
 	echo := ros2(t, g, "topic", "echo", "--once", "--no-daemon", "/osr/label_info")
-	for _, want := range []string{"class_name: road", "class_name: unknown", "threshold: 0.63"} {
+	pkg, err := model.Load("../../models/camvid-so")
+	if err != nil {
+		t.Fatal(err)
+	}
+	threshold := "threshold: " + strconv.FormatFloat(float64(pkg.Spec.Scoring.Threshold), 'f', -1, 32)
+	for _, want := range []string{"class_name: road", "class_name: unknown", threshold} {
 		if !strings.Contains(echo, want) {
 			t.Errorf("ros2 topic echo --once /osr/label_info lacks %q:\n%s", want, echo)
 		}
