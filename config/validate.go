@@ -52,6 +52,19 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	o := c.Objects
+	if o.MinPixels < 1 {
+		bad("objects.min_pixels", "must be at least 1, got %d", o.MinPixels)
+	}
+	if o.MinShare < 0 || o.MinShare > 1 {
+		bad("objects.min_share", "must be a share of the frame in [0,1], got %g", o.MinShare)
+	}
+	if o.K < 1 || o.N < o.K || o.N > 64 {
+		bad("objects.k", "and objects.n must satisfy 1 <= k <= n <= 64 (k = n = 1: no temporal filter), got k %d, n %d", o.K, o.N)
+	}
+	if !(o.Overlap > 0 && o.Overlap <= 1) {
+		bad("objects.overlap", "must be a box IoU in (0,1], got %g", o.Overlap)
+	}
 	n := c.Node
 	if !validROSName(n.Name, false) || strings.ContainsAny(n.Name, "/~") {
 		bad("node.name", "must be a plain ROS name (letters, digits, _), got %q", n.Name)
@@ -64,7 +77,7 @@ func (c Config) Validate() error {
 	for key, topic := range map[string]string{
 		"node.image_topic": n.ImageTopic, "node.labels_topic": n.LabelsTopic, "node.score_topic": n.ScoreTopic,
 		"node.mask_topic": n.MaskTopic, "node.overlay_topic": n.OverlayTopic, "node.label_info_topic": n.LabelInfoTopic,
-		"node.diagnostics_topic": n.DiagnosticsTopic,
+		"node.diagnostics_topic": n.DiagnosticsTopic, "node.objects_topic": n.ObjectsTopic,
 	} {
 		if !validROSName(strings.TrimPrefix(strings.TrimPrefix(topic, "~"), "/"), true) || topic == "" {
 			bad(key, "is not a valid ROS topic name: %q", topic)

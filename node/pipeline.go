@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"osr/config"
 	"osr/internal/imageio"
 	"osr/model"
 	"osr/msgs"
@@ -36,6 +37,8 @@ type Sink interface {
 // Sinks are the pipeline's outputs. Any may be nil.
 type Sinks struct {
 	Labels, Score, Mask, Overlay, Diagnostics Sink
+	// Objects carries the outlier objects (*msgs.Detection2DArray).
+	Objects Sink
 }
 
 // Frame is one camera message as a transport received it: Raw or
@@ -76,6 +79,9 @@ type Options struct {
 	DropWarnInterval  time.Duration // rate limit of the "falling behind" warning; default 10 s
 	Logger            *slog.Logger
 	Now               func() time.Time // clock for diagnostics stamps (sim time); default time.Now
+	// Objects sets the outlier objects and their temporal filter; zero
+	// means config.Default's.
+	Objects config.Objects
 }
 
 // Pipeline runs frames from a transport through the engine to the sinks.
@@ -86,9 +92,15 @@ type Pipeline struct {
 	slot  *Slot[Frame]
 	stats Stats
 	lazy  atomic.Bool // opts.Lazy, changed live by SetLazy
+	// objCfg is opts.Objects, changed live by SetObjects.
+	objCfg atomic.Pointer[config.Objects]
 
 	rgb imageio.RGB
 	res model.Result
+	// The outlier objects; touched only by the frame loop.
+	objects  Objects
+	tracker  *Tracker
+	trackCfg config.Objects // what tracker was made with
 	// Touched only by the diagnostics goroutine.
 	lastWarn    time.Time
 	warnDrop    uint64 // drops counted at the last warning
@@ -112,13 +124,21 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	if opts.HardwareID == "" {
 		opts.HardwareID = eng.Device()
 	}
+	if opts.Objects == (config.Objects{}) {
+		opts.Objects = config.Default().Objects
+	}
 	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
 	p.lazy.Store(opts.Lazy)
+	p.SetObjects(opts.Objects)
 	return p
 }
 
 // SetLazy turns lazy inference on or off from the next frame on.
 func (p *Pipeline) SetLazy(lazy bool) { p.lazy.Store(lazy) }
+
+// SetObjects changes the outlier objects' settings from the next frame
+// on; a new k, n or overlap restarts the temporal filter.
+func (p *Pipeline) SetObjects(o config.Objects) { p.objCfg.Store(&o) }
 
 // Offer hands the pipeline a frame. It never blocks: if inference is busy,
 // the frame waiting in the slot is dropped and counted.
@@ -205,8 +225,22 @@ func (p *Pipeline) process(f Frame) {
 	if s := p.sinks.Mask; s != nil && s.HasSubscribers() {
 		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Mask))
 	}
-	if s := p.sinks.Overlay; s != nil && s.HasSubscribers() {
-		s.Publish(msgs.RGB8Image(h, r.Width, r.Height, r.Overlay))
+	objects, overlay := p.sinks.Objects, p.sinks.Overlay
+	wantObjects := objects != nil && objects.HasSubscribers()
+	wantOverlay := overlay != nil && overlay.HasSubscribers()
+	var tracks []Track
+	if wantObjects || wantOverlay && objects != nil {
+		tracks = p.findObjects(r)
+	}
+	if wantObjects {
+		objects.Publish(Detections(h, tracks))
+	}
+	if wantOverlay {
+		m := msgs.RGB8Image(h, r.Width, r.Height, r.Overlay)
+		for _, t := range tracks {
+			drawBox(m.Data, r.Width, t.Box)
+		}
+		overlay.Publish(m)
 	}
 	p.stats.published(time.Since(f.Received), float64(r.OutlierPixels)/float64(r.Width*r.Height))
 }
@@ -218,7 +252,7 @@ func (p *Pipeline) reject(err error) {
 }
 
 func (p *Pipeline) anySubscribers() bool {
-	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay} {
+	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay, p.sinks.Objects} {
 		if s != nil && s.HasSubscribers() {
 			return true
 		}

@@ -128,12 +128,14 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 				Lazy:              cfg.Node.Lazy,
 				Logger:            a.log,
 				Now:               tr.Now,
+				Objects:           cfg.Objects,
 			})
 			settings.OnApply(func(c config.Config) error {
 				if err := eng.Rescore(overrides(c.Scoring), float32(c.Overlay.Alpha)); err != nil {
 					return err
 				}
 				p.SetLazy(c.Node.Lazy)
+				p.SetObjects(c.Objects)
 				sc := eng.Scoring()
 				a.log.Info("parameters changed", "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold,
 					"open_set", c.Scoring.OpenSet, "overlay_alpha", c.Overlay.Alpha, "lazy", c.Node.Lazy)
