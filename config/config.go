@@ -133,6 +133,8 @@ type Overlay struct {
 	Alpha float64 `mapstructure:"alpha"`
 	// OutlierColor is the RGB colour painted on outlier pixels.
 	OutlierColor []int `mapstructure:"outlier_color"`
+	// JPEGQuality is the quality (1..100) of <overlay>/compressed.
+	JPEGQuality int `mapstructure:"jpeg_quality"`
 }
 
 // Objects turns the outlier mask into unknown-obstacle detections: its
@@ -159,7 +161,7 @@ func Default() Config {
 		},
 		Scoring:    Scoring{Threshold: -1, OpenSet: true},
 		Preprocess: Preprocess{Resize: "stretch"},
-		Overlay:    Overlay{Alpha: 0.5, OutlierColor: []int{255, 0, 255}},
+		Overlay:    Overlay{Alpha: 0.5, OutlierColor: []int{255, 0, 255}, JPEGQuality: 80},
 		Objects:    Objects{MinPixels: 100, MinShare: 0.001, K: 1, N: 1, Overlap: 0.3},
 		Node: Node{
 			Name: "osr", Namespace: "/", Transport: "ros1",

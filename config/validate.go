@@ -52,6 +52,9 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	if c.Overlay.JPEGQuality < 1 || c.Overlay.JPEGQuality > 100 {
+		bad("overlay.jpeg_quality", "must be in [1,100], got %d", c.Overlay.JPEGQuality)
+	}
 	o := c.Objects
 	if o.MinPixels < 1 {
 		bad("objects.min_pixels", "must be at least 1, got %d", o.MinPixels)

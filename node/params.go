@@ -82,6 +82,8 @@ func ParamTable() []Param {
 			field: func(c *config.Config) any { return &c.Scoring.OpenSet }},
 		{Name: "overlay_alpha", Key: "overlay.alpha", Type: ParamDouble, Description: "palette weight over the image in the overlay", Min: 0, Max: 1, Live: true,
 			field: func(c *config.Config) any { return &c.Overlay.Alpha }},
+		{Name: "jpeg_quality", Key: "overlay.jpeg_quality", Type: ParamInteger, Description: "JPEG quality of the compressed overlay", Min: 1, Max: 100, Live: true,
+			field: func(c *config.Config) any { return &c.Overlay.JPEGQuality }},
 		{Name: "objects_min_pixels", Key: "objects.min_pixels", Type: ParamInteger, Description: "fewest pixels of an outlier object", Min: 1, Max: 1 << 30, Live: true,
 			field: func(c *config.Config) any { return &c.Objects.MinPixels }},
 		{Name: "objects_min_share", Key: "objects.min_share", Type: ParamDouble, Description: "smallest share of the frame of an outlier object", Min: 0, Max: 1, Live: true,

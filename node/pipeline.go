@@ -39,6 +39,9 @@ type Sinks struct {
 	Labels, Score, Mask, Overlay, Diagnostics Sink
 	// Objects carries the outlier objects (*msgs.Detection2DArray).
 	Objects Sink
+	// The compressed images (*msgs.CompressedImage) of <topic>/compressed:
+	// PNG labels and mask, JPEG overlay.
+	LabelsCompressed, MaskCompressed, OverlayCompressed Sink
 }
 
 // Frame is one camera message as a transport received it: Raw or
@@ -82,6 +85,8 @@ type Options struct {
 	// Objects sets the outlier objects and their temporal filter; zero
 	// means config.Default's.
 	Objects config.Objects
+	// JPEGQuality of the compressed overlay; 0 means config.Default's.
+	JPEGQuality int
 }
 
 // Pipeline runs frames from a transport through the engine to the sinks.
@@ -94,6 +99,7 @@ type Pipeline struct {
 	lazy  atomic.Bool // opts.Lazy, changed live by SetLazy
 	// objCfg is opts.Objects, changed live by SetObjects.
 	objCfg atomic.Pointer[config.Objects]
+	jpegQ  atomic.Int32 // opts.JPEGQuality, changed live by SetJPEGQuality
 
 	rgb imageio.RGB
 	res model.Result
@@ -130,8 +136,15 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
 	p.lazy.Store(opts.Lazy)
 	p.SetObjects(opts.Objects)
+	if opts.JPEGQuality == 0 {
+		opts.JPEGQuality = config.Default().Overlay.JPEGQuality
+	}
+	p.SetJPEGQuality(opts.JPEGQuality)
 	return p
 }
+
+// SetJPEGQuality sets the compressed overlay's JPEG quality (1..100).
+func (p *Pipeline) SetJPEGQuality(q int) { p.jpegQ.Store(int32(q)) }
 
 // SetLazy turns lazy inference on or off from the next frame on.
 func (p *Pipeline) SetLazy(lazy bool) { p.lazy.Store(lazy) }
@@ -216,18 +229,24 @@ func (p *Pipeline) process(f Frame) {
 	}
 	h := f.header()
 	r := &p.res
-	if s := p.sinks.Labels; s != nil && s.HasSubscribers() {
+	if s := p.sinks.Labels; subscribed(s) {
 		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Labels))
 	}
-	if s := p.sinks.Score; s != nil && s.HasSubscribers() {
+	if s := p.sinks.LabelsCompressed; subscribed(s) {
+		p.publishCompressed(s, func() (*msgs.CompressedImage, error) { return msgs.PNGMono8Image(h, r.Width, r.Height, r.Labels) })
+	}
+	if s := p.sinks.Score; subscribed(s) {
 		s.Publish(msgs.Float32Image(h, r.Width, r.Height, r.Score))
 	}
-	if s := p.sinks.Mask; s != nil && s.HasSubscribers() {
+	if s := p.sinks.Mask; subscribed(s) {
 		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Mask))
 	}
-	objects, overlay := p.sinks.Objects, p.sinks.Overlay
-	wantObjects := objects != nil && objects.HasSubscribers()
-	wantOverlay := overlay != nil && overlay.HasSubscribers()
+	if s := p.sinks.MaskCompressed; subscribed(s) {
+		p.publishCompressed(s, func() (*msgs.CompressedImage, error) { return msgs.PNGMono8Image(h, r.Width, r.Height, r.Mask) })
+	}
+	objects := p.sinks.Objects
+	wantObjects := subscribed(objects)
+	wantOverlay := subscribed(p.sinks.Overlay) || subscribed(p.sinks.OverlayCompressed)
 	var tracks []Track
 	if wantObjects || wantOverlay && objects != nil {
 		tracks = p.findObjects(r)
@@ -240,9 +259,29 @@ func (p *Pipeline) process(f Frame) {
 		for _, t := range tracks {
 			drawBox(m.Data, r.Width, t.Box)
 		}
-		overlay.Publish(m)
+		if s := p.sinks.Overlay; subscribed(s) {
+			s.Publish(m)
+		}
+		if s := p.sinks.OverlayCompressed; subscribed(s) {
+			p.publishCompressed(s, func() (*msgs.CompressedImage, error) {
+				return msgs.JPEGRGB8Image(h, r.Width, r.Height, m.Data, int(p.jpegQ.Load()))
+			})
+		}
 	}
 	p.stats.published(time.Since(f.Received), float64(r.OutlierPixels)/float64(r.Width*r.Height))
+}
+
+func subscribed(s Sink) bool { return s != nil && s.HasSubscribers() }
+
+// publishCompressed publishes m, or logs why it could not be made.
+func (p *Pipeline) publishCompressed(s Sink, compress func() (*msgs.CompressedImage, error)) {
+	m, err := compress()
+	if err != nil {
+		p.stats.failed()
+		p.opts.Logger.Error("compressing an output failed", "err", err)
+		return
+	}
+	s.Publish(m)
 }
 
 func (p *Pipeline) reject(err error) {
@@ -252,8 +291,9 @@ func (p *Pipeline) reject(err error) {
 }
 
 func (p *Pipeline) anySubscribers() bool {
-	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay, p.sinks.Objects} {
-		if s != nil && s.HasSubscribers() {
+	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay, p.sinks.Objects,
+		p.sinks.LabelsCompressed, p.sinks.MaskCompressed, p.sinks.OverlayCompressed} {
+		if subscribed(s) {
 			return true
 		}
 	}

@@ -3,7 +3,14 @@
 package ros2
 
 import (
+	"bytes"
 	"encoding/json"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,7 +52,9 @@ func pastedBox(t *testing.T, labelsPNG string, w int) box {
 // an rclpy camera: an rclpy subscriber of ~outlier_objects gets a
 // vision_msgs/msg/Detection2DArray with the camera's header and a box
 // overlapping the pasted object's by IoU >= 0.5, hypothesis "unknown".
-func TestJazzyOutlierObjects(t *testing.T) {
+// From the same node, ros2 topic echo --once gets ~overlay/compressed, a
+// JPEG that decodes to the overlay an rclpy subscriber gets.
+func TestJazzyOutlierObjectsAndCompressed(t *testing.T) {
 	g := ros2test.NewGraph(t)
 	const frame = "../../testdata/pasted/Seq05VD_f04950.jpg"
 	want := pastedBox(t, "../../testdata/pasted/Seq05VD_f04950_labels.png", 480)
@@ -54,6 +63,12 @@ func TestJazzyOutlierObjects(t *testing.T) {
 	if !l.WaitOutput("subscribed", 30*time.Second) {
 		t.Fatalf("listener did not start:\n%s", l.Output())
 	}
+	dir := t.TempDir()
+	raw := g.Start("/usr/bin/python3", "../../testdata/ros2/listen.py", dir, "/osr/overlay")
+	if !raw.WaitOutput("subscribed", 30*time.Second) {
+		t.Fatalf("overlay listener did not start:\n%s", raw.Output())
+	}
+	echo := g.Start("ros2", "topic", "echo", "--once", "--full-length", "--no-daemon", "/osr/overlay/compressed")
 	cam := g.Start("/usr/bin/python3", "../../testdata/ros2/camera.py", "/camera/image_raw", "compressed", frame, "480", "360", "reliable", "5", "1000")
 	defer cam.Signal(syscall.SIGINT)
 	if err := l.Wait(60 * time.Second); err != nil {
@@ -98,4 +113,46 @@ func TestJazzyOutlierObjects(t *testing.T) {
 		t.Errorf("best box IoU with the pasted object %v: %.2f, want >= 0.5; detections %+v", want, best, got.Detections)
 	}
 	t.Logf("%d detections, best IoU with the pasted object %.2f", len(got.Detections), best)
+
+	if err := raw.Wait(60 * time.Second); err != nil {
+		t.Fatalf("overlay listener: %v\n%s", err, raw.Output())
+	}
+	if err := echo.Wait(60 * time.Second); err != nil {
+		t.Fatalf("ros2 topic echo: %v\n%s", err, echo.Output())
+	}
+	out := echo.Output()
+	if !strings.Contains(out, "format: rgb8; jpeg compressed bgr8") || !strings.Contains(out, "frame_id: camvid_camera") {
+		t.Errorf("ros2 topic echo --once /osr/overlay/compressed: no JPEG format or camera frame_id:\n%.2000s", out)
+	}
+	var jpg []byte
+	for _, m := range regexp.MustCompile(`(?m)^- (\d+)$`).FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[1])
+		jpg = append(jpg, byte(v))
+	}
+	im, err := jpeg.Decode(bytes.NewReader(jpg))
+	if err != nil {
+		t.Fatalf("~overlay/compressed (%d bytes) is no JPEG: %v", len(jpg), err)
+	}
+	rawOverlay, err := os.ReadFile(filepath.Join(dir, "overlay.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := im.Bounds(); b.Dx() != 480 || b.Dy() != 360 || len(rawOverlay) != 3*480*360 {
+		t.Fatalf("JPEG %v and raw overlay of %d bytes, want 480x360 rgb8", b, len(rawOverlay))
+	}
+	var diff float64
+	for y := range 360 {
+		for x := range 480 {
+			r, g, b, _ := im.At(x, y).RGBA()
+			px := rawOverlay[3*(y*480+x):]
+			diff += absDiff(r>>8, px[0]) + absDiff(g>>8, px[1]) + absDiff(b>>8, px[2])
+		}
+	}
+	diff /= float64(len(rawOverlay))
+	if diff > 6 {
+		t.Errorf("the JPEG differs from the raw overlay by %.2f per value, want JPEG loss only (<= 6)", diff)
+	}
+	t.Logf("~overlay/compressed: %d bytes against %d raw, mean difference %.2f", len(jpg), len(rawOverlay), diff)
 }
+
+func absDiff(a uint32, b uint8) float64 { return math.Abs(float64(a) - float64(b)) }
