@@ -5,10 +5,12 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"osr/internal/imageio"
 	"osr/msgs"
 )
 
@@ -74,3 +76,37 @@ func TestPipelineCompressedOutputs(t *testing.T) {
 }
 
 func abs(v float64) float64 { return max(v, -v) }
+
+// Bytes per frame of the compressed outputs against the raw ones, over the
+// demo's CamVid frames (go test ./node -run X -bench Compressed).
+func BenchmarkCompressedOutputs(b *testing.B) {
+	frames, err := filepath.Glob("../demo/camvid/*.jpg")
+	if err != nil || len(frames) == 0 {
+		b.Fatalf("no demo frames: %v", err)
+	}
+	rec := map[string]*recorder{}
+	for _, k := range []string{"labels", "mask", "overlay"} {
+		rec[k] = &recorder{subs: true}
+	}
+	p := NewPipeline(openBundled(b), Sinks{LabelsCompressed: rec["labels"], MaskCompressed: rec["mask"], OverlayCompressed: rec["overlay"]}, Options{Name: "/osr"})
+	var ims []*msgs.Image
+	for _, f := range frames {
+		im, err := imageio.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ims = append(ims, &msgs.Image{Width: uint32(im.Width), Height: uint32(im.Height), Encoding: msgs.RGB8, Step: uint32(3 * im.Width), Data: im.Pix})
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		p.process(Frame{Raw: ims[i%len(ims)], Received: time.Now()})
+	}
+	b.StopTimer()
+	for _, k := range []string{"labels", "mask", "overlay"} {
+		var sum int
+		for _, m := range rec[k].msgs {
+			sum += len(m.(*msgs.CompressedImage).Data)
+		}
+		b.ReportMetric(float64(sum)/float64(len(rec[k].msgs)), k+"_B/frame")
+	}
+}
