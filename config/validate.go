@@ -63,7 +63,7 @@ func (c Config) Validate() error {
 		bad("objects.min_share", "must be a share of the frame in [0,1], got %g", o.MinShare)
 	}
 	if o.K < 1 || o.N < o.K || o.N > 64 {
-		bad("objects.k", "and objects.n must satisfy 1 <= k <= n <= 64 (k = n = 1: no temporal filter), got k %d, n %d", o.K, o.N)
+		bad("objects.k", "want 1 <= k <= n <= 64 with objects.n (k = n = 1: no temporal filter), got k %d, n %d; raise n first, or set both at once", o.K, o.N)
 	}
 	if !(o.Overlap > 0 && o.Overlap <= 1) {
 		bad("objects.overlap", "must be a box IoU in (0,1], got %g", o.Overlap)

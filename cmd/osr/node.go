@@ -140,7 +140,8 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 				p.SetJPEGQuality(c.Overlay.JPEGQuality)
 				sc := eng.Scoring()
 				a.log.Info("parameters changed", "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold,
-					"open_set", c.Scoring.OpenSet, "overlay_alpha", c.Overlay.Alpha, "lazy", c.Node.Lazy)
+					"open_set", c.Scoring.OpenSet, "overlay_alpha", c.Overlay.Alpha, "lazy", c.Node.Lazy,
+					"objects", fmt.Sprintf("%+v", c.Objects), "jpeg_quality", c.Overlay.JPEGQuality)
 				return nil
 			})
 			ctx, cancel := context.WithCancel(cmd.Context())
