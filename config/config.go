@@ -8,6 +8,7 @@ type Config struct {
 	Scoring    Scoring    `mapstructure:"scoring"`
 	Preprocess Preprocess `mapstructure:"preprocess"`
 	Overlay    Overlay    `mapstructure:"overlay"`
+	Objects    Objects    `mapstructure:"objects"`
 	Node       Node       `mapstructure:"node"`
 	ROS1       ROS1       `mapstructure:"ros1"`
 	ROS2       ROS2       `mapstructure:"ros2"`
@@ -23,14 +24,17 @@ type Node struct {
 	// ImageTopic is the camera topic; Input says whether it carries raw
 	// sensor_msgs/Image or CompressedImage (auto: by the publisher's type,
 	// or a name ending in /compressed).
-	ImageTopic        string  `mapstructure:"image_topic"`
-	Input             string  `mapstructure:"input"`
-	LabelsTopic       string  `mapstructure:"labels_topic"`
-	ScoreTopic        string  `mapstructure:"score_topic"`
-	MaskTopic         string  `mapstructure:"mask_topic"`
-	OverlayTopic      string  `mapstructure:"overlay_topic"`
-	LabelInfoTopic    string  `mapstructure:"label_info_topic"`
-	DiagnosticsTopic  string  `mapstructure:"diagnostics_topic"`
+	ImageTopic       string `mapstructure:"image_topic"`
+	Input            string `mapstructure:"input"`
+	LabelsTopic      string `mapstructure:"labels_topic"`
+	ScoreTopic       string `mapstructure:"score_topic"`
+	MaskTopic        string `mapstructure:"mask_topic"`
+	OverlayTopic     string `mapstructure:"overlay_topic"`
+	LabelInfoTopic   string `mapstructure:"label_info_topic"`
+	DiagnosticsTopic string `mapstructure:"diagnostics_topic"`
+	// ObjectsTopic carries the outlier mask's regions as boxes (ROS 2:
+	// vision_msgs/msg/Detection2DArray).
+	ObjectsTopic      string  `mapstructure:"objects_topic"`
 	DiagnosticsPeriod float64 `mapstructure:"diagnostics_period"` // seconds
 	// Lazy skips inference while no output has a subscriber.
 	Lazy bool `mapstructure:"lazy"`
@@ -129,6 +133,21 @@ type Overlay struct {
 	Alpha float64 `mapstructure:"alpha"`
 	// OutlierColor is the RGB colour painted on outlier pixels.
 	OutlierColor []int `mapstructure:"outlier_color"`
+	// JPEGQuality is the quality (1..100) of <overlay>/compressed.
+	JPEGQuality int `mapstructure:"jpeg_quality"`
+}
+
+// Objects turns the outlier mask into unknown-obstacle detections: its
+// 8-connected regions that pass a minimum size, reported once seen in K of
+// the last N frames (matched by box overlap).
+type Objects struct {
+	MinPixels int     `mapstructure:"min_pixels"`
+	MinShare  float64 `mapstructure:"min_share"` // of the frame's pixels
+	// SkipBottom drops regions touching the frame's bottom row (the hood).
+	SkipBottom bool    `mapstructure:"skip_bottom"`
+	K          int     `mapstructure:"k"`
+	N          int     `mapstructure:"n"`
+	Overlap    float64 `mapstructure:"overlap"` // box IoU that continues a track
 }
 
 // Default returns the configuration used when nothing overrides it.
@@ -142,12 +161,14 @@ func Default() Config {
 		},
 		Scoring:    Scoring{Threshold: -1, OpenSet: true},
 		Preprocess: Preprocess{Resize: "stretch"},
-		Overlay:    Overlay{Alpha: 0.5, OutlierColor: []int{255, 0, 255}},
+		Overlay:    Overlay{Alpha: 0.5, OutlierColor: []int{255, 0, 255}, JPEGQuality: 80},
+		Objects:    Objects{MinPixels: 100, MinShare: 0.001, K: 1, N: 1, Overlap: 0.3},
 		Node: Node{
 			Name: "osr", Namespace: "/", Transport: "ros1",
 			ImageTopic: "image", Input: "auto",
 			LabelsTopic: "~labels", ScoreTopic: "~outlier_score", MaskTopic: "~outlier_mask",
 			OverlayTopic: "~overlay", LabelInfoTopic: "~label_info", DiagnosticsTopic: "/diagnostics",
+			ObjectsTopic:      "~outlier_objects",
 			DiagnosticsPeriod: 1,
 		},
 		ROS1: ROS1{Watchdog: 1},

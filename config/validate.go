@@ -67,6 +67,22 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	if c.Overlay.JPEGQuality < 1 || c.Overlay.JPEGQuality > 100 {
+		bad("overlay.jpeg_quality", "must be in [1,100], got %d", c.Overlay.JPEGQuality)
+	}
+	o := c.Objects
+	if o.MinPixels < 1 {
+		bad("objects.min_pixels", "must be at least 1, got %d", o.MinPixels)
+	}
+	if o.MinShare < 0 || o.MinShare > 1 {
+		bad("objects.min_share", "must be a share of the frame in [0,1], got %g", o.MinShare)
+	}
+	if o.K < 1 || o.N < o.K || o.N > 64 {
+		bad("objects.k", "want 1 <= k <= n <= 64 with objects.n (k = n = 1: no temporal filter), got k %d, n %d; raise n first, or set both at once", o.K, o.N)
+	}
+	if !(o.Overlap > 0 && o.Overlap <= 1) {
+		bad("objects.overlap", "must be a box IoU in (0,1], got %g", o.Overlap)
+	}
 	n := c.Node
 	if !validROSName(n.Name, false) || strings.ContainsAny(n.Name, "/~") {
 		bad("node.name", "must be a plain ROS name (letters, digits, _), got %q", n.Name)
@@ -79,7 +95,7 @@ func (c Config) Validate() error {
 	for key, topic := range map[string]string{
 		"node.image_topic": n.ImageTopic, "node.labels_topic": n.LabelsTopic, "node.score_topic": n.ScoreTopic,
 		"node.mask_topic": n.MaskTopic, "node.overlay_topic": n.OverlayTopic, "node.label_info_topic": n.LabelInfoTopic,
-		"node.diagnostics_topic": n.DiagnosticsTopic,
+		"node.diagnostics_topic": n.DiagnosticsTopic, "node.objects_topic": n.ObjectsTopic,
 	} {
 		if !validROSName(strings.TrimPrefix(strings.TrimPrefix(topic, "~"), "/"), true) || topic == "" {
 			bad(key, "is not a valid ROS topic name: %q", topic)

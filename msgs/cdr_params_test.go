@@ -23,6 +23,9 @@ from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import *
 from rcl_interfaces.srv import *
 from rosgraph_msgs.msg import Clock
+from geometry_msgs.msg import *
+from vision_msgs.msg import *
+from std_msgs.msg import Header
 for e in sys.argv[1:]:
     print(serialize_message(eval(e)).hex())
 `

@@ -38,6 +38,7 @@ func FuzzDecodeCDR(f *testing.F) {
 		f.Add(c.osr)
 	}
 	f.Add(EncodeImageCDR(&Image{Header: Header{Stamp: time.Unix(5, 6), FrameId: "c"}, Width: 1, Height: 1, Encoding: "mono8", Step: 1, Data: []byte{9}}))
+	f.Add(EncodeDetection2DArrayCDR(testDetections()))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, c := range []struct {
 			name   string
@@ -72,6 +73,13 @@ func FuzzDecodeCDR(f *testing.F) {
 					return nil, err
 				}
 				return EncodeLabelInfoCDR(m), nil
+			}},
+			{"Detection2DArray", func(b []byte) ([]byte, error) {
+				m, err := DecodeDetection2DArrayCDR(b)
+				if err != nil {
+					return nil, err
+				}
+				return EncodeDetection2DArrayCDR(m), nil
 			}},
 			{"ParticipantEntitiesInfo", func(b []byte) ([]byte, error) {
 				m, err := DecodeParticipantEntitiesInfoCDR(b, GidSize)

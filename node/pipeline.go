@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"osr/config"
 	"osr/internal/imageio"
 	"osr/model"
 	"osr/msgs"
@@ -36,6 +37,11 @@ type Sink interface {
 // Sinks are the pipeline's outputs. Any may be nil.
 type Sinks struct {
 	Labels, Score, Mask, Overlay, Diagnostics Sink
+	// Objects carries the outlier objects (*msgs.Detection2DArray).
+	Objects Sink
+	// The compressed images (*msgs.CompressedImage) of <topic>/compressed:
+	// PNG labels and mask, JPEG overlay.
+	LabelsCompressed, MaskCompressed, OverlayCompressed Sink
 }
 
 // Frame is one camera message as a transport received it: Raw or
@@ -76,6 +82,11 @@ type Options struct {
 	DropWarnInterval  time.Duration // rate limit of the "falling behind" warning; default 10 s
 	Logger            *slog.Logger
 	Now               func() time.Time // clock for diagnostics stamps (sim time); default time.Now
+	// Objects sets the outlier objects and their temporal filter; zero
+	// means config.Default's.
+	Objects config.Objects
+	// JPEGQuality of the compressed overlay; 0 means config.Default's.
+	JPEGQuality int
 }
 
 // Pipeline runs frames from a transport through the engine to the sinks.
@@ -86,9 +97,16 @@ type Pipeline struct {
 	slot  *Slot[Frame]
 	stats Stats
 	lazy  atomic.Bool // opts.Lazy, changed live by SetLazy
+	// objCfg is opts.Objects, changed live by SetObjects.
+	objCfg atomic.Pointer[config.Objects]
+	jpegQ  atomic.Int32 // opts.JPEGQuality, changed live by SetJPEGQuality
 
 	rgb imageio.RGB
 	res model.Result
+	// The outlier objects; touched only by the frame loop.
+	objects  Objects
+	tracker  *Tracker
+	trackCfg config.Objects // what tracker was made with
 	// Touched only by the diagnostics goroutine.
 	lastWarn    time.Time
 	warnDrop    uint64 // drops counted at the last warning
@@ -112,13 +130,28 @@ func NewPipeline(eng Engine, sinks Sinks, opts Options) *Pipeline {
 	if opts.HardwareID == "" {
 		opts.HardwareID = eng.Device()
 	}
+	if opts.Objects == (config.Objects{}) {
+		opts.Objects = config.Default().Objects
+	}
 	p := &Pipeline{eng: eng, sinks: sinks, opts: opts, slot: NewSlot[Frame]()}
 	p.lazy.Store(opts.Lazy)
+	p.SetObjects(opts.Objects)
+	if opts.JPEGQuality == 0 {
+		opts.JPEGQuality = config.Default().Overlay.JPEGQuality
+	}
+	p.SetJPEGQuality(opts.JPEGQuality)
 	return p
 }
 
+// SetJPEGQuality sets the compressed overlay's JPEG quality (1..100).
+func (p *Pipeline) SetJPEGQuality(q int) { p.jpegQ.Store(int32(q)) }
+
 // SetLazy turns lazy inference on or off from the next frame on.
 func (p *Pipeline) SetLazy(lazy bool) { p.lazy.Store(lazy) }
+
+// SetObjects changes the outlier objects' settings from the next frame
+// on; a new k, n or overlap restarts the temporal filter.
+func (p *Pipeline) SetObjects(o config.Objects) { p.objCfg.Store(&o) }
 
 // Offer hands the pipeline a frame. It never blocks: if inference is busy,
 // the frame waiting in the slot is dropped and counted.
@@ -196,19 +229,59 @@ func (p *Pipeline) process(f Frame) {
 	}
 	h := f.header()
 	r := &p.res
-	if s := p.sinks.Labels; s != nil && s.HasSubscribers() {
+	if s := p.sinks.Labels; subscribed(s) {
 		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Labels))
 	}
-	if s := p.sinks.Score; s != nil && s.HasSubscribers() {
+	if s := p.sinks.LabelsCompressed; subscribed(s) {
+		p.publishCompressed(s, func() (*msgs.CompressedImage, error) { return msgs.PNGMono8Image(h, r.Width, r.Height, r.Labels) })
+	}
+	if s := p.sinks.Score; subscribed(s) {
 		s.Publish(msgs.Float32Image(h, r.Width, r.Height, r.Score))
 	}
-	if s := p.sinks.Mask; s != nil && s.HasSubscribers() {
+	if s := p.sinks.Mask; subscribed(s) {
 		s.Publish(msgs.Mono8Image(h, r.Width, r.Height, r.Mask))
 	}
-	if s := p.sinks.Overlay; s != nil && s.HasSubscribers() {
-		s.Publish(msgs.RGB8Image(h, r.Width, r.Height, r.Overlay))
+	if s := p.sinks.MaskCompressed; subscribed(s) {
+		p.publishCompressed(s, func() (*msgs.CompressedImage, error) { return msgs.PNGMono8Image(h, r.Width, r.Height, r.Mask) })
+	}
+	objects := p.sinks.Objects
+	wantObjects := subscribed(objects)
+	wantOverlay := subscribed(p.sinks.Overlay) || subscribed(p.sinks.OverlayCompressed)
+	var tracks []Track
+	if wantObjects || wantOverlay && objects != nil {
+		tracks = p.findObjects(r)
+	}
+	if wantObjects {
+		objects.Publish(Detections(h, tracks))
+	}
+	if wantOverlay {
+		m := msgs.RGB8Image(h, r.Width, r.Height, r.Overlay)
+		for _, t := range tracks {
+			drawBox(m.Data, r.Width, t.Box)
+		}
+		if s := p.sinks.Overlay; subscribed(s) {
+			s.Publish(m)
+		}
+		if s := p.sinks.OverlayCompressed; subscribed(s) {
+			p.publishCompressed(s, func() (*msgs.CompressedImage, error) {
+				return msgs.JPEGRGB8Image(h, r.Width, r.Height, m.Data, int(p.jpegQ.Load()))
+			})
+		}
 	}
 	p.stats.published(time.Since(f.Received), float64(r.OutlierPixels)/float64(r.Width*r.Height))
+}
+
+func subscribed(s Sink) bool { return s != nil && s.HasSubscribers() }
+
+// publishCompressed publishes m, or logs why it could not be made.
+func (p *Pipeline) publishCompressed(s Sink, compress func() (*msgs.CompressedImage, error)) {
+	m, err := compress()
+	if err != nil {
+		p.stats.failed()
+		p.opts.Logger.Error("compressing an output failed", "err", err)
+		return
+	}
+	s.Publish(m)
 }
 
 func (p *Pipeline) reject(err error) {
@@ -218,8 +291,9 @@ func (p *Pipeline) reject(err error) {
 }
 
 func (p *Pipeline) anySubscribers() bool {
-	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay} {
-		if s != nil && s.HasSubscribers() {
+	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay, p.sinks.Objects,
+		p.sinks.LabelsCompressed, p.sinks.MaskCompressed, p.sinks.OverlayCompressed} {
+		if subscribed(s) {
 			return true
 		}
 	}

@@ -45,7 +45,7 @@ func (r *recorder) last() any {
 	return r.msgs[len(r.msgs)-1]
 }
 
-func openBundled(t *testing.T) *model.Engine {
+func openBundled(t testing.TB) *model.Engine {
 	t.Helper()
 	pkg, err := model.Load("../models/camvid-so")
 	if err != nil {

@@ -11,7 +11,7 @@ import sys
 
 TOP = [
     'sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage',
-    'diagnostic_msgs/msg/DiagnosticArray', 'vision_msgs/msg/LabelInfo',
+    'diagnostic_msgs/msg/DiagnosticArray', 'vision_msgs/msg/LabelInfo', 'vision_msgs/msg/Detection2DArray',
     'rmw_dds_common/msg/ParticipantEntitiesInfo', 'rcl_interfaces/msg/Log',
     'rcl_interfaces/msg/ParameterEvent', 'rosgraph_msgs/msg/Clock',
     'rcl_interfaces/srv/ListParameters', 'rcl_interfaces/srv/GetParameters',

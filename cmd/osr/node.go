@@ -128,15 +128,20 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 				Lazy:              cfg.Node.Lazy,
 				Logger:            a.log,
 				Now:               tr.Now,
+				Objects:           cfg.Objects,
+				JPEGQuality:       cfg.Overlay.JPEGQuality,
 			})
 			settings.OnApply(func(c config.Config) error {
 				if err := eng.Rescore(overrides(c.Scoring), float32(c.Overlay.Alpha)); err != nil {
 					return err
 				}
 				p.SetLazy(c.Node.Lazy)
+				p.SetObjects(c.Objects)
+				p.SetJPEGQuality(c.Overlay.JPEGQuality)
 				sc := eng.Scoring()
 				a.log.Info("parameters changed", "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold,
-					"open_set", c.Scoring.OpenSet, "overlay_alpha", c.Overlay.Alpha, "lazy", c.Node.Lazy)
+					"open_set", c.Scoring.OpenSet, "overlay_alpha", c.Overlay.Alpha, "lazy", c.Node.Lazy,
+					"objects", fmt.Sprintf("%+v", c.Objects), "jpeg_quality", c.Overlay.JPEGQuality)
 				return nil
 			})
 			ctx, cancel := context.WithCancel(cmd.Context())

@@ -1,8 +1,11 @@
 package ros1_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,6 +101,9 @@ func TestNodePublishesOutputsWithInputHeader(t *testing.T) {
 		echoes[topic] = m.Start("rostopic", "echo", "-n", "1", "--noarr", topic)
 	}
 	info := m.Start("rostopic", "echo", "-n", "1", "/osr/label_info")
+	// The overlay in full and as JPEG, to compare.
+	overlay := m.Start("rostopic", "echo", "-n", "1", "/osr/overlay")
+	jpg := m.Start("rostopic", "echo", "-n", "1", "/osr/overlay/compressed")
 	time.Sleep(2500 * time.Millisecond) // the node sees new subscribers within its 1 s watchdog
 	pub := publishRaw(m, "/camera/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
 	for topic, w := range want {
@@ -117,6 +123,7 @@ func TestNodePublishesOutputsWithInputHeader(t *testing.T) {
 			t.Errorf("%s: data %q, want %d bytes", topic, f["data"], step*360)
 		}
 	}
+	checkCompressedOverlay(t, overlay, jpg)
 	if err := info.Wait(10 * time.Second); err != nil || !strings.Contains(info.Output(), "classes:") || !strings.Contains(info.Output(), "sky") {
 		t.Errorf("label_info (latched) not received: %v\n%s", err, info.Output())
 	}
@@ -128,6 +135,61 @@ func TestNodePublishesOutputsWithInputHeader(t *testing.T) {
 	if !strings.Contains(node.Output(), "node stopped") {
 		t.Errorf("no clean-shutdown message:\n%s", node.Output())
 	}
+}
+
+// echoedBytes parses rostopic echo's uint8[] data: [1, 2, ...].
+func echoedBytes(t *testing.T, out string) []byte {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^data: \[([0-9, ]*)\]$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no data in rostopic echo output:\n%.1000s", out)
+	}
+	var b []byte
+	for _, v := range strings.Split(m[1], ", ") {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("data: %v", err)
+		}
+		b = append(b, byte(n))
+	}
+	return b
+}
+
+// checkCompressedOverlay: rostopic echo -n 1 /osr/overlay/compressed got a
+// JPEG, with the camera's header, that decodes to the overlay.
+func checkCompressedOverlay(t *testing.T, overlay, jpg *rostest.Proc) {
+	t.Helper()
+	for _, e := range []*rostest.Proc{overlay, jpg} {
+		if err := e.Wait(30 * time.Second); err != nil {
+			t.Fatalf("rostopic echo: %v\n%.1000s", err, e.Output())
+		}
+	}
+	f := fields(jpg.Output())
+	if f["frame_id"] != "camvid_cam" || f["secs"] != "1000" || !strings.Contains(jpg.Output(), "format: \"rgb8; jpeg compressed bgr8\"") {
+		t.Errorf("/osr/overlay/compressed: header or format wrong: %v\n%.300s", f, jpg.Output())
+	}
+	data := echoedBytes(t, jpg.Output())
+	im, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("/osr/overlay/compressed (%d bytes) is no JPEG: %v", len(data), err)
+	}
+	raw := echoedBytes(t, overlay.Output())
+	if b := im.Bounds(); b.Dx() != 480 || b.Dy() != 360 || len(raw) != 3*480*360 {
+		t.Fatalf("JPEG %v and raw overlay of %d bytes, want 480x360 rgb8", b, len(raw))
+	}
+	var diff float64
+	for y := range 360 {
+		for x := range 480 {
+			r, g, b, _ := im.At(x, y).RGBA()
+			px := raw[3*(y*480+x):]
+			diff += math.Abs(float64(r>>8)-float64(px[0])) + math.Abs(float64(g>>8)-float64(px[1])) + math.Abs(float64(b>>8)-float64(px[2]))
+		}
+	}
+	diff /= float64(len(raw))
+	if diff > 6 {
+		t.Errorf("the JPEG differs from the raw overlay by %.2f per value, want JPEG loss only (<= 6)", diff)
+	}
+	t.Logf("/osr/overlay/compressed: %d bytes against %d raw, mean difference %.2f", len(data), len(raw), diff)
 }
 
 var kvRe = regexp.MustCompile(`key: "?([a-z_0-9]+)"?\s+value: "?([^"\n]*)"?`)

@@ -40,6 +40,7 @@ type Options struct {
 // topics are the resolved names the transport uses.
 type topics struct {
 	image, labels, score, mask, overlay, labelInfo, diagnostics string
+	labelsC, maskC, overlayC                                    string // <topic>/compressed
 }
 
 // sink is a publisher slot that survives reconnection: the pipeline keeps
@@ -72,6 +73,7 @@ type Transport struct {
 	log    *slog.Logger
 
 	labels, score, mask, overlay sink
+	labelsC, maskC, overlayC     sink // <topic>/compressed
 	diagnostics                  diagSink
 	level                        *slog.LevelVar // of the logger ros.osr
 
@@ -129,6 +131,7 @@ func New(opts Options) (*Transport, error) {
 		mask: names.Resolve(n.MaskTopic), overlay: names.Resolve(n.OverlayTopic), labelInfo: names.Resolve(n.LabelInfoTopic),
 		diagnostics: names.Resolve(n.DiagnosticsTopic),
 	}
+	t.topics.labelsC, t.topics.maskC, t.topics.overlayC = t.topics.labels+"/compressed", t.topics.mask+"/compressed", t.topics.overlay+"/compressed"
 	return t, nil
 }
 
@@ -159,7 +162,8 @@ func (t *Transport) node() *goroslib.Node {
 
 // Sinks are the pipeline's outputs on this transport.
 func (t *Transport) Sinks() node.Sinks {
-	return node.Sinks{Labels: &t.labels, Score: &t.score, Mask: &t.mask, Overlay: &t.overlay, Diagnostics: &t.diagnostics}
+	return node.Sinks{Labels: &t.labels, Score: &t.score, Mask: &t.mask, Overlay: &t.overlay, Diagnostics: &t.diagnostics,
+		LabelsCompressed: &t.labelsC, MaskCompressed: &t.maskC, OverlayCompressed: &t.overlayC}
 }
 
 // Now is the ROS clock: /clock when use_sim_time is set, else wall time.
@@ -331,6 +335,9 @@ func (c *conn) open(p *node.Pipeline) error {
 		pub(&t.score, t.topics.score, &msgs.Image{}, false),
 		pub(&t.mask, t.topics.mask, &msgs.Image{}, false),
 		pub(&t.overlay, t.topics.overlay, &msgs.Image{}, false),
+		pub(&t.labelsC, t.topics.labelsC, &msgs.CompressedImage{}, false),
+		pub(&t.maskC, t.topics.maskC, &msgs.CompressedImage{}, false),
+		pub(&t.overlayC, t.topics.overlayC, &msgs.CompressedImage{}, false),
 		pub(&t.diagnostics.sink, t.topics.diagnostics, &msgs.DiagnosticArray{}, false),
 		pub(nil, t.topics.labelInfo, &msgs.String{}, true),
 	); err != nil {
@@ -447,6 +454,9 @@ func (t *Transport) refreshSubscribers(rn *goroslib.Node) {
 	t.score.subs.Store(has(t.topics.score))
 	t.mask.subs.Store(has(t.topics.mask))
 	t.overlay.subs.Store(has(t.topics.overlay))
+	t.labelsC.subs.Store(has(t.topics.labelsC))
+	t.maskC.subs.Store(has(t.topics.maskC))
+	t.overlayC.subs.Store(has(t.topics.overlayC))
 }
 
 // close unregisters. Unregistering with a master that is gone waits for
@@ -454,7 +464,7 @@ func (t *Transport) refreshSubscribers(rn *goroslib.Node) {
 // reconnection is quick.
 func (c *conn) close(wait bool) {
 	t := c.t
-	for _, s := range []*sink{&t.labels, &t.score, &t.mask, &t.overlay, &t.diagnostics.sink} {
+	for _, s := range []*sink{&t.labels, &t.score, &t.mask, &t.overlay, &t.labelsC, &t.maskC, &t.overlayC, &t.diagnostics.sink} {
 		s.pub.Store(nil)
 	}
 	t.mu.Lock()

@@ -242,8 +242,10 @@ func TestFastDDSCameraAndOsrNode(t *testing.T) {
 				t.Errorf("label info as Fast DDS read it: %+v", labelInfo)
 			}
 			// rmw_fastrtps would map the labels writer to node /osr; the node
-			// also lists /rosout, its 6 parameter services and /parameter_events.
-			if discovery.Node != "osr" || discovery.Namespace != "/" || discovery.Readers != 1+6 || discovery.Writers != 1+6+6+1 || !discovery.LabelsWriterListed {
+			// also lists /rosout, its 10 outputs (four images, three compressed,
+			// objects, diagnostics, label info), 6 parameter services and
+			// /parameter_events.
+			if discovery.Node != "osr" || discovery.Namespace != "/" || discovery.Readers != 1+6 || discovery.Writers != 1+10+6+1 || !discovery.LabelsWriterListed {
 				t.Errorf("ros_discovery_info as Fast DDS read it: %+v", discovery)
 			}
 			for topic, enc := range map[string]string{"labels": "mono8", "outlier_mask": "mono8", "overlay": "rgb8"} {

@@ -73,6 +73,7 @@ func TestJazzyGraphTools(t *testing.T) {
 		"/osr/labels: sensor_msgs/msg/Image", "/osr/outlier_score: sensor_msgs/msg/Image",
 		"/osr/outlier_mask: sensor_msgs/msg/Image", "/osr/overlay: sensor_msgs/msg/Image",
 		"/osr/label_info: vision_msgs/msg/LabelInfo", "/diagnostics: diagnostic_msgs/msg/DiagnosticArray",
+		"/osr/outlier_objects: vision_msgs/msg/Detection2DArray",
 	} {
 		if !strings.Contains(info, want) {
 			t.Errorf("ros2 node info /osr lacks %q:\n%s", want, info)
@@ -93,6 +94,7 @@ func TestJazzyGraphTools(t *testing.T) {
 	for _, c := range []struct{ topic, typ, kind, reliability, durability string }{
 		{"/osr/labels", msgs.ROS2Image, "PUBLISHER", "RELIABLE", "VOLATILE"},
 		{"/osr/label_info", msgs.ROS2LabelInfo, "PUBLISHER", "RELIABLE", "TRANSIENT_LOCAL"},
+		{"/osr/outlier_objects", msgs.ROS2Detection2DArray, "PUBLISHER", "RELIABLE", "VOLATILE"},
 		{"/camera/image_raw", msgs.ROS2Image, "SUBSCRIPTION", "BEST_EFFORT", "VOLATILE"},
 	} {
 		out := ros2(t, g, "topic", "info", "-v", c.topic, "--no-daemon")

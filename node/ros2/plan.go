@@ -55,9 +55,12 @@ type Plan struct {
 	Input          string // raw or compressed, to start with
 	// InputAuto: node.input is auto, so the camera reader follows the type
 	// the topic's publishers use.
-	InputAuto                                            bool
-	Image                                                Endpoint
-	Labels, Score, Mask, Overlay, LabelInfo, Diagnostics Endpoint
+	InputAuto                                                     bool
+	Image                                                         Endpoint
+	Labels, Score, Mask, Overlay, Objects, LabelInfo, Diagnostics Endpoint
+	// <topic>/compressed of labels, mask and overlay, as image_transport
+	// names them.
+	LabelsCompressed, MaskCompressed, OverlayCompressed Endpoint
 	// Discovery is ros_discovery_info, outside the rt/ namespace.
 	Discovery Endpoint
 	// ParameterEvents is /parameter_events; Services are the parameter
@@ -150,6 +153,10 @@ func NewPlan(o Options) (Plan, error) {
 	p.Score = ep(n.ScoreTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
 	p.Mask = ep(n.MaskTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
 	p.Overlay = ep(n.OverlayTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+	p.LabelsCompressed = ep(n.LabelsTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
+	p.MaskCompressed = ep(n.MaskTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
+	p.OverlayCompressed = ep(n.OverlayTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
+	p.Objects = ep(n.ObjectsTopic, msgs.ROS2Detection2DArray, outRel, false, q.OutputDepth)
 	p.Diagnostics = ep(n.DiagnosticsTopic, msgs.ROS2DiagnosticArray, outRel, false, q.OutputDepth)
 	p.LabelInfo = ep(n.LabelInfoTopic, msgs.ROS2LabelInfo, true, true, 1)
 	// rmw's discovery topic: reliable, transient-local, keep last 1.
@@ -227,7 +234,8 @@ func inputOf(types []string) string {
 
 // Outputs are the writers that carry the pipeline's outputs, in a fixed order.
 func (p Plan) Outputs() []Endpoint {
-	return []Endpoint{p.Labels, p.Score, p.Mask, p.Overlay, p.Diagnostics, p.LabelInfo}
+	return []Endpoint{p.Labels, p.Score, p.Mask, p.Overlay, p.Objects, p.LabelsCompressed, p.MaskCompressed, p.OverlayCompressed,
+		p.Diagnostics, p.LabelInfo}
 }
 
 // EntitiesInfo is the ros_discovery_info message of a participant that

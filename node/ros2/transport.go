@@ -72,7 +72,8 @@ type Transport struct {
 	plan Plan
 	log  *slog.Logger
 
-	labels, score, mask, overlay, diagnostics *sink
+	labels, score, mask, overlay, objects, diagnostics *sink
+	labelsC, maskC, overlayC                           *sink // <topic>/compressed
 	// closed is set before the participant goes, so that a parameter
 	// change after that writes nothing.
 	closed atomic.Bool
@@ -102,7 +103,8 @@ func New(opts Options) (*Transport, error) {
 	t := &Transport{
 		opts: opts, plan: plan, log: opts.Logger, simTime: opts.ROS2.UseSimTime,
 		labels: newSink(plan.Labels, false), score: newSink(plan.Score, false), mask: newSink(plan.Mask, false),
-		overlay: newSink(plan.Overlay, false), diagnostics: newSink(plan.Diagnostics, true),
+		overlay: newSink(plan.Overlay, false), objects: newSink(plan.Objects, false), diagnostics: newSink(plan.Diagnostics, true),
+		labelsC: newSink(plan.LabelsCompressed, false), maskC: newSink(plan.MaskCompressed, false), overlayC: newSink(plan.OverlayCompressed, false),
 	}
 	if !opts.NoRosout {
 		t.log = slog.New(&rosout{inner: opts.Logger.Handler(), t: t, w: &t.rosout})
@@ -116,7 +118,8 @@ func (t *Transport) Logger() *slog.Logger { return t.log }
 
 // Sinks are the pipeline's outputs on this transport.
 func (t *Transport) Sinks() node.Sinks {
-	return node.Sinks{Labels: t.labels, Score: t.score, Mask: t.mask, Overlay: t.overlay, Diagnostics: t.diagnostics}
+	return node.Sinks{Labels: t.labels, Score: t.score, Mask: t.mask, Overlay: t.overlay, Objects: t.objects, Diagnostics: t.diagnostics,
+		LabelsCompressed: t.labelsC, MaskCompressed: t.maskC, OverlayCompressed: t.overlayC}
 }
 
 // Now is ROS time: wall time, or with use_sim_time the last /clock
@@ -162,7 +165,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		t.rosout.Store(int32(w))
 		defer t.rosout.Store(0)
 	}
-	sinks := []*sink{t.labels, t.score, t.mask, t.overlay, t.diagnostics}
+	sinks := []*sink{t.labels, t.score, t.mask, t.overlay, t.objects, t.labelsC, t.maskC, t.overlayC, t.diagnostics}
 	for _, s := range sinks {
 		w, err := pp.writer(s.ep)
 		if err != nil {
@@ -557,6 +560,10 @@ func encode(m any) ([]byte, error) {
 		return msgs.EncodeDiagnosticArrayCDR(m), nil
 	case *msgs.VisionLabelInfo:
 		return msgs.EncodeLabelInfoCDR(m), nil
+	case *msgs.CompressedImage:
+		return msgs.EncodeCompressedImageCDR(m), nil
+	case *msgs.Detection2DArray:
+		return msgs.EncodeDetection2DArrayCDR(m), nil
 	}
 	return nil, fmt.Errorf("no CDR encoding for %T", m)
 }

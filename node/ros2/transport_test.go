@@ -212,13 +212,14 @@ func TestNodeServesROS2Graph(t *testing.T) {
 	}
 
 	// ros_discovery_info maps this participant's endpoints to the node (the
-	// camera reader; /rosout, the four images, diagnostics and label info),
+	// camera reader; /rosout, the four images, their three compressed
+	// forms, the objects, diagnostics and label info),
 	// and the participant carries the enclave in its user data.
 	info, err := msgs.DecodeParticipantEntitiesInfoCDR(next(t, p.reader("ros_discovery_info", msgs.ROS2ParticipantEntitiesInfo, true, true), 3*time.Second), msgs.GidSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(info.Nodes) != 1 || info.Nodes[0].Name != "osr" || info.Nodes[0].Namespace != "/" || len(info.Nodes[0].Readers) != 1 || len(info.Nodes[0].Writers) != 7 {
+	if len(info.Nodes) != 1 || info.Nodes[0].Name != "osr" || info.Nodes[0].Namespace != "/" || len(info.Nodes[0].Readers) != 1 || len(info.Nodes[0].Writers) != 11 {
 		t.Fatalf("discovery info %+v", info)
 	}
 	ud, err := participantUserData(p.pp)
@@ -392,7 +393,7 @@ func TestAutoInputFollowsPublisherType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Nodes[0].Readers[0] == first.Nodes[0].Readers[0] || len(second.Nodes[0].Writers) != 7 {
+	if second.Nodes[0].Readers[0] == first.Nodes[0].Readers[0] || len(second.Nodes[0].Writers) != 11 {
 		t.Fatalf("discovery info did not follow the new reader: %x -> %x", first.Nodes[0].Readers[0][:16], second.Nodes[0].Readers[0][:16])
 	}
 	if strings.Count(n.log.String(), "switching the reader") != 1 {
