@@ -23,7 +23,10 @@ const (
 // Engine runs one model package on frames. It is safe for concurrent use,
 // but runs one frame at a time.
 type Engine struct {
-	mu       sync.Mutex
+	mu sync.Mutex
+	// info guards scoring, provider and device, which Rescore changes
+	// while other goroutines read them, without waiting for a frame.
+	info     sync.Mutex
 	spec     Spec
 	scoring  Scoring
 	opts     Options
@@ -161,7 +164,9 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 	if err != nil {
 		return fmt.Errorf("create session on %s: %w", provider, explainMissing(err))
 	}
+	e.info.Lock()
 	e.session, e.provider, e.device = sess, provider, where
+	e.info.Unlock()
 	return nil
 }
 
@@ -239,13 +244,25 @@ func infoNames(infos []ort.InputOutputInfo) string {
 func (e *Engine) Spec() Spec { return e.spec }
 
 // Scoring is the scoring in effect (model.yaml with config overrides).
-func (e *Engine) Scoring() Scoring { return e.scoring }
+func (e *Engine) Scoring() Scoring {
+	e.info.Lock()
+	defer e.info.Unlock()
+	return e.scoring
+}
 
 // Provider is the execution provider the session runs on.
-func (e *Engine) Provider() string { return e.provider }
+func (e *Engine) Provider() string {
+	e.info.Lock()
+	defer e.info.Unlock()
+	return e.provider
+}
 
 // Device is where the provider runs: cpu, or the GPU's number and PCI ids.
-func (e *Engine) Device() string { return e.device }
+func (e *Engine) Device() string {
+	e.info.Lock()
+	defer e.info.Unlock()
+	return e.device
+}
 
 // Spin reports whether the runtime's workers busy-wait between runs.
 func (e *Engine) Spin() bool { return e.opts.Spin }

@@ -56,7 +56,9 @@ func (e *Engine) Rescore(o Overrides, alpha float32) error {
 		if err := old.Destroy(); err != nil {
 			e.opts.Logger.Warn("rescore: closing the previous session", "err", err)
 		}
+		e.info.Lock()
 		e.scoring = sc
+		e.info.Unlock()
 	}
 	e.opts.Overrides, e.opts.OverlayAlpha = o, alpha
 	e.painter = NewPainter(e.spec.Palette, alpha, e.opts.OutlierColor, e.scoring.UnknownID)

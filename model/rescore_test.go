@@ -59,3 +59,34 @@ func TestRescoreMatchesAFreshEngine(t *testing.T) {
 		}
 	}
 }
+
+// The node reads the engine's provider, device and scoring from its
+// diagnostics and parameter goroutines while a live change rescores it;
+// go test -race fails here when those reads are not guarded.
+func TestRescoreWhileReadingInfo(t *testing.T) {
+	net := newTestNet(5, 32, 24, 7)
+	e := openEngine(t, writePackage(t, net.spec(), net.onnx()), DefaultOptions())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, k := range []string{"entropy", "msp", "entropy"} {
+			o := DefaultOptions().Overrides
+			o.Kind = k
+			if err := e.Rescore(o, 0.5); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			if e.Provider() != ProviderCPU || e.Device() != "cpu" || e.Scoring().Kind != "entropy" {
+				t.Fatalf("after rescoring: provider %s, device %s, scoring %+v", e.Provider(), e.Device(), e.Scoring())
+			}
+			return
+		default:
+			_, _, _ = e.Provider(), e.Device(), e.Scoring()
+		}
+	}
+}
