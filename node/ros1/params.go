@@ -175,15 +175,28 @@ func (w *paramWatch) poll() {
 	}
 	// All or none refused them together: apply each alone, so that one
 	// bad value does not hold back the others, and name each refusal.
+	// Passes repeat while one applies something, since a value may need
+	// another first (objects_k above the old objects_n).
 	names := make([]string, 0, len(changed))
 	for name := range changed {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		if err := s.Set(map[string]any{name: changed[name]}); err != nil {
-			w.t.log.Warn("parameter change refused", "name", w.server.prefix+name, "value", changed[name], "err", err)
+	refused := map[string]error{}
+	for progress := true; progress; {
+		progress = false
+		clear(refused)
+		for _, name := range names {
+			if err := s.Set(map[string]any{name: changed[name]}); err != nil {
+				refused[name] = err
+			} else {
+				progress = true
+			}
 		}
+		names = slices.DeleteFunc(names, func(n string) bool { return refused[n] == nil })
+	}
+	for _, name := range names {
+		w.t.log.Warn("parameter change refused", "name", w.server.prefix+name, "value", changed[name], "err", refused[name])
 	}
 }
 
