@@ -72,7 +72,7 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 			if err != nil {
 				return err
 			}
-			if err := a.applyLogLevels(ra.LogLevels, cfg.Node.Name, ra.Remaps); err != nil {
+			if err := a.applyLogLevels(ra.LogLevels, cfg.Node.Namespace, cfg.Node.Name, ra.Remaps); err != nil {
 				return err
 			}
 			if len(ra.Ignored) > 0 {
@@ -247,19 +247,24 @@ func startSettings(cfg config.Config, ra node.ROSArgs, server map[string]any, fl
 
 // applyLogLevels sets the log level from ROS 2's --log-level arguments: a
 // bare level, or one for this node's logger (name:=level), the last
-// winning, as rcl takes them.
-func (a *app) applyLogLevels(levels []string, nodeName string, remaps map[string]string) error {
+// winning, as rcl takes them. rcl names a node's logger after its
+// namespace and name (robot1.osr); the bare node name is taken too.
+func (a *app) applyLogLevels(levels []string, namespace, nodeName string, remaps map[string]string) error {
 	for _, k := range []string{"__name", "__node"} {
 		if v, ok := remaps[k]; ok {
 			nodeName = v
 		}
 	}
+	if v, ok := remaps["__ns"]; ok {
+		namespace = v
+	}
+	logger := strings.ReplaceAll(strings.TrimPrefix(node.Names{Namespace: namespace, Node: nodeName}.NodePath(), "/"), "/", ".")
 	var level *slog.Level
 	for _, v := range levels {
 		name, lvl, named := strings.Cut(v, ":=")
 		if !named {
 			lvl = name
-		} else if name != nodeName {
+		} else if name != nodeName && name != logger {
 			continue
 		}
 		l, ok := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn,

@@ -79,3 +79,21 @@ func TestStartSettingsFromParameterServer(t *testing.T) {
 		t.Errorf("a string for overlay_alpha: %v", err)
 	}
 }
+
+// --log-level takes the node's logger as rcl names it, namespace and
+// name with dots (robot.seg for /robot/seg), and leaves other loggers'.
+func TestLogLevelsOfTheNodesLogger(t *testing.T) {
+	remaps := map[string]string{"__ns": "/robot", "__node": "seg"}
+	for _, c := range []struct {
+		arg   string
+		debug bool
+	}{{"robot.seg:=debug", true}, {"seg:=debug", true}, {"debug", true}, {"other.seg:=debug", false}, {"robot:=debug", false}} {
+		a := &app{log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))}
+		if err := a.applyLogLevels([]string{c.arg}, "/", "osr", remaps); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.log.Enabled(t.Context(), slog.LevelDebug); got != c.debug {
+			t.Errorf("--log-level %s: debug enabled %v, want %v", c.arg, got, c.debug)
+		}
+	}
+}
