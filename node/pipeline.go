@@ -300,6 +300,20 @@ func (p *Pipeline) anySubscribers() bool {
 	return false
 }
 
+// outputsDropped counts the output messages that transports with a
+// bounded output queue replaced before sending (a subscriber too slow for
+// the frame rate).
+func (p *Pipeline) outputsDropped() uint64 {
+	var n uint64
+	for _, s := range []Sink{p.sinks.Labels, p.sinks.Score, p.sinks.Mask, p.sinks.Overlay, p.sinks.Objects,
+		p.sinks.LabelsCompressed, p.sinks.MaskCompressed, p.sinks.OverlayCompressed} {
+		if d, ok := s.(interface{ Dropped() uint64 }); ok && s != nil {
+			n += d.Dropped()
+		}
+	}
+	return n
+}
+
 func (p *Pipeline) publishDiagnostics(period time.Duration) {
 	dropped := p.slot.Dropped()
 	snap := p.stats.take(period, dropped)
@@ -337,6 +351,7 @@ func (p *Pipeline) diagnosticArray(s Snapshot, droppedNow uint64) *msgs.Diagnost
 		{Key: "frames_in", Value: fmt.Sprint(s.TotalIn)},
 		{Key: "frames_out", Value: fmt.Sprint(s.TotalOut)},
 		{Key: "frames_dropped", Value: fmt.Sprint(s.Dropped)},
+		{Key: "outputs_dropped", Value: fmt.Sprint(p.outputsDropped())},
 		{Key: "bad_frames", Value: fmt.Sprint(s.Bad)},
 		{Key: "last_bad_frame", Value: s.LastBad},
 		{Key: "inference_errors", Value: fmt.Sprint(s.Errors)},

@@ -35,6 +35,9 @@ func newSink(ep Endpoint, always bool) *sink {
 
 func (s *sink) Publish(m any) { s.slot.Offer(m) }
 
+// Dropped counts the messages a newer one replaced before they were sent.
+func (s *sink) Dropped() uint64 { return s.slot.Dropped() }
+
 func (s *sink) HasSubscribers() bool {
 	if s.always {
 		return true

@@ -133,7 +133,14 @@ func newPeer(t *testing.T, domain uint32) *peer {
 
 func (p *peer) reader(topic, rosType string, reliable, transientLocal bool) entity {
 	p.t.Helper()
-	e := Endpoint{Topic: topic, ROSType: rosType, Reliable: reliable, TransientLocal: transientLocal, Depth: 5}
+	return p.readerDepth(topic, rosType, reliable, transientLocal, 5)
+}
+
+// readerDepth is reader with a history of depth samples, for a test that
+// must not lose any while it is busy elsewhere.
+func (p *peer) readerDepth(topic, rosType string, reliable, transientLocal bool, depth int) entity {
+	p.t.Helper()
+	e := Endpoint{Topic: topic, ROSType: rosType, Reliable: reliable, TransientLocal: transientLocal, Depth: depth}
 	e.Type, _ = msgs.DDSTypeName(rosType)
 	r, _, err := p.pp.reader(e)
 	if err != nil {
