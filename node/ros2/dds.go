@@ -300,41 +300,53 @@ func take(r entity) (data []byte, ok bool, err error) {
 // (itself included) with their USER_DATA, as ROS 2 tools see them. The
 // tests use it (cgo is not allowed in test files).
 func participantUserData(p *participant) (map[msgs.Gid]string, error) {
-	rd := C.dds_create_reader(C.dds_entity_t(p.pp), C.DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, nil, nil)
-	if rd < 0 {
-		return nil, ddsErr("DCPSParticipant reader", rd)
-	}
-	defer C.dds_delete(rd)
-	const max = 64
-	bufs := (*[max]unsafe.Pointer)(C.calloc(max, C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
-	defer C.free(unsafe.Pointer(bufs))
-	infos := (*[max]C.dds_sample_info_t)(C.calloc(max, C.size_t(unsafe.Sizeof(C.dds_sample_info_t{}))))
-	defer C.free(unsafe.Pointer(infos))
-	n := C.dds_read(rd, &bufs[0], &infos[0], max, max)
-	if n < 0 {
-		return nil, ddsErr("DCPSParticipant read", n)
-	}
-	defer C.dds_return_loan(rd, &bufs[0], n)
 	out := map[msgs.Gid]string{}
-	for i := range int(n) {
-		if !infos[i].valid_data {
-			continue
-		}
-		s := (*C.dds_builtintopic_participant_t)(bufs[i])
+	err := readBuiltin(p, C.DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, 64, "DCPSParticipant", func(sample unsafe.Pointer, _ *C.dds_sample_info_t) {
+		s := (*C.dds_builtintopic_participant_t)(sample)
 		var g msgs.Gid
 		for j := range 16 {
 			g[j] = byte(s.key.v[j])
 		}
-		var v unsafe.Pointer
-		var sz C.size_t
-		if C.dds_qget_userdata(s.qos, &v, &sz) && v != nil {
-			out[g] = C.GoStringN((*C.char)(v), C.int(sz))
-			C.dds_free(v)
-		} else {
-			out[g] = ""
+		out[g] = userData(s.qos)
+	})
+	return out, err
+}
+
+// readBuiltin reads up to max samples of a built-in topic (participants,
+// publications, subscriptions) the participant has discovered and hands
+// each valid one to fn.
+func readBuiltin(p *participant, topic C.dds_entity_t, max int, what string, fn func(sample unsafe.Pointer, info *C.dds_sample_info_t)) error {
+	rd := C.dds_create_reader(C.dds_entity_t(p.pp), topic, nil, nil)
+	if rd < 0 {
+		return ddsErr(what+" reader", rd)
+	}
+	defer C.dds_delete(rd)
+	bufs := unsafe.Slice((*unsafe.Pointer)(C.calloc(C.size_t(max), C.size_t(unsafe.Sizeof(unsafe.Pointer(nil))))), max)
+	defer C.free(unsafe.Pointer(&bufs[0]))
+	infos := unsafe.Slice((*C.dds_sample_info_t)(C.calloc(C.size_t(max), C.size_t(unsafe.Sizeof(C.dds_sample_info_t{})))), max)
+	defer C.free(unsafe.Pointer(&infos[0]))
+	n := C.dds_read(rd, &bufs[0], &infos[0], C.size_t(max), C.uint32_t(max))
+	if n < 0 {
+		return ddsErr(what+" read", n)
+	}
+	defer C.dds_return_loan(rd, &bufs[0], n)
+	for i := range int(n) {
+		if infos[i].valid_data {
+			fn(bufs[i], &infos[i])
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// userData is an entity's USER_DATA QoS as a string ("" without one).
+func userData(qos *C.dds_qos_t) string {
+	var v unsafe.Pointer
+	var sz C.size_t
+	if !C.dds_qget_userdata(qos, &v, &sz) || v == nil {
+		return ""
+	}
+	defer C.dds_free(v)
+	return C.GoStringN((*C.char)(v), C.int(sz))
 }
 
 // publicationsReader reads DCPSPublication: every writer the participant
@@ -385,37 +397,15 @@ func discoveredEndpoints(p *participant, writers bool) ([]endpointInfo, error) {
 	if writers {
 		topic = C.DDS_BUILTIN_TOPIC_DCPSPUBLICATION
 	}
-	rd := C.dds_create_reader(C.dds_entity_t(p.pp), topic, nil, nil)
-	if rd < 0 {
-		return nil, ddsErr("built-in endpoint reader", rd)
-	}
-	defer C.dds_delete(rd)
-	const max = 512
-	bufs := (*[max]unsafe.Pointer)(C.calloc(max, C.size_t(unsafe.Sizeof(unsafe.Pointer(nil)))))
-	defer C.free(unsafe.Pointer(bufs))
-	infos := (*[max]C.dds_sample_info_t)(C.calloc(max, C.size_t(unsafe.Sizeof(C.dds_sample_info_t{}))))
-	defer C.free(unsafe.Pointer(infos))
-	n := C.dds_read(rd, &bufs[0], &infos[0], max, max)
-	if n < 0 {
-		return nil, ddsErr("built-in endpoint read", n)
-	}
-	defer C.dds_return_loan(rd, &bufs[0], n)
 	var out []endpointInfo
-	for i := range int(n) {
-		if !infos[i].valid_data || infos[i].instance_state != C.DDS_IST_ALIVE {
-			continue
+	err := readBuiltin(p, topic, 512, "built-in endpoint", func(sample unsafe.Pointer, info *C.dds_sample_info_t) {
+		if info.instance_state != C.DDS_IST_ALIVE {
+			return
 		}
-		e := (*C.dds_builtintopic_endpoint_t)(bufs[i])
-		info := endpointInfo{Topic: C.GoString(e.topic_name), Type: C.GoString(e.type_name)}
-		var v unsafe.Pointer
-		var sz C.size_t
-		if C.dds_qget_userdata(e.qos, &v, &sz) && v != nil {
-			info.UserData = C.GoStringN((*C.char)(v), C.int(sz))
-			C.dds_free(v)
-		}
-		out = append(out, info)
-	}
-	return out, nil
+		e := (*C.dds_builtintopic_endpoint_t)(sample)
+		out = append(out, endpointInfo{Topic: C.GoString(e.topic_name), Type: C.GoString(e.type_name), UserData: userData(e.qos)})
+	})
+	return out, err
 }
 
 // takeFrom is take that also returns the instance handle of the writer
