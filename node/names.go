@@ -14,6 +14,28 @@ type Names struct {
 	Remaps    map[string]string
 }
 
+// ROS2Names are a ROS 2 node's names: the configured namespace and name,
+// with the __ns and __node (or ROS 1's __name) remappings winning, as rcl
+// reads them.
+func ROS2Names(namespace, name string, remaps map[string]string) Names {
+	n := Names{Namespace: namespace, Node: name, Remaps: remaps}
+	for _, k := range []string{"__name", "__node"} {
+		if v, ok := remaps[k]; ok {
+			n.Node = v
+		}
+	}
+	if v, ok := remaps["__ns"]; ok {
+		n.Namespace = "/" + strings.Trim(v, "/")
+	}
+	return n
+}
+
+// LoggerName is the node's logger as rcl names it: its absolute name
+// without the leading slash, dots for slashes (robot1.osr).
+func (n Names) LoggerName() string {
+	return strings.ReplaceAll(strings.TrimPrefix(n.NodePath(), "/"), "/", ".")
+}
+
 // NodePath is the node's absolute name.
 func (n Names) NodePath() string { return join(n.Namespace, n.Node) }
 

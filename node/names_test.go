@@ -36,3 +36,15 @@ func TestSplitRemaps(t *testing.T) {
 		t.Fatal("empty remap target accepted")
 	}
 }
+
+// ROS 2's remappings win over the config; the namespace is made absolute,
+// and the logger is named as rcl names it.
+func TestROS2Names(t *testing.T) {
+	n := ROS2Names("/", "osr", map[string]string{"__ns": "robot1/", "__node": "seg"})
+	if n.NodePath() != "/robot1/seg" || n.LoggerName() != "robot1.seg" {
+		t.Fatalf("names %s, logger %s", n.NodePath(), n.LoggerName())
+	}
+	if n := ROS2Names("/", "osr", nil); n.NodePath() != "/osr" || n.LoggerName() != "osr" {
+		t.Fatalf("default names %s, logger %s", n.NodePath(), n.LoggerName())
+	}
+}

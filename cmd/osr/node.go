@@ -187,15 +187,7 @@ func startSettings(cfg config.Config, ra node.ROSArgs, server map[string]any, fl
 		values[k] = v
 	}
 	if len(ra.ParamFiles) > 0 {
-		names := node.Names{Namespace: cfg.Node.Namespace, Node: cfg.Node.Name}
-		if v, ok := ra.Remaps["__ns"]; ok {
-			names.Namespace = v
-		}
-		for _, k := range []string{"__name", "__node"} {
-			if v, ok := ra.Remaps[k]; ok {
-				names.Node = v
-			}
-		}
+		names := node.ROS2Names(cfg.Node.Namespace, cfg.Node.Name, ra.Remaps)
 		for _, f := range ra.ParamFiles {
 			m, err := node.ReadParamsFile(f, names.NodePath())
 			if err != nil {
@@ -250,15 +242,9 @@ func startSettings(cfg config.Config, ra node.ROSArgs, server map[string]any, fl
 // winning, as rcl takes them. rcl names a node's logger after its
 // namespace and name (robot1.osr); the bare node name is taken too.
 func (a *app) applyLogLevels(levels []string, namespace, nodeName string, remaps map[string]string) error {
-	for _, k := range []string{"__name", "__node"} {
-		if v, ok := remaps[k]; ok {
-			nodeName = v
-		}
-	}
-	if v, ok := remaps["__ns"]; ok {
-		namespace = v
-	}
-	logger := strings.ReplaceAll(strings.TrimPrefix(node.Names{Namespace: namespace, Node: nodeName}.NodePath(), "/"), "/", ".")
+	names := node.ROS2Names(namespace, nodeName, remaps)
+	nodeName = names.Node
+	logger := names.LoggerName()
 	var level *slog.Level
 	for _, v := range levels {
 		name, lvl, named := strings.Cut(v, ":=")

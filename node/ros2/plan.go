@@ -78,15 +78,7 @@ type Plan struct {
 // endpoints.
 func NewPlan(o Options) (Plan, error) {
 	r := o.Remaps
-	names := node.Names{Namespace: o.Node.Namespace, Node: o.Node.Name, Remaps: r}
-	for _, k := range []string{"__name", "__node"} {
-		if v, ok := r[k]; ok {
-			names.Node = v
-		}
-	}
-	if v, ok := r["__ns"]; ok {
-		names.Namespace = "/" + strings.Trim(v, "/")
-	}
+	names := node.ROS2Names(o.Node.Namespace, o.Node.Name, r)
 	p := Plan{Names: names, GidSize: msgs.GidSize, Distro: o.ROS2.Distro}
 	if p.Distro == "" {
 		p.Distro = strings.ToLower(strings.TrimSpace(os.Getenv("ROS_DISTRO")))
@@ -244,10 +236,4 @@ func (p Plan) EntitiesInfo(participant msgs.Gid, readers, writers []msgs.Gid) *m
 	return &msgs.ParticipantEntitiesInfo{Gid: participant, Nodes: []msgs.NodeEntitiesInfo{{
 		Namespace: p.Names.Namespace, Name: p.Names.Node, Readers: readers, Writers: writers,
 	}}}
-}
-
-// LoggerName is the node's logger as rcl names it: its fully qualified
-// name without the leading slash, dots for slashes (robot1.osr).
-func (p Plan) LoggerName() string {
-	return strings.ReplaceAll(strings.TrimPrefix(p.Names.NodePath(), "/"), "/", ".")
 }

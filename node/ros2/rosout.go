@@ -59,7 +59,7 @@ func (h *rosout) Handle(ctx context.Context, r slog.Record) error {
 		fmt.Fprintf(&b, " %s%s=%v", h.group, a.Key, a.Value)
 		return true
 	})
-	m := &msgs.Log{Stamp: h.t.Now(), Level: rosLevel(r.Level), Name: h.t.plan.LoggerName(), Msg: b.String()}
+	m := &msgs.Log{Stamp: h.t.Now(), Level: rosLevel(r.Level), Name: h.t.plan.Names.LoggerName(), Msg: b.String()}
 	if r.PC != 0 {
 		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
 		m.File, m.Function, m.Line = f.File, f.Function, uint32(f.Line)
