@@ -42,3 +42,51 @@ func TestInterpMatchesHalfPixelBilinear(t *testing.T) {
 		}
 	}
 }
+
+// The resize op's two-tap passes give what the products with Interp's
+// matrices give, forward (Ry·x·Rxᵀ) and backward (Ryᵀ·dy·Rx), for up- and
+// downsampling.
+func TestResizerMatchesInterpMatrices(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range [][4]int{{4, 5, 9, 13}, {15, 20, 60, 80}, {12, 9, 5, 4}, {1, 1, 3, 2}} {
+		h, w, oh, ow := c[0], c[1], c[2], c[3]
+		const planes = 3
+		x, dy := randn(r, planes*h*w), randn(r, planes*oh*ow)
+		var rs resizer
+		rs.prepare(h, w, oh, ow, planes)
+		y, dx := make([]float32, len(dy)), make([]float32, len(x))
+		rs.forward(x, y, planes)
+		rs.backward(dy, dx, planes)
+		ry, rx := Interp(h, oh), Interp(w, ow)
+		for pl := range planes {
+			xp, yp := x[pl*h*w:], y[pl*oh*ow:]
+			for oy := range oh {
+				for ox := range ow {
+					var want float64
+					for yy := range h {
+						for xx := range w {
+							want += float64(ry[oy*h+yy]) * float64(xp[yy*w+xx]) * float64(rx[ox*w+xx])
+						}
+					}
+					if got := yp[oy*ow+ox]; math.Abs(float64(got)-want) > 1e-5 {
+						t.Fatalf("%v forward plane %d (%d,%d) = %g, want %g", c, pl, oy, ox, got, want)
+					}
+				}
+			}
+			dyp, dxp := dy[pl*oh*ow:], dx[pl*h*w:]
+			for yy := range h {
+				for xx := range w {
+					var want float64
+					for oy := range oh {
+						for ox := range ow {
+							want += float64(ry[oy*h+yy]) * float64(dyp[oy*ow+ox]) * float64(rx[ox*w+xx])
+						}
+					}
+					if got := dxp[yy*w+xx]; math.Abs(float64(got)-want) > 1e-4*math.Max(1, math.Abs(want)) {
+						t.Fatalf("%v backward plane %d (%d,%d) = %g, want %g", c, pl, yy, xx, got, want)
+					}
+				}
+			}
+		}
+	}
+}
