@@ -282,3 +282,76 @@ func TestSqueezeLayout(t *testing.T) {
 		}
 	}
 }
+
+// With each of the loss's 8 chunks longer than a block and chunks that
+// cross images, the loss and its gradient match a per-pixel float64
+// reference: mean CE over inliers, λ times mean KL(U‖P) over outliers.
+func TestSegLossAcrossBlocks(t *testing.T) {
+	const n, k, h, w, lambda = 3, 5, 61, 53, 0.3
+	p := h * w
+	if n*p/8 <= lossBlock || p%lossBlock == 0 {
+		t.Fatalf("%d pixels per image, %d per chunk, do not span blocks of %d unevenly", p, n*p/8, lossBlock)
+	}
+	tg := &Targets{Labels: make([]uint8, n*p), Weights: []float32{1, 2, 0.5, 1, 3}, Lambda: lambda}
+	for i := range tg.Labels {
+		tg.Labels[i] = []uint8{0, 1, 2, 3, 4, LabelOutlier, LabelIgnore}[i%7]
+	}
+	logits := randTensor(rand.New(rand.NewPCG(8, 9)), 3, n, k, h, w)
+	z := logits.Float32s()
+	prob := make([]float64, len(z))
+	var ce, wsum, kl float64
+	outliers := 0
+	for q, l := range tg.Labels {
+		img, px := q/p, q%p
+		var sum float64
+		for c := range k {
+			sum += math.Exp(float64(z[(img*k+c)*p+px]))
+		}
+		for c := range k {
+			i := (img*k+c)*p + px
+			prob[i] = math.Exp(float64(z[i])) / sum
+			switch {
+			case l == LabelOutlier:
+				kl += (math.Log(1.0/k) - math.Log(prob[i])) / k
+			case int(l) == c:
+				ce -= float64(tg.Weights[l]) * math.Log(prob[i])
+				wsum += float64(tg.Weights[l])
+			}
+		}
+		if l == LabelOutlier {
+			outliers++
+		}
+	}
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
+	loss := G.Must(SegLoss(x, tg))
+	gr, err := G.Grad(loss, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := float64(scalar(loss.Value())), ce/wsum+lambda*kl/float64(outliers); math.Abs(got-want) > 1e-5*want {
+		t.Errorf("loss %.7f, want %.7f", got, want)
+	}
+	for i, d := range f32(gr[0].Value()) {
+		q := (i/(k*p))*p + i%p
+		c := (i / p) % k
+		var want float64
+		switch l := tg.Labels[q]; {
+		case l == LabelOutlier:
+			want = lambda / float64(outliers) * (prob[i] - 1.0/k)
+		case int(l) < k:
+			want = float64(tg.Weights[l]) / wsum * prob[i]
+			if int(l) == c {
+				want -= float64(tg.Weights[l]) / wsum
+			}
+		}
+		if math.Abs(float64(d)-want) > 1e-6*math.Max(1e-3, math.Abs(want)) {
+			t.Fatalf("gradient element %d (label %d, class %d) = %g, want %g", i, tg.Labels[q], c, d, want)
+		}
+	}
+}

@@ -43,13 +43,18 @@ func SegLoss(logits *G.Node, t *Targets) (*G.Node, error) {
 
 type segLoss struct {
 	op
-	t      *Targets
-	prob   []float32 // softmax kept for the backward pass
-	wsum   float64
-	count  float64      // inlier and outlier pixels, the sum form's divisor
-	parts  [][3]float64 // per chunk: CE·w, Σw, KL
-	counts [][2]int
+	t       *Targets
+	prob    []float32 // softmax kept for the backward pass
+	wsum    float64
+	count   float64      // inlier and outlier pixels, the sum form's divisor
+	parts   [][3]float64 // per chunk: CE·w, Σw, KL
+	counts  [][2]int
+	scratch [][]float32 // per chunk: a block's maxima and sums
 }
+
+// lossBlock is how many pixels the loss takes at once, one class plane
+// after the other.
+const lossBlock = 512
 
 func (o *segLoss) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	if _, _, _, _, err := shape4(in[0]); err != nil {
@@ -72,45 +77,65 @@ func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
 		o.parts, o.counts = make([][3]float64, chunks), make([][2]int, chunks)
 	}
 	logK := math.Log(float64(k))
+	if len(o.scratch) != chunks {
+		o.scratch = make([][]float32, chunks)
+	}
 	parallel.For(chunks, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var part [3]float64
 			var cnt [2]int
-			for q := ch * n * p / chunks; q < (ch+1)*n*p/chunks; q++ {
-				img, px := q/p, q%p
-				base := img*k*p + px
-				mx := z[base]
+			o.scratch[ch] = grow(o.scratch[ch], 2*lossBlock)
+			mx, sum := o.scratch[ch][:lossBlock], o.scratch[ch][lossBlock:]
+			// Blocks of pixels within one image, each class plane read
+			// and written in a row: per pixel, the planes are p apart.
+			for q0, end := ch*n*p/chunks, (ch+1)*n*p/chunks; q0 < end; {
+				img, px0 := q0/p, q0%p
+				m := min(lossBlock, end-q0, p-px0)
+				base := img*k*p + px0
+				mx, sum := mx[:m], sum[:m]
+				copy(mx, z[base:base+m])
 				for c := 1; c < k; c++ {
-					mx = max(mx, z[base+c*p])
-				}
-				var sum float32
-				for c := range k {
-					e := exp32(z[base+c*p] - mx)
-					o.prob[base+c*p] = e
-					sum += e
-				}
-				lse := float64(mx) + math.Log(float64(sum))
-				inv := 1 / sum
-				for c := range k {
-					o.prob[base+c*p] *= inv
-				}
-				switch l := t.Labels[q]; {
-				case l == LabelOutlier:
-					var mean float64
-					for c := range k {
-						mean += float64(z[base+c*p])
+					for j, v := range z[base+c*p:][:m] {
+						mx[j] = max(mx[j], v)
 					}
-					part[2] += lse - mean/float64(k) - logK
-					cnt[1]++
-				case int(l) < k:
-					wt := 1.0
-					if t.Weights != nil {
-						wt = float64(t.Weights[l])
-					}
-					part[0] += wt * (lse - float64(z[base+int(l)*p]))
-					part[1] += wt
-					cnt[0]++
 				}
+				clear(sum)
+				for c := range k {
+					pc := o.prob[base+c*p:][:m]
+					for j, v := range z[base+c*p:][:m] {
+						e := exp32(v - mx[j])
+						pc[j] = e
+						sum[j] += e
+					}
+				}
+				for j, q := 0, q0; j < m; j, q = j+1, q+1 {
+					lse := float64(mx[j]) + math.Log(float64(sum[j]))
+					switch l := t.Labels[q]; {
+					case l == LabelOutlier:
+						var mean float64
+						for c := range k {
+							mean += float64(z[base+c*p+j])
+						}
+						part[2] += lse - mean/float64(k) - logK
+						cnt[1]++
+					case int(l) < k:
+						wt := 1.0
+						if t.Weights != nil {
+							wt = float64(t.Weights[l])
+						}
+						part[0] += wt * (lse - float64(z[base+int(l)*p+j]))
+						part[1] += wt
+						cnt[0]++
+					}
+					sum[j] = 1 / sum[j]
+				}
+				for c := range k {
+					pc := o.prob[base+c*p:][:m]
+					for j, inv := range sum {
+						pc[j] *= inv
+					}
+				}
+				q0 += m
 			}
 			o.parts[ch], o.counts[ch] = part, cnt
 		}
