@@ -88,7 +88,7 @@ func gradCheck(t *testing.T, seed uint64, build func(ins []*G.Node) (*G.Node, er
 
 func TestConvOpGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range []ConvSpec{{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {2, 2, 0}} {
+	for _, s := range []ConvSpec{{3, 1, 1}, {3, 2, 1}, {1, 1, 0}, {2, 2, 0}, {3, 1, 0}, {2, 1, 1}} {
 		for _, keep := range []bool{false, true} {
 			ws := &Workspace{KeepColumns: keep}
 			gradCheck(t, 3, func(in []*G.Node) (*G.Node, error) {

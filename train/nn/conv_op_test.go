@@ -1,0 +1,39 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The stride-1 data gradient as a convolution of dy with the turned kernel
+// matches col2im(Wᵀ·dy), for kernel sizes, paddings and sizes that tile.
+func TestTurnedConvMatchesCol2im(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct {
+		spec             ConvSpec
+		n, c, h, w, out int
+	}{
+		{ConvSpec{3, 1, 1}, 2, 5, 7, 6, 4},
+		{ConvSpec{3, 1, 0}, 1, 3, 6, 9, 2},
+		{ConvSpec{3, 1, 2}, 1, 2, 5, 4, 3},
+		{ConvSpec{2, 1, 1}, 2, 3, 4, 5, 3},
+		{ConvSpec{5, 1, 2}, 1, 4, 8, 7, 2},
+		{ConvSpec{3, 1, 1}, 2, 64, 20, 120, 16}, // a dense layer's, in several row tiles
+	} {
+		g := geometry{ConvSpec: c.spec, c: c.c, h: c.h, w: c.w, oh: c.spec.out(c.h), ow: c.spec.out(c.w)}
+		if !g.turnable() {
+			t.Fatalf("%+v: not turnable", c)
+		}
+		wt, dy := randn(r, c.out*g.kk()), randn(r, c.n*c.out*g.p())
+		o := &convDataGrad{spec: c.spec, ws: &Workspace{}}
+		got, want := make([]float32, c.n*c.c*c.h*c.w), make([]float32, c.n*c.c*c.h*c.w)
+		o.turnedConv(g, c.n, c.out, wt, dy, got)
+		o.col2im(g, c.n, c.out, wt, dy, want)
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Max(1, math.Abs(float64(want[i]))) {
+				t.Fatalf("%+v: dx[%d] = %g, col2im gives %g", c, i, got[i], want[i])
+			}
+		}
+	}
+}
