@@ -101,12 +101,7 @@ func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
 				}
 				clear(sum)
 				for c := range k {
-					pc := o.prob[base+c*p:][:m]
-					for j, v := range z[base+c*p:][:m] {
-						e := exp32(v - mx[j])
-						pc[j] = e
-						sum[j] += e
-					}
+					expShifted(o.prob[base+c*p:][:m], z[base+c*p:], mx, sum)
 				}
 				for j, q := 0, q0; j < m; j, q = j+1, q+1 {
 					lse := float64(mx[j]) + math.Log(float64(sum[j]))
