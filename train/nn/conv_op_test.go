@@ -11,7 +11,7 @@ import (
 func TestTurnedConvMatchesCol2im(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, c := range []struct {
-		spec             ConvSpec
+		spec            ConvSpec
 		n, c, h, w, out int
 	}{
 		{ConvSpec{3, 1, 1}, 2, 5, 7, 6, 4},

@@ -97,6 +97,7 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 			s := o.invStd[ch] * gamma[ch]
 			t := beta[ch] - o.mean[ch]*s
 			src, dst := x[k*p:(k+1)*p], yd[k*p:(k+1)*p]
+			dst = dst[:len(src)]
 			if o.relu {
 				for i, v := range src {
 					dst[i] = max(v*s+t, 0)
@@ -121,10 +122,8 @@ func (o *bnOp) batchStats(x []float32, n, p int) {
 		for ch := lo; ch < hi; ch++ {
 			var s, ss float64
 			for i := range n {
-				for _, v := range x[(i*bn.C+ch)*p : (i*bn.C+ch+1)*p] {
-					s += float64(v)
-					ss += float64(v) * float64(v)
-				}
+				a, b := sumSquares(x[(i*bn.C+ch)*p : (i*bn.C+ch+1)*p])
+				s, ss = s+a, ss+b
 			}
 			mean := s / m
 			v := max(ss/m-mean*mean, 0)
@@ -189,16 +188,9 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
 				xs, ys := x[off:off+p], y[off:off+p]
 				var a32, b32 float32
 				if f.relu {
-					for j, g := range dy[off : off+p] {
-						v := reluMask(g, ys[j])
-						a32 += v
-						b32 += v * (xs[j] - mean)
-					}
+					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mean)
 				} else {
-					for j, g := range dy[off : off+p] {
-						a32 += g
-						b32 += g * (xs[j] - mean)
-					}
+					a32, b32 = gradSums(dy[off:off+p], xs, mean)
 				}
 				a += float64(a32)
 				b += float64(b32)
@@ -236,20 +228,22 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 			s := gamma[ch] * is
 			off := k * p
 			xs, ys, gs, ds := x[off:off+p], y[off:off+p], dy[off:off+p], dxd[off:off+p]
+			xs, ys, ds = xs[:len(gs)], ys[:len(gs)], ds[:len(gs)]
 			// Fixed statistics make the layer affine in x.
 			var mdy, mdyx float32
 			if bn.Train {
 				mdy, mdyx = float32(f.sdy[ch])/m, float32(f.sdyx[ch])/m*is
 			}
-			mean := f.mean[ch]
+			// s·(g - mdy - (x-mean)·mdyx) = s·g + a·x + b
+			a, b := -s*mdyx, s*(f.mean[ch]*mdyx-mdy)
 			if f.relu {
 				for j, g := range gs {
-					ds[j] = s * (reluMask(g, ys[j]) - mdy - (xs[j]-mean)*mdyx)
+					ds[j] = s*reluMask(g, ys[j]) + a*xs[j] + b
 				}
 				continue
 			}
 			for j, g := range gs {
-				ds[j] = s * (g - mdy - (xs[j]-mean)*mdyx)
+				ds[j] = s*g + a*xs[j] + b
 			}
 		}
 	})
@@ -270,4 +264,59 @@ func reluMask(g, y float32) float32 {
 	b := math.Float32bits(y)
 	keep := uint32(int32(b|-b) >> 31) // all ones when b != 0
 	return math.Float32frombits(math.Float32bits(g) & keep)
+}
+
+// sumSquares is Σx and Σx² in float64, four partial sums at a time so
+// that the additions do not wait on each other.
+func sumSquares(x []float32) (s, ss float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		a, b, c, d := float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3])
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for _, v := range x[i:] {
+		s0 += float64(v)
+		q0 += float64(v) * float64(v)
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
+// maskedSums is Σg and Σg·(x-mean) with g = dy where the ReLU output y is
+// positive, four partial sums at a time.
+func maskedSums(dy, y, x []float32, mean float32) (sg, sgx float32) {
+	y, x = y[:len(dy)], x[:len(dy)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
+	i := 0
+	for ; i+4 <= len(dy); i += 4 {
+		g, yv, xv := dy[i:i+4:i+4], y[i:i+4:i+4], x[i:i+4:i+4]
+		g0, g1, g2, g3 := reluMask(g[0], yv[0]), reluMask(g[1], yv[1]), reluMask(g[2], yv[2]), reluMask(g[3], yv[3])
+		a0, a1, a2, a3 = a0+g0, a1+g1, a2+g2, a3+g3
+		b0, b1, b2, b3 = b0+g0*(xv[0]-mean), b1+g1*(xv[1]-mean), b2+g2*(xv[2]-mean), b3+g3*(xv[3]-mean)
+	}
+	for j := i; j < len(dy); j++ {
+		g := reluMask(dy[j], y[j])
+		a0 += g
+		b0 += g * (x[j] - mean)
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+}
+
+// gradSums is Σdy and Σdy·(x-mean), four partial sums at a time.
+func gradSums(dy, x []float32, mean float32) (sg, sgx float32) {
+	x = x[:len(dy)]
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
+	i := 0
+	for ; i+4 <= len(dy); i += 4 {
+		g, xv := dy[i:i+4:i+4], x[i:i+4:i+4]
+		a0, a1, a2, a3 = a0+g[0], a1+g[1], a2+g[2], a3+g[3]
+		b0, b1, b2, b3 = b0+g[0]*(xv[0]-mean), b1+g[1]*(xv[1]-mean), b2+g[2]*(xv[2]-mean), b3+g[3]*(xv[3]-mean)
+	}
+	for j := i; j < len(dy); j++ {
+		a0 += dy[j]
+		b0 += dy[j] * (x[j] - mean)
+	}
+	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 }

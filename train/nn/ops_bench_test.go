@@ -56,18 +56,29 @@ func BenchmarkSegLoss(b *testing.B) {
 }
 
 // BenchmarkBNReLU is a dense layer's batch norm and ReLU at 1/4 of a
-// 480x360 crop, 2 images of 64 channels, forward and backward.
+// 480x360 crop, 2 images of 64 channels: forward and the three gradients.
 func BenchmarkBNReLU(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
-	bn := NewBatchNorm(64)
-	benchGraph(b, func(x *G.Node) (*G.Node, error) {
-		g := x.Graph()
-		gamma := G.NewTensor(g, tensor.Float32, 1, G.WithShape(64), G.WithValue(randTensor(r, 1, 64)), G.WithName("gamma"))
-		beta := G.NewTensor(g, tensor.Float32, 1, G.WithShape(64), G.WithValue(randTensor(r, 1, 64)), G.WithName("beta"))
-		y, err := bn.ApplyReLU(x, gamma, beta)
+	const n, c, h, w = 2, 64, 90, 120
+	fwd := &bnOp{op: newOp("bn", 4, 4, 1, 1), bn: NewBatchNorm(c), relu: true, update: true,
+		mean: make([]float32, c), invStd: make([]float32, c)}
+	x, dy := randTensor(r, 1, n, c, h, w), randTensor(r, 1, n, c, h, w)
+	gamma, beta := randTensor(r, 1, c), randTensor(r, 1, c)
+	grads := make([]*bnGrad, 3)
+	for i := range grads {
+		grads[i] = &bnGrad{op: newOp("bn/d", 4, 4, 1, 4, 4), fwd: fwd, which: i}
+	}
+	cpu := processCPU(b)
+	for b.Loop() {
+		y, err := fwd.Do(x, gamma, beta)
 		if err != nil {
-			return nil, err
+			b.Fatal(err)
 		}
-		return project(r, y)
-	}, 2, 64, 90, 120)
+		for _, g := range grads {
+			if _, err := g.Do(x, gamma, y, dy); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
