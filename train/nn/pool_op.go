@@ -83,13 +83,18 @@ func (o *poolGrad) Do(in ...G.Value) (G.Value, error) {
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			src, dst := dy[pl*oh*ow:(pl+1)*oh*ow], d[pl*h*w:(pl+1)*h*w]
-			for y := range h {
-				wy := float32(min(y/k*k+k, h) - y/k*k)
-				s := src[(y/k)*ow:]
-				row := dst[y*w : (y+1)*w]
-				for x := range row {
-					wx := float32(min(x/k*k+k, w) - x/k*k)
-					row[x] = s[x/k] / (wy * wx)
+			// Each window's rows get the same values: the first row of
+			// a window is computed, the others copied from it.
+			for oy := range oh {
+				y0, y1 := oy*k, min(oy*k+k, h)
+				wy := float32(y1 - y0)
+				first := dst[y0*w : (y0+1)*w]
+				for ox, g := range src[oy*ow : (oy+1)*ow] {
+					x0, x1 := ox*k, min(ox*k+k, w)
+					fill(first[x0:x1], g/(wy*float32(x1-x0)))
+				}
+				for y := y0 + 1; y < y1; y++ {
+					copy(dst[y*w:(y+1)*w], first)
 				}
 			}
 		}
