@@ -67,6 +67,9 @@ type bnOp struct {
 	// whichever of the three gradient ops runs first in a step.
 	gen, sumGen uint64
 	sdy, sdyx   []float64
+	// masked is set when the sums also wrote the masked g into the dx
+	// op's output, so that the dx pass reads g from there.
+	masked bool
 }
 
 func (o *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -172,12 +175,14 @@ func (o *bnGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{o.fwd.bn.C}, nil
 }
 
-// sums computes Σg and Σg·x̂ per channel once per forward pass.
-func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
+// sums computes Σg and Σg·x̂ per channel once per forward pass. With the
+// ReLU and dst (the dx op's output), it also writes g there.
+func (f *bnOp) sums(x, y, dy []float32, n, c, p int, dst []float32) {
 	if f.sumGen == f.gen {
 		return
 	}
 	f.sumGen = f.gen
+	f.masked = f.relu && dst != nil
 	f.sdy, f.sdyx = growF64(f.sdy, c), growF64(f.sdyx, c)
 	parallel.For(c, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -187,9 +192,12 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
 				off := (i*c + ch) * p
 				xs, ys := x[off:off+p], y[off:off+p]
 				var a32, b32 float32
-				if f.relu {
-					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mean)
-				} else {
+				switch {
+				case f.masked:
+					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mean, dst[off:off+p])
+				case f.relu:
+					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mean, nil)
+				default:
 					a32, b32 = gradSums(dy[off:off+p], xs, mean)
 				}
 				a += float64(a32)
@@ -205,7 +213,11 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 	p := h * w
 	x, gamma, y, dy := f32(in[0]), f32(in[1]), f32(in[2]), f32(in[3])
 	f, bn := o.fwd, o.fwd.bn
-	f.sums(x, y, dy, n, c, p)
+	var dst []float32
+	if o.which == 0 {
+		dst = f32(o.output(false, n, c, h, w))
+	}
+	f.sums(x, y, dy, n, c, p, dst)
 	switch o.which {
 	case 1, 2:
 		src := f.sdyx
@@ -236,7 +248,13 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 			}
 			// s·(g - mdy - (x-mean)·mdyx) = s·g + a·x + b
 			a, b := -s*mdyx, s*(f.mean[ch]*mdyx-mdy)
-			if f.relu {
+			switch {
+			case f.masked: // ds holds g already
+				for j, g := range ds {
+					ds[j] = s*g + a*xs[j] + b
+				}
+				continue
+			case f.relu:
 				for j, g := range gs {
 					ds[j] = s*reluMask(g, ys[j]) + a*xs[j] + b
 				}
@@ -285,19 +303,30 @@ func sumSquares(x []float32) (s, ss float64) {
 }
 
 // maskedSums is Σg and Σg·(x-mean) with g = dy where the ReLU output y is
-// positive, four partial sums at a time.
-func maskedSums(dy, y, x []float32, mean float32) (sg, sgx float32) {
+// positive, four partial sums at a time; it writes g into out unless out
+// is nil.
+func maskedSums(dy, y, x []float32, mean float32, out []float32) (sg, sgx float32) {
 	y, x = y[:len(dy)], x[:len(dy)]
+	if out != nil {
+		out = out[:len(dy)]
+	}
 	var a0, a1, a2, a3, b0, b1, b2, b3 float32
 	i := 0
 	for ; i+4 <= len(dy); i += 4 {
 		g, yv, xv := dy[i:i+4:i+4], y[i:i+4:i+4], x[i:i+4:i+4]
 		g0, g1, g2, g3 := reluMask(g[0], yv[0]), reluMask(g[1], yv[1]), reluMask(g[2], yv[2]), reluMask(g[3], yv[3])
+		if out != nil {
+			o := out[i : i+4 : i+4]
+			o[0], o[1], o[2], o[3] = g0, g1, g2, g3
+		}
 		a0, a1, a2, a3 = a0+g0, a1+g1, a2+g2, a3+g3
 		b0, b1, b2, b3 = b0+g0*(xv[0]-mean), b1+g1*(xv[1]-mean), b2+g2*(xv[2]-mean), b3+g3*(xv[3]-mean)
 	}
 	for j := i; j < len(dy); j++ {
 		g := reluMask(dy[j], y[j])
+		if out != nil {
+			out[j] = g
+		}
 		a0 += g
 		b0 += g * (x[j] - mean)
 	}
