@@ -140,8 +140,9 @@ func newBenchTrainCmd() *cobra.Command {
 		Long: `Times forward, backward and the Adam update of the default CPU segmenter
 (batch 4, 480x360 crops) in osr (gorgonia ops, OpenBLAS), then the same
 network in PyTorch (bench/ldn_torch.py, Debian python3-torch) in the same
-run, and OpenBLAS's SGEMM rate on all cores. Prints the median step times,
-their ratio and the share of the SGEMM peak osr achieves.`,
+run, and OpenBLAS's SGEMM rate on all cores after osr's steps in every
+round. Prints the median step times, their ratio and the share of the
+SGEMM peak (the median of the rounds') osr achieves.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if memory {
@@ -157,7 +158,7 @@ their ratio and the share of the SGEMM peak osr achieves.`,
 			}
 			fmt.Printf("training step, default segmenter, batch %d at %dx%d, %d threads (%.1f GFLOP per step)\n",
 				r.Batch, r.Width, r.Height, r.Threads, r.StepGFLOP)
-			fmt.Printf("  osr (gorgonia + OpenBLAS)  %8.0f ms   %6.1f GFLOP/s  (%.0f %% of the %.0f GFLOP/s SGEMM peak)\n",
+			fmt.Printf("  osr (gorgonia + OpenBLAS)  %8.0f ms   %6.1f GFLOP/s  (%.0f %% of the %.0f GFLOP/s SGEMM peak, median of the rounds)\n",
 				r.GoStepMS, r.GoGFLOPS, 100*r.PeakShare, r.PeakGFLOPS)
 			if r.TorchError != "" {
 				fmt.Printf("  PyTorch                    not run: %s\n", r.TorchError)
