@@ -40,6 +40,7 @@ type Options struct {
 // topics are the resolved names the transport uses.
 type topics struct {
 	image, labels, score, mask, overlay, labelInfo, diagnostics string
+	objects                                                     string
 	labelsC, maskC, overlayC                                    string // <topic>/compressed
 }
 
@@ -75,6 +76,7 @@ type Transport struct {
 	labels, score, mask, overlay sink
 	labelsC, maskC, overlayC     sink // <topic>/compressed
 	diagnostics                  diagSink
+	objects                      objectsSink    // ~outlier_objects
 	level                        *slog.LevelVar // of the logger ros.osr
 
 	mu        sync.Mutex
@@ -129,7 +131,7 @@ func New(opts Options) (*Transport, error) {
 	t.topics = topics{
 		image: names.Resolve(n.ImageTopic), labels: names.Resolve(n.LabelsTopic), score: names.Resolve(n.ScoreTopic),
 		mask: names.Resolve(n.MaskTopic), overlay: names.Resolve(n.OverlayTopic), labelInfo: names.Resolve(n.LabelInfoTopic),
-		diagnostics: names.Resolve(n.DiagnosticsTopic),
+		diagnostics: names.Resolve(n.DiagnosticsTopic), objects: names.Resolve(n.ObjectsTopic),
 	}
 	t.topics.labelsC, t.topics.maskC, t.topics.overlayC = t.topics.labels+"/compressed", t.topics.mask+"/compressed", t.topics.overlay+"/compressed"
 	return t, nil
@@ -162,7 +164,7 @@ func (t *Transport) node() *goroslib.Node {
 
 // Sinks are the pipeline's outputs on this transport.
 func (t *Transport) Sinks() node.Sinks {
-	return node.Sinks{Labels: &t.labels, Score: &t.score, Mask: &t.mask, Overlay: &t.overlay, Diagnostics: &t.diagnostics,
+	return node.Sinks{Labels: &t.labels, Score: &t.score, Mask: &t.mask, Overlay: &t.overlay, Diagnostics: &t.diagnostics, Objects: &t.objects,
 		LabelsCompressed: &t.labelsC, MaskCompressed: &t.maskC, OverlayCompressed: &t.overlayC}
 }
 
@@ -194,6 +196,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	t.mu.Lock()
 	t.labelInfo = labelInfo
 	t.mu.Unlock()
+	t.objects.setClass(p.LabelInfo())
 	var params *paramWatch
 	if s := t.opts.Settings; s != nil {
 		params = t.newParamWatch(maps.Clone(t.opts.Params))
@@ -223,7 +226,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 			}
 		}
 		t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(),
-			"image", t.topics.image, "input", c.input, "outputs", []string{t.topics.labels, t.topics.score, t.topics.mask, t.topics.overlay})
+			"image", t.topics.image, "input", c.input, "outputs", []string{t.topics.labels, t.topics.score, t.topics.mask, t.topics.overlay, t.topics.objects})
 		reason, shutdown := t.watch(ctx, c, period, params)
 		if shutdown {
 			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", reason)
@@ -338,6 +341,7 @@ func (c *conn) open(p *node.Pipeline) error {
 		pub(&t.labelsC, t.topics.labelsC, &msgs.CompressedImage{}, false),
 		pub(&t.maskC, t.topics.maskC, &msgs.CompressedImage{}, false),
 		pub(&t.overlayC, t.topics.overlayC, &msgs.CompressedImage{}, false),
+		pub(&t.objects.sink, t.topics.objects, &msgs.ROS1Detection2DArray{}, false),
 		pub(&t.diagnostics.sink, t.topics.diagnostics, &msgs.DiagnosticArray{}, false),
 		pub(nil, t.topics.labelInfo, &msgs.String{}, true),
 	); err != nil {
@@ -457,6 +461,7 @@ func (t *Transport) refreshSubscribers(rn *goroslib.Node) {
 	t.labelsC.subs.Store(has(t.topics.labelsC))
 	t.maskC.subs.Store(has(t.topics.maskC))
 	t.overlayC.subs.Store(has(t.topics.overlayC))
+	t.objects.subs.Store(has(t.topics.objects))
 }
 
 // close unregisters. Unregistering with a master that is gone waits for
@@ -464,7 +469,7 @@ func (t *Transport) refreshSubscribers(rn *goroslib.Node) {
 // reconnection is quick.
 func (c *conn) close(wait bool) {
 	t := c.t
-	for _, s := range []*sink{&t.labels, &t.score, &t.mask, &t.overlay, &t.labelsC, &t.maskC, &t.overlayC, &t.diagnostics.sink} {
+	for _, s := range []*sink{&t.labels, &t.score, &t.mask, &t.overlay, &t.labelsC, &t.maskC, &t.overlayC, &t.objects.sink, &t.diagnostics.sink} {
 		s.pub.Store(nil)
 	}
 	t.mu.Lock()
