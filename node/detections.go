@@ -16,11 +16,12 @@ func (p *Pipeline) findObjects(r *model.Result) []Track {
 		p.tracker = NewTracker(TrackerOptions{K: c.K, N: c.N, IoU: c.Overlap})
 	}
 	p.trackCfg = c
-	objs := p.objects.Find(r.Mask, r.Score, r.Width, r.Height, objectOptions(c))
+	objs := p.objects.Find(r.Mask, r.Score, r.Width, r.Height, ObjectOptionsFrom(c))
 	return p.tracker.Update(objs)
 }
 
-func objectOptions(c config.Objects) ObjectOptions {
+// ObjectOptionsFrom are the region filters of the objects settings.
+func ObjectOptionsFrom(c config.Objects) ObjectOptions {
 	return ObjectOptions{MinPixels: c.MinPixels, MinShare: c.MinShare, SkipBottom: c.SkipBottom}
 }
 
