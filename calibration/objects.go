@@ -245,10 +245,12 @@ func (r *ObjectsReport) Write(dir string) error {
 		}
 		curves = append(curves, series{fmt.Sprintf("%s: kept %.0f %%, %d false objects", Filter{w.K, w.N}, 100*w.KeptShare, w.FalseObjects), pts})
 	}
+	p := plot.New()
+	p.Legend.Left = true // the curves rise to the right
 	return errors.Join(
 		atomicfile.Write(filepath.Join(dir, "objects.json"), append(js, '\n')),
 		atomicfile.Write(filepath.Join(dir, "objects.md"), []byte(r.Markdown())),
-		drawLines(plot.New(), filepath.Join(dir, "objects.png"), fmt.Sprintf("False objects reported: %s/%s in order", r.Dataset, r.Split),
+		drawLines(p, filepath.Join(dir, "objects.png"), fmt.Sprintf("False boxes reported: %s/%s in order", r.Dataset, r.Split),
 			"frame", "false boxes reported so far", curves, true),
 	)
 }
