@@ -63,6 +63,15 @@ type ObjectsRow struct {
 	SingleFrame  int `json:"single_frame_wrongobjects"`
 	// FalsePerFrame is the false reports of each frame, for the figure.
 	FalsePerFrame []int `json:"-"`
+	reported      []reportedBox
+}
+
+// reportedBox is one box a filter reported, for objects.csv.
+type reportedBox struct {
+	image string
+	track uint64
+	box   node.Box
+	iou   float64 // with the pasted box
 }
 
 // ObjectsReport is what osr eval objects writes.
@@ -164,6 +173,7 @@ func EvaluateObjects(ctx context.Context, eng Engine, ds *dataset.Dataset, paste
 					wrong++
 				}
 				kept = kept || iou >= opts.Match
+				row.reported = append(row.reported, reportedBox{s.Name, t.ID, t.Box, iou})
 			}
 			row.FalseReports += wrong
 			row.FalsePerFrame = append(row.FalsePerFrame, wrong)
@@ -225,8 +235,9 @@ func (r *ObjectsReport) Markdown() string {
 	return b.String()
 }
 
-// Write saves objects.json, objects.md and objects.png (the false boxes
-// reported so far, frame by frame, per filter) into dir.
+// Write saves objects.json, objects.md, objects.csv (every reported box:
+// image, filter, track id, box, IoU with the pasted box) and objects.png
+// (the false boxes reported so far, frame by frame, per filter) into dir.
 func (r *ObjectsReport) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report directory: %w", err)
@@ -245,11 +256,19 @@ func (r *ObjectsReport) Write(dir string) error {
 		}
 		curves = append(curves, series{fmt.Sprintf("%s: kept %.0f %%, %d false objects", Filter{w.K, w.N}, 100*w.KeptShare, w.FalseObjects), pts})
 	}
+	var csv strings.Builder
+	csv.WriteString("image,k,n,track,x0,y0,x1,y1,pasted_iou\n")
+	for _, w := range r.Rows {
+		for _, b := range w.reported {
+			fmt.Fprintf(&csv, "%s,%d,%d,%d,%d,%d,%d,%d,%.4f\n", b.image, w.K, w.N, b.track, b.box.X0, b.box.Y0, b.box.X1, b.box.Y1, b.iou)
+		}
+	}
 	p := plot.New()
 	p.Legend.Left = true // the curves rise to the right
 	return errors.Join(
 		atomicfile.Write(filepath.Join(dir, "objects.json"), append(js, '\n')),
 		atomicfile.Write(filepath.Join(dir, "objects.md"), []byte(r.Markdown())),
+		atomicfile.Write(filepath.Join(dir, "objects.csv"), []byte(csv.String())),
 		drawLines(p, filepath.Join(dir, "objects.png"), fmt.Sprintf("False boxes reported: %s/%s in order", r.Dataset, r.Split),
 			"frame", "false boxes reported so far", curves, true),
 	)

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"osr/config"
@@ -118,6 +119,16 @@ func TestEvaluateObjectsCountsWhatEachFilterReports(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Error(err)
 		}
+	}
+	// objects.csv: one line per reported box, the steady one in frame 2 under k = 3 of 5.
+	csv, err := os.ReadFile(filepath.Join(out, "objects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	if len(lines) != 1+off.Reports+on.Reports || !strings.Contains(string(csv), samples[2].Name+",3,5,") ||
+		!strings.Contains(string(csv), ",0,0,30,30,0.0000\n") {
+		t.Errorf("objects.csv: want a header and %d boxes, the steady one among them:\n%s", off.Reports+on.Reports, csv)
 	}
 	if _, err := EvaluateObjects(context.Background(), eng, ds, pasted, ObjectsOptions{Split: "test", Objects: objs,
 		Filters: []Filter{{4, 3}}, Match: 0.5}); err == nil {
