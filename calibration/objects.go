@@ -90,6 +90,7 @@ type ObjectsReport struct {
 	Match     float64        `json:"match_iou"`
 	Threshold float32        `json:"threshold"`
 	Rows      []ObjectsRow   `json:"rows"`
+	frames    []stripFrame
 }
 
 // EvaluateObjects plays a pasted split (osr dataset paste --track) in
@@ -144,6 +145,7 @@ func EvaluateObjects(ctx context.Context, eng Engine, ds *dataset.Dataset, paste
 		}
 		objs := finder.Find(res.Mask, res.Score, res.Width, res.Height, node.ObjectOptionsFrom(opts.Objects))
 		truth := node.Box{X0: p.Box[0], Y0: p.Box[1], X1: p.Box[2], Y1: p.Box[3]}
+		rep.frames = append(rep.frames, stripFrame{s, p.Run, truth})
 		found, touched := false, false
 		for _, o := range objs {
 			iou := o.IoU(truth)
@@ -236,8 +238,10 @@ func (r *ObjectsReport) Markdown() string {
 }
 
 // Write saves objects.json, objects.md, objects.csv (every reported box:
-// image, filter, track id, box, IoU with the pasted box) and objects.png
-// (the false boxes reported so far, frame by frame, per filter) into dir.
+// image, filter, track id, box, IoU with the pasted box), objects.png
+// (the false boxes reported so far, frame by frame, per filter) and
+// objects_strip.jpg (one pasted object's frames, first and last filter)
+// into dir.
 func (r *ObjectsReport) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report directory: %w", err)
@@ -269,6 +273,7 @@ func (r *ObjectsReport) Write(dir string) error {
 		atomicfile.Write(filepath.Join(dir, "objects.json"), append(js, '\n')),
 		atomicfile.Write(filepath.Join(dir, "objects.md"), []byte(r.Markdown())),
 		atomicfile.Write(filepath.Join(dir, "objects.csv"), []byte(csv.String())),
+		r.writeStrip(filepath.Join(dir, "objects_strip.jpg")),
 		drawLines(p, filepath.Join(dir, "objects.png"), fmt.Sprintf("False boxes reported: %s/%s in order", r.Dataset, r.Split),
 			"frame", "false boxes reported so far", curves, true),
 	)

@@ -2,6 +2,7 @@ package calibration
 
 import (
 	"context"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -114,6 +115,15 @@ func TestEvaluateObjectsCountsWhatEachFilterReports(t *testing.T) {
 	defer f.Close()
 	if _, err := png.Decode(f); err != nil {
 		t.Errorf("objects.png: %v", err)
+	}
+	// The strip: the run of 3 that k = 3 of 5 keeps, at half size, two rows.
+	sf, err := os.Open(filepath.Join(out, "objects_strip.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	if strip, err := jpeg.Decode(sf); err != nil || strip.Bounds().Dx() != 3*(240+4)-4 || strip.Bounds().Dy() != 2*180+4 {
+		t.Errorf("objects_strip.jpg: %v, want 3 frames of 240x180 in 2 rows (%v)", strip.Bounds(), err)
 	}
 	for _, name := range []string{"objects.json", "objects.md"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
