@@ -27,8 +27,9 @@ temporal filter per --filter K/N, as the node does with a camera stream. Per
 filter it counts the pasted objects kept (frames from the K-th of each object's
 run on where a reported box overlaps the pasted one by --match IoU), the boxes
 that overlap no pasted object (false), the false objects (tracks) and those
-of them reported in one frame only. Writes objects.json, objects.md and
-objects.png (false boxes reported so far, per filter).`,
+of them seen in one frame only. Writes objects.json, objects.md, objects.csv
+(every reported box), objects.png (false boxes reported so far, per filter) and
+objects_strip.jpg (one pasted object's frames, first and last filter).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dataDir == "" || out == "" {
