@@ -38,6 +38,10 @@ type LDNConfig struct {
 	// Ladder are the output widths of the upsampling stages, deepest
 	// first, one per encoder skip (len(blocks)-1); empty: up each.
 	Ladder []int `yaml:"ladder,omitempty"`
+	// Checkpoint keeps only each dense block's output from the forward
+	// to the backward pass and recomputes its layers there: the same
+	// gradients in a fraction of the memory, for some more time per step.
+	Checkpoint bool `yaml:"checkpoint,omitempty"`
 }
 
 // LayoutTorchvision is the Layout of DenseNets whose weights come from
@@ -53,10 +57,11 @@ func SmallLDN(classes int) LDNConfig {
 // LDN121 is the paper's segmenter: torchvision's DenseNet-121 encoder
 // (stem 64, growth 32, bn_size 4, blocks 6/12/24/16, compression 0.5),
 // spatial pyramid pooling on the last block, and a ladder of 256, 128 and
-// 128 channels at 1/16, 1/8 and 1/4, logits at 1/4.
+// 128 channels at 1/16, 1/8 and 1/4, logits at 1/4; dense blocks
+// checkpointed, so that batch 4 at half resolution fits in memory.
 func LDN121(classes int) LDNConfig {
 	return LDNConfig{Classes: classes, Layout: LayoutTorchvision, Stem: 64, Growth: 32, Blocks: []int{6, 12, 24, 16},
-		Bottleneck: 4, Compression: 0.5, Up: 256, SPP: []int{8, 4, 2, 1}, Ladder: []int{256, 128, 128}}
+		Bottleneck: 4, Compression: 0.5, Up: 256, SPP: []int{8, 4, 2, 1}, Ladder: []int{256, 128, 128}, Checkpoint: true}
 }
 
 // Validate reports a config that cannot build a network.
@@ -139,21 +144,16 @@ func (m *LDN) Encode(g *nn.Graph, x *G.Node) (skips []*G.Node, top *G.Node) {
 			// same for sizes divisible by 32.
 			h = g.AvgPool(g.Conv(conv, g.BNReLU(bn, h), c, k1, false), 2)
 		}
-		feats := []*G.Node{h}
-		for l := range layers {
+		names := make([]nn.DenseLayer, layers)
+		for l := range names {
 			ln := fmt.Sprintf("%s.layer%d", block, l)
-			bn1, conv1, bn2, conv2 := ln+".bn1", ln+".conv1", ln+".bn2", ln+".conv2"
+			names[l] = nn.DenseLayer{Norm1: ln + ".bn1", Conv1: ln + ".conv1", Norm2: ln + ".bn2", Conv2: ln + ".conv2"}
 			if tv {
 				ln = fmt.Sprintf("%s.denselayer%d", block, l+1)
-				bn1, conv1, bn2, conv2 = ln+".norm1", ln+".conv1", ln+".norm2", ln+".conv2"
+				names[l] = nn.DenseLayer{Norm1: ln + ".norm1", Conv1: ln + ".conv1", Norm2: ln + ".norm2", Conv2: ln + ".conv2"}
 			}
-			y := g.BNReLU(bn1, g.Concat(feats...))
-			if cfg.Bottleneck > 0 {
-				y = g.BNReLU(bn2, g.Conv(conv1, y, cfg.Bottleneck*cfg.Growth, k1, false))
-			}
-			feats = append(feats, g.Conv(conv2, y, cfg.Growth, k3, false))
 		}
-		h = g.Concat(feats...)
+		h = g.DenseBlock(h, cfg.Growth, cfg.Bottleneck*cfg.Growth, names, cfg.Checkpoint)
 	}
 	if tv {
 		h = g.BNReLU("enc.norm5", h)
