@@ -16,12 +16,15 @@ type DenseLayer struct{ Norm1, Conv1, Norm2, Conv2 string }
 // concatenation of x and every earlier layer's output; the block's output
 // is that concatenation after the last layer.
 //
-// With checkpoint the block is one op that keeps only its output from the
-// forward to the backward pass (gradient checkpointing, as memory-efficient
-// DenseNets do): each layer's concatenated input, its normalised copy and
-// its bottleneck are scratch shared by every layer of the graph, and the
-// backward pass recomputes them from the output, layer by layer, with the
-// forward pass's batch statistics. Otherwise, and when tracing to ONNX, the
+// With checkpoint the block is one op that keeps only its output and each
+// layer's bottleneck (the 1x1 convolution's output, width channels) from
+// the forward to the backward pass (gradient checkpointing, as
+// memory-efficient DenseNets do): each layer's concatenated input and the
+// normalised copies are scratch shared by every layer of the graph, and
+// the backward pass recomputes them from the output, layer by layer, with
+// the forward pass's batch statistics. Those grow with the square of the
+// block's depth; the bottlenecks, kept so that no convolution runs twice,
+// only linearly. Otherwise, and when tracing to ONNX, the
 // layers are separate ops, each of whose outputs stays in memory: the
 // concatenations grow with the square of the block's depth.
 func (g *Graph) DenseBlock(x *G.Node, growth, width int, layers []DenseLayer, checkpoint bool) *G.Node {
@@ -97,6 +100,8 @@ type denseOp struct {
 	update        bool
 	layers        []denseLayer
 
+	bottlenecks []float32 // every layer's 1x1 convolution output, [layer][n,width,h,w]
+
 	gen, gradGen uint64
 	grads        []*tensor.Dense // one per input, written by the first gradient op of a step
 }
@@ -131,7 +136,6 @@ func (o *denseOp) layerParams(in []G.Value, k int) (g1, b1, w1, g2, b2, w2 []flo
 const (
 	slotCat = iota
 	slotAct1
-	slotBottleneck
 	slotAct2
 	slotNew
 	slotDOut
@@ -146,6 +150,7 @@ func (o *denseOp) Do(in ...G.Value) (G.Value, error) {
 	p, total := h*w, c0+len(o.layers)*o.growth
 	y := o.output(false, n, total, h, w)
 	out := f32(y)
+	o.bottlenecks = grow(o.bottlenecks, len(o.layers)*n*o.width*p)
 	copyChannels(out, total, 0, f32(in[0]), c0, 0, c0, n, p)
 	for k := range o.layers {
 		c := c0 + k*o.growth
@@ -162,7 +167,7 @@ func (o *denseOp) Do(in ...G.Value) (G.Value, error) {
 // recompute runs layer k up to its 3x3 convolution's input, which it
 // returns with its channel count: from the first c channels of the block's
 // output out, into scratch. The forward pass (stats set) takes batch
-// statistics; the backward pass reuses them.
+// statistics and keeps the bottleneck; the backward pass reuses both.
 func (o *denseOp) recompute(in []G.Value, out []float32, k, n, c, total, p int, stats bool) ([]float32, int) {
 	l := &o.layers[k]
 	g1, b1, w1, g2, b2, _ := o.layerParams(in, k)
@@ -173,12 +178,20 @@ func (o *denseOp) recompute(in []G.Value, out []float32, k, n, c, total, p int, 
 	if o.width == 0 {
 		return a1, c
 	}
-	_, _, h, w := dims(in[0])
-	z := o.ws.slot(slotBottleneck, n*o.width*p)
-	o.ws.convForward(newGeometry(ConvSpec{K: 1, Stride: 1}, c, h, w), n, o.width, a1, w1, nil, z, nil)
+	z := o.bottleneck(k, n, p)
+	if stats {
+		_, _, h, w := dims(in[0])
+		o.ws.convForward(newGeometry(ConvSpec{K: 1, Stride: 1}, c, h, w), n, o.width, a1, w1, nil, z, nil)
+	}
 	a2 := o.ws.slot(slotAct2, n*o.width*p)
 	l.norm2.apply(z, g2, b2, a2, n, p, stats && o.update, stats)
 	return a2, o.width
+}
+
+// bottleneck is layer k's kept 1x1 convolution output.
+func (o *denseOp) bottleneck(k, n, p int) []float32 {
+	size := n * o.width * p
+	return o.bottlenecks[k*size : (k+1)*size]
 }
 
 // apply is batch norm and ReLU of x into y, taking fresh statistics when
@@ -219,7 +232,7 @@ func (o *denseOp) backward(in []G.Value, out, dy []float32) {
 		o.ws.convDW(k3, n, o.growth, a, df, nil, grad(k, o.perLayer()-1))
 		o.ws.convDX(k3, n, o.growth, w2, df, da)
 		if o.width > 0 {
-			z := o.ws.slot(slotBottleneck, n*o.width*p)
+			z := o.bottleneck(k, n, p)
 			dz := o.ws.slot(slotDBottleneck, n*o.width*p)
 			l.norm2.backward(z, g2, a, da, dz, grad(k, 3), grad(k, 4), n, p)
 			a1 := o.ws.slot(slotAct1, n*c*p)
