@@ -221,18 +221,31 @@ func TestLoadEncoderChecksNamesAndShapes(t *testing.T) {
 
 // A run with Init starts its encoder from the file: after one step at a
 // small learning rate its encoder weights are the file's but for the step,
-// and its upsampling path is its own. Init with Resume is refused.
+// and its upsampling path is its own; for a DenseNet and a ResNet. Init
+// with Resume is refused.
 func TestRunInitStartsFromTheFile(t *testing.T) {
+	for _, model := range []LDNConfig{
+		{Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1}, Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}},
+		{Layout: LayoutResNet, Stem: 4, Blocks: []int{1, 2, 1}, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}},
+	} {
+		t.Run(model.Layout, func(t *testing.T) { runInit(t, model) })
+	}
+}
+
+func runInit(t *testing.T, model LDNConfig) {
 	cfg := tinyConfig(t, 1)
-	cfg.Model = LDNConfig{Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
-		Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}}
+	cfg.Model = model
 	cfg.LR.Encoder, cfg.LR.Upsampling = 1e-4, 1e-4
-	src := tinyTorchvisionLDN(t, 77)
+	model.Classes = 5
+	src, err := NewLDN(model, 77)
+	if err != nil {
+		t.Fatal(err)
+	}
 	onnx, err := src.ExportONNX(64, 64, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "densenet.onnx")
+	file := filepath.Join(t.TempDir(), "encoder.onnx")
 	if err := os.WriteFile(file, onnx, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -245,15 +258,20 @@ func TestRunInitStartsFromTheFile(t *testing.T) {
 		t.Errorf("progress does not say where the encoder came from:\n%s", progress.String())
 	}
 	ck := loadParams(t, out)
+	compared := 0
 	for _, p := range src.Store.Params {
 		got := ck.Params["seg/"+p.Name]
 		if len(p.Shape) != 4 || len(got) != len(p.W) { // random conv weights tell runs apart; the logits differ in classes
 			continue
 		}
+		compared++
 		d := maxDiff(got, p.W)
 		if enc := strings.HasPrefix(p.Name, "enc."); enc && d > 1e-2 || !enc && d < 1e-2 {
 			t.Errorf("%s differs from the file's by %g after one step", p.Name, d)
 		}
+	}
+	if compared < 10 {
+		t.Errorf("only %d convolutions compared", compared)
 	}
 	if _, err := Run(context.Background(), cfg, RunOptions{Out: out, Init: file, Resume: true}); err == nil || !strings.Contains(err.Error(), "--resume") {
 		t.Errorf("init with resume: err = %v", err)
