@@ -16,17 +16,16 @@ type DenseLayer struct{ Norm1, Conv1, Norm2, Conv2 string }
 // concatenation of x and every earlier layer's output; the block's output
 // is that concatenation after the last layer.
 //
-// With checkpoint the block is one op that keeps only its output and each
-// layer's bottleneck (the 1x1 convolution's output, width channels) from
-// the forward to the backward pass (gradient checkpointing, as
-// memory-efficient DenseNets do): each layer's concatenated input and the
-// normalised copies are scratch shared by every layer of the graph, and
-// the backward pass recomputes them from the output, layer by layer, with
-// the forward pass's batch statistics. Those grow with the square of the
-// block's depth; the bottlenecks, kept so that no convolution runs twice,
-// only linearly. Otherwise, and when tracing to ONNX, the
-// layers are separate ops, each of whose outputs stays in memory: the
-// concatenations grow with the square of the block's depth.
+// Without checkpoint, and when tracing to ONNX, the layers are separate
+// ops, each of whose outputs (and gradients) stays in memory: the
+// concatenations and their normalised copies grow with the square of the
+// block's depth. With checkpoint the block is one op that keeps only its
+// output and each layer's bottleneck (the 1x1 convolution's output, linear
+// in depth, kept so that no convolution runs twice) from the forward to
+// the backward pass, as memory-efficient DenseNets do: each layer's
+// concatenated input and normalised copies are scratch shared by every
+// layer of the graph, which the backward pass recomputes from the output,
+// layer by layer, with the forward pass's batch statistics.
 func (g *Graph) DenseBlock(x *G.Node, growth, width int, layers []DenseLayer, checkpoint bool) *G.Node {
 	if g.err != nil {
 		return nil
