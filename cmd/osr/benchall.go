@@ -123,7 +123,7 @@ table docs/performance.md keeps.`,
 				}
 				kept, ckpt := res.Memory[0], res.Memory[1]
 				res.Rows = append(res.Rows,
-					benchRow{"LDN-121 training peak RSS, checkpointed blocks (" + ckpt.Description + ")", "MiB", ckpt.PeakRSSMB, "blocks kept", kept.PeakRSSMB, ckpt.PeakRSSMB / kept.PeakRSSMB},
+					benchRow{"LDN-121 training peak RSS, checkpointed blocks (batch 4, 480x352)", "MiB", ckpt.PeakRSSMB, "blocks kept", kept.PeakRSSMB, ckpt.PeakRSSMB / kept.PeakRSSMB},
 					benchRow{"LDN-121 training step, checkpointed blocks", "ms", ckpt.StepMS, "blocks kept", kept.StepMS, ckpt.StepMS / kept.StepMS})
 			}
 			if asJSON {
