@@ -21,6 +21,7 @@ type benchAll struct {
 	NodeCPU   *nodeCPU           `json:"node_cpu,omitempty"`
 	Eval      *evalBench         `json:"eval"`
 	Train     *train.BenchResult `json:"train,omitempty"`
+	Memory    []train.MemoryRow  `json:"memory,omitempty"`
 	Rows      []benchRow         `json:"rows"`
 	Runtime   string             `json:"onnxruntime"`
 }
@@ -51,7 +52,7 @@ func newBenchAllCmd(a *app) *cobra.Command {
 	var node nodeBenchFlags
 	var passes int
 	var data, split string
-	var asJSON, skipTrain, skipCPU bool
+	var asJSON, skipTrain, skipCPU, skipMemory bool
 	var cpuRate float64
 	var cpuWindow time.Duration
 	to := train.DefaultBench()
@@ -65,8 +66,10 @@ frames at --cpu-rate from this process, with a subscriber on the mask)
 against the runtime's own CPU time at that rate, osr eval's throughput
 in pixels/s against the raw runtime's pixel rate (the camvid val split
 beside the checkout, or the bundled mini split; --passes alternating
-passes of eval and of the runtime alone, the median pass's ratio), and a training step of the default
-segmenter against PyTorch on the same machine (osr bench train). Prints the
+passes of eval and of the runtime alone, the median pass's ratio), a training step of the default
+segmenter against PyTorch on the same machine (osr bench train), and
+LDN-121's training step with checkpointed dense blocks against the same
+step keeping them (peak RSS and time, osr bench train --memory). Prints the
 table docs/performance.md keeps.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -114,6 +117,15 @@ table docs/performance.md keeps.`,
 				}
 				res.Rows = append(res.Rows, benchRow{"training step GFLOP/s", "GFLOP/s", tr.GoGFLOPS, "OpenBLAS SGEMM peak", tr.PeakGFLOPS, tr.PeakShare})
 			}
+			if !skipTrain && !skipMemory {
+				if res.Memory, err = train.BenchCheckpoint(cmd.Context()); err != nil {
+					return err
+				}
+				kept, ckpt := res.Memory[0], res.Memory[1]
+				res.Rows = append(res.Rows,
+					benchRow{"LDN-121 training peak RSS, checkpointed blocks (batch 4, 480x352)", "MiB", ckpt.PeakRSSMB, "blocks kept", kept.PeakRSSMB, ckpt.PeakRSSMB / kept.PeakRSSMB},
+					benchRow{"LDN-121 training step, checkpointed blocks", "ms", ckpt.StepMS, "blocks kept", kept.StepMS, ckpt.StepMS / kept.StepMS})
+			}
 			if asJSON {
 				return printJSON(res)
 			}
@@ -144,8 +156,9 @@ table docs/performance.md keeps.`,
 	f.BoolVar(&skipCPU, "skip-cpu", false, "leave out the node's CPU share (it starts roscore and osr node)")
 	f.Float64Var(&cpuRate, "cpu-rate", 10, "camera rate for the node's CPU share, Hz")
 	f.DurationVar(&cpuWindow, "cpu-window", 20*time.Second, "how long the node's CPU time is measured (after 3 s of warm-up)")
-	f.BoolVar(&skipTrain, "skip-train", false, "leave out the training step (it takes a few minutes)")
+	f.BoolVar(&skipTrain, "skip-train", false, "leave out the training rows, memory included (they take minutes)")
 	f.IntVar(&to.Rounds, "train-rounds", to.Rounds, "alternating osr and PyTorch training rounds")
+	f.BoolVar(&skipMemory, "skip-memory", false, "leave out LDN-121's training memory and step time with and without checkpointed blocks (a few minutes)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

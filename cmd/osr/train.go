@@ -62,7 +62,7 @@ config the run started with.`,
 	f.StringVarP(&cfgFile, "config", "c", "", "training config (YAML), not the node's osr.yaml; see config/train.yaml")
 	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
-	f.StringVar(&initFile, "init", "", "start the encoder from these weights: a torchvision densenet121 state dict (.pth) or an ONNX file with its initializer names; needs model.layout: torchvision (config/camvid-ldn121.yaml)")
+	f.StringVar(&initFile, "init", "", "start the encoder from these weights: a torchvision densenet121 or resnet18 state dict (.pth) or an ONNX file with its initializer names; needs model.layout: torchvision (config/camvid-ldn121.yaml) or resnet (config/camvid-resnet18.yaml)")
 	cmd.AddCommand(newTrainImageWideCmd())
 	return cmd
 }

@@ -25,6 +25,7 @@ type Workspace struct {
 	Workers int
 
 	cols, parts [][]float32
+	slots       [][]float32 // scratch of ops that recompute (dense blocks)
 }
 
 // workers is how many goroutines an op over n images uses.
@@ -85,6 +86,10 @@ func (s ConvSpec) pointwise() bool { return s.K == 1 && s.Stride == 1 && s.Pad =
 type geometry struct {
 	ConvSpec
 	c, h, w, oh, ow int
+}
+
+func newGeometry(s ConvSpec, c, h, w int) geometry {
+	return geometry{ConvSpec: s, c: c, h: h, w: w, oh: s.out(h), ow: s.out(w)}
 }
 
 func (g geometry) kk() int { return g.c * g.K * g.K }
@@ -155,42 +160,46 @@ func (o *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *convOp) geometry(x G.Value) (n int, g geometry) {
 	n, c, h, w := dims(x)
-	return n, geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+	return n, newGeometry(o.spec, c, h, w)
 }
 
 func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 	n, g := o.geometry(in[0])
-	wt := f32(in[1])
 	out := in[1].Shape()[0]
 	y := o.output(false, n, out, g.oh, g.ow)
-	x, yd := f32(in[0]), f32(y)
-	wm := view(wt, out, g.kk(), g.kk(), 0)
+	var bias []float32
+	if len(in) == 3 {
+		bias = f32(in[2])
+	}
 	if o.ws.KeepColumns && !g.pointwise() {
 		o.kept = grow(o.kept, n*g.kk()*g.p())
 	}
-	o.ws.forImages(n, func(wk, lo, hi int) {
+	o.ws.convForward(g, n, out, f32(in[0]), f32(in[1]), bias, f32(y), o.kept)
+	return y, nil
+}
+
+// convForward is y [n,out,oh,ow] = w ⊛ x (+ bias). With kept (n column
+// matrices long) it stores each image's column matrix there.
+func (ws *Workspace) convForward(g geometry, n, out int, x, wt, bias, yd, kept []float32) {
+	wm := view(wt, out, g.kk(), g.kk(), 0)
+	beta := float32(0)
+	if bias != nil {
+		beta = 1
+	}
+	ws.forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			yi := yd[i*out*g.p() : (i+1)*out*g.p()]
-			if o.kept != nil {
-				col := o.kept[i*g.kk()*g.p() : (i+1)*g.kk()*g.p()]
+			for c, bc := range bias {
+				fill(yi[c*g.p():(c+1)*g.p()], bc)
+			}
+			if kept != nil {
+				col := kept[i*g.kk()*g.p() : (i+1)*g.kk()*g.p()]
 				im2colRows(x[i*g.c*g.h*g.w:], g.c, g.h, g.w, g.K, g.Stride, g.Pad, g.ow, 0, g.oh, col)
-				if len(in) == 3 {
-					for c, bc := range f32(in[2]) {
-						fill(yi[c*g.p():(c+1)*g.p()], bc)
-					}
-				}
 				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), g.p(), g.p(), 0),
-					float32(len(in)-2), view(yi, out, g.p(), g.p(), 0))
+					beta, view(yi, out, g.p(), g.p(), 0))
 				continue
 			}
-			beta := float32(0)
-			if len(in) == 3 {
-				for c, bc := range f32(in[2]) {
-					fill(yi[c*g.p():(c+1)*g.p()], bc)
-				}
-				beta = 1
-			}
-			g.tiles(o.ws, wk, x[i*g.c*g.h*g.w:], func(oy0, oy1 int, col []float32) {
+			g.tiles(ws, wk, x[i*g.c*g.h*g.w:], func(oy0, oy1 int, col []float32) {
 				cols := (oy1 - oy0) * g.ow
 				ld, off := cols, 0
 				if g.pointwise() {
@@ -201,7 +210,6 @@ func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 			})
 		}
 	})
-	return y, nil
 }
 
 func (o *convOp) DiffWRT(n int) []bool { return trues(n) }
@@ -239,13 +247,17 @@ func (o *convDataGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
-	g := geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
-	wt, dy := f32(in[1]), f32(in[2])
-	out := in[1].Shape()[0]
+	g := newGeometry(o.spec, c, h, w)
 	dx := o.output(false, n, c, h, w)
-	dxd := f32(dx)
+	o.ws.convDX(g, n, in[1].Shape()[0], f32(in[1]), f32(in[2]), f32(dx))
+	return dx, nil
+}
+
+// convDX is dx = col2im(wᵀ·dy) for n images.
+func (ws *Workspace) convDX(g geometry, n, out int, wt, dy, dxd []float32) {
+	c, h, w := g.c, g.h, g.w
 	wm := view(wt, out, g.kk(), g.kk(), 0)
-	o.ws.forImages(n, func(wk, lo, hi int) {
+	ws.forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dxi := dxd[i*c*h*w : (i+1)*c*h*w]
 			dyi := dy[i*out*g.p():]
@@ -259,14 +271,13 @@ func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
 			for oy0 := 0; oy0 < g.oh; oy0 += rows {
 				oy1 := min(oy0+rows, g.oh)
 				cols := (oy1 - oy0) * g.ow
-				dcol := o.ws.col(wk, g.kk()*cols)
+				dcol := ws.col(wk, g.kk()*cols)
 				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, cols, g.p(), oy0*g.ow),
 					0, view(dcol, g.kk(), cols, cols, 0))
 				col2imRows(dcol, c, h, w, g.K, g.Stride, g.Pad, g.ow, oy0, oy1, dxi)
 			}
 		}
 	})
-	return dx, nil
 }
 
 // convFilterGrad is dL/dW = Σ_images dy·im2col(x)ᵀ. It recomputes im2col
@@ -290,28 +301,35 @@ func (o *convFilterGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
-	g := geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+	g := newGeometry(o.spec, c, h, w)
 	out := in[1].Shape()[1]
 	dw := o.output(false, out, c, o.spec.K, o.spec.K)
-	x, dy := f32(in[0]), f32(in[1])
-	k := o.ws.workers(n)
-	o.ws.forImages(n, func(wk, lo, hi int) {
+	o.ws.convDW(g, n, out, f32(in[0]), f32(in[1]), o.fwd.kept, f32(dw))
+	return dw, nil
+}
+
+// convDW is dw = Σ_images dy·im2col(x)ᵀ, from the column matrices in kept
+// when the forward pass stored them.
+func (ws *Workspace) convDW(g geometry, n, out int, x, dy, kept, d []float32) {
+	c, h, w := g.c, g.h, g.w
+	k := ws.workers(n)
+	ws.forImages(n, func(wk, lo, hi int) {
 		// Each worker sums its images into its own buffer; worker 0's is
 		// the output itself.
-		part := f32(dw)
+		part := d
 		if wk > 0 {
-			part = o.ws.part(wk, len(part))
+			part = ws.part(wk, len(part))
 		}
 		clear(part)
 		pm := view(part, out, g.kk(), g.kk(), 0)
 		for i := lo; i < hi; i++ {
 			dyi := dy[i*out*g.p():]
-			if kept := o.fwd.kept; kept != nil {
+			if kept != nil {
 				blas32.Gemm(blas.NoTrans, blas.Trans, 1, view(dyi, out, g.p(), g.p(), 0),
 					view(kept[i*g.kk()*g.p():], g.kk(), g.p(), g.p(), 0), 1, pm)
 				continue
 			}
-			g.tiles(o.ws, wk, x[i*c*h*w:], func(oy0, oy1 int, col []float32) {
+			g.tiles(ws, wk, x[i*c*h*w:], func(oy0, oy1 int, col []float32) {
 				cols := (oy1 - oy0) * g.ow
 				ld, off := cols, 0
 				if g.pointwise() {
@@ -322,13 +340,11 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 			})
 		}
 	})
-	d := f32(dw)
 	for wk := 1; wk < k; wk++ {
-		for j, v := range o.ws.parts[wk][:len(d)] {
+		for j, v := range ws.parts[wk][:len(d)] {
 			d[j] += v
 		}
 	}
-	return dw, nil
 }
 
 // biasGrad sums dy [N,C,H,W] over everything but channels.

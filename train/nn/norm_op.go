@@ -78,26 +78,37 @@ func (o *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
-	p := h * w
-	x, gamma, beta := f32(in[0]), f32(in[1]), f32(in[2])
-	bn := o.bn
-	if bn.Train {
-		o.batchStats(x, n, p)
-	} else {
-		for ch := range c {
-			o.mean[ch] = bn.RunMean[ch]
-			o.invStd[ch] = float32(1 / math.Sqrt(float64(bn.RunVar[ch]+bn.Eps)))
-		}
-	}
+	x := f32(in[0])
+	o.bn.stats(x, n, h*w, o.update, o.mean, o.invStd)
 	y := o.output(false, n, c, h, w)
-	yd := f32(y)
+	normalize(x, f32(in[1]), f32(in[2]), o.mean, o.invStd, f32(y), n, c, h*w, o.relu)
+	o.gen++
+	return y, nil
+}
+
+// stats sets mean and invStd: from x in training mode (updating the
+// running averages when update is set), else from the running averages.
+func (bn *BatchNorm) stats(x []float32, n, p int, update bool, mean, invStd []float32) {
+	if bn.Train {
+		bn.batchStats(x, n, p, update, mean, invStd)
+		return
+	}
+	for ch := range bn.C {
+		mean[ch] = bn.RunMean[ch]
+		invStd[ch] = float32(1 / math.Sqrt(float64(bn.RunVar[ch]+bn.Eps)))
+	}
+}
+
+// normalize is y = (x-mean)·invStd·gamma + beta, then a ReLU when relu is
+// set, for x [n,c,p].
+func normalize(x, gamma, beta, mean, invStd, yd []float32, n, c, p int, relu bool) {
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
-			s := o.invStd[ch] * gamma[ch]
-			t := beta[ch] - o.mean[ch]*s
+			s := invStd[ch] * gamma[ch]
+			t := beta[ch] - mean[ch]*s
 			src, dst := x[k*p:(k+1)*p], yd[k*p:(k+1)*p]
-			if o.relu {
+			if relu {
 				for i, v := range src {
 					dst[i] = max(v*s+t, 0)
 				}
@@ -108,14 +119,11 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 			}
 		}
 	})
-	o.gen++
-	return y, nil
 }
 
-// batchStats sets mean and invStd from x and updates the running averages
-// (with the unbiased variance, as PyTorch and ONNX expect).
-func (o *bnOp) batchStats(x []float32, n, p int) {
-	bn := o.bn
+// batchStats sets mean and invStd from x and, with update, updates the
+// running averages (with the unbiased variance, as PyTorch and ONNX expect).
+func (bn *BatchNorm) batchStats(x []float32, n, p int, update bool, means, invStd []float32) {
 	m := float64(n * p)
 	parallel.For(bn.C, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -128,9 +136,9 @@ func (o *bnOp) batchStats(x []float32, n, p int) {
 			}
 			mean := s / m
 			v := max(ss/m-mean*mean, 0)
-			o.mean[ch] = float32(mean)
-			o.invStd[ch] = float32(1 / math.Sqrt(v+float64(bn.Eps)))
-			if !o.update {
+			means[ch] = float32(mean)
+			invStd[ch] = float32(1 / math.Sqrt(v+float64(bn.Eps)))
+			if !update {
 				continue
 			}
 			mo := bn.Momentum
@@ -180,30 +188,36 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int) {
 	}
 	f.sumGen = f.gen
 	f.sdy, f.sdyx = growF64(f.sdy, c), growF64(f.sdyx, c)
+	bnSums(x, y, dy, f.mean, f.invStd, f.relu, n, c, p, f.sdy, f.sdyx)
+}
+
+// bnSums sets sdy and sdyx to Σg and Σg·x̂ per channel, g being dy masked
+// by the ReLU (whose output y is) when relu is set.
+func bnSums(x, y, dy, mean, invStd []float32, relu bool, n, c, p int, sdy, sdyx []float64) {
 	parallel.For(c, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var a, b float64
-			mean := f.mean[ch]
+			mu := mean[ch]
 			for i := range n {
 				off := (i*c + ch) * p
 				xs, ys := x[off:off+p], y[off:off+p]
 				var a32, b32 float32
-				if f.relu {
+				if relu {
 					for j, g := range dy[off : off+p] {
 						v := reluMask(g, ys[j])
 						a32 += v
-						b32 += v * (xs[j] - mean)
+						b32 += v * (xs[j] - mu)
 					}
 				} else {
 					for j, g := range dy[off : off+p] {
 						a32 += g
-						b32 += g * (xs[j] - mean)
+						b32 += g * (xs[j] - mu)
 					}
 				}
 				a += float64(a32)
 				b += float64(b32)
 			}
-			f.sdy[ch], f.sdyx[ch] = a, b*float64(f.invStd[ch])
+			sdy[ch], sdyx[ch] = a, b*float64(invStd[ch])
 		}
 	})
 }
@@ -212,7 +226,7 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
 	p := h * w
 	x, gamma, y, dy := f32(in[0]), f32(in[1]), f32(in[2]), f32(in[3])
-	f, bn := o.fwd, o.fwd.bn
+	f := o.fwd
 	f.sums(x, y, dy, n, c, p)
 	switch o.which {
 	case 1, 2:
@@ -227,33 +241,37 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 		return d, nil
 	}
 	dx := o.output(false, n, c, h, w)
-	dxd := f32(dx)
+	bnDX(x, gamma, y, dy, f.mean, f.invStd, f.sdy, f.sdyx, f.bn.Train, f.relu, n, c, p, f32(dx))
+	return dx, nil
+}
+
+// bnDX is batch norm's input gradient from the sums of bnSums; with fixed
+// statistics (evaluation mode) the layer is affine in x.
+func bnDX(x, gamma, y, dy, mean, invStd []float32, sdy, sdyx []float64, train, relu bool, n, c, p int, dxd []float32) {
 	m := float32(n * p)
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
-			is := f.invStd[ch]
+			is := invStd[ch]
 			s := gamma[ch] * is
 			off := k * p
 			xs, ys, gs, ds := x[off:off+p], y[off:off+p], dy[off:off+p], dxd[off:off+p]
-			// Fixed statistics make the layer affine in x.
 			var mdy, mdyx float32
-			if bn.Train {
-				mdy, mdyx = float32(f.sdy[ch])/m, float32(f.sdyx[ch])/m*is
+			if train {
+				mdy, mdyx = float32(sdy[ch])/m, float32(sdyx[ch])/m*is
 			}
-			mean := f.mean[ch]
-			if f.relu {
+			mu := mean[ch]
+			if relu {
 				for j, g := range gs {
-					ds[j] = s * (reluMask(g, ys[j]) - mdy - (xs[j]-mean)*mdyx)
+					ds[j] = s * (reluMask(g, ys[j]) - mdy - (xs[j]-mu)*mdyx)
 				}
 				continue
 			}
 			for j, g := range gs {
-				ds[j] = s * (g - mdy - (xs[j]-mean)*mdyx)
+				ds[j] = s * (g - mdy - (xs[j]-mu)*mdyx)
 			}
 		}
 	})
-	return dx, nil
 }
 
 func growF64(s []float64, n int) []float64 {
