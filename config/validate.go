@@ -101,6 +101,26 @@ func (c Config) Validate() error {
 			bad(key, "is not a valid ROS topic name: %q", topic)
 		}
 	}
+	seen := map[string]bool{}
+	for i, cam := range n.Cameras {
+		key := fmt.Sprintf("node.cameras[%d]", i)
+		if !validROSName(cam.Name, false) || strings.ContainsAny(cam.Name, "/~") {
+			bad(key+".name", "must be a plain ROS name (letters, digits, _) for the camera's output namespace, got %q", cam.Name)
+		}
+		if seen[cam.Name] {
+			bad(key+".name", "camera %q is listed twice; give each camera its own name", cam.Name)
+		}
+		seen[cam.Name] = true
+		if cam.Image != "" && !validROSName(strings.TrimPrefix(strings.TrimPrefix(cam.Image, "~"), "/"), true) {
+			bad(key+".image", "is not a valid ROS topic name: %q", cam.Image)
+		}
+		if cam.Input != "" {
+			oneOf(bad, key+".input", cam.Input, "auto", "raw", "compressed")
+		}
+	}
+	if n.BatchWindow < 0 || n.BatchWindow > 1 {
+		bad("node.batch_window", "must be in [0, 1] seconds (0: batch only frames already waiting), got %g", n.BatchWindow)
+	}
 	if n.DiagnosticsPeriod < 0.05 || n.DiagnosticsPeriod > 60 {
 		bad("node.diagnostics_period", "must be in [0.05, 60] seconds, got %g", n.DiagnosticsPeriod)
 	}
