@@ -67,6 +67,8 @@ func engineOptions(c config.Config, log *slog.Logger) model.Options {
 		Overrides:      overrides(c.Scoring),
 		OverlayAlpha:   float32(c.Overlay.Alpha),
 		Logger:         log,
+		// The node's cameras run as one batch (a session per batch size).
+		MaxBatch: len(c.Node.Cameras),
 	}
 	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
 		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
