@@ -48,6 +48,11 @@ type Node struct {
 	// inference; it stops waiting as soon as every camera has a frame.
 	// 0: batch only what is already waiting.
 	BatchWindow float64 `mapstructure:"batch_window"`
+	// MaxBatch caps the frames of one inference: 0 is the number of
+	// cameras, 1 runs the cameras' frames one after the other, each
+	// published as soon as it is done (on a CPU a batch costs as much per
+	// frame as single runs, and every frame of it waits for the last).
+	MaxBatch int `mapstructure:"max_batch"`
 }
 
 // Camera is one of several cameras of a node.

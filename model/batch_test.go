@@ -136,3 +136,44 @@ func TestRunBatchAfterRescore(t *testing.T) {
 		sameResult(t, 2, i, *outs[i], alone)
 	}
 }
+
+// Four 480x360 frames of the shipped model: one batch against four runs
+// (go test -run - -bench RunFour ./model).
+func BenchmarkRunFour(b *testing.B) {
+	dir := filepath.Join("..", "models", "camvid-so")
+	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
+		b.Skipf("no shipped model: %v", err)
+	}
+	opts := DefaultOptions()
+	opts.MaxBatch = 4
+	pkg, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := NewEngine(pkg, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ims := make([]Image, 4)
+	outs := make([]*Result, 4)
+	for i := range ims {
+		ims[i], outs[i] = randomImage(480, 360, uint64(i)), &Result{}
+	}
+	b.Run("batch", func(b *testing.B) {
+		for b.Loop() {
+			if err := e.RunBatch(ims, outs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("singles", func(b *testing.B) {
+		for b.Loop() {
+			for i := range ims {
+				if err := e.Run(ims[i], outs[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -57,8 +57,8 @@ func newBenchCamerasCmd(a *app) *cobra.Command {
 		Use:   "cameras [--cameras 4] [--rate 5] [--json]",
 		Short: "Several cameras through one node (batched) against a node per camera, on ROS 1",
 		Long: `Starts roscore, then (1) one osr node with --cameras cam0,...: its cameras'
-frames batched into one inference, and (2) one osr node per camera, each
-with its own model; a camera per topic publishes the frame (480x360 rgb8 by
+frames batched into one inference, (2) the same with max_batch 1: one
+frame at a time, and (3) one osr node per camera, each with its own model; a camera per topic publishes the frame (480x360 rgb8 by
 default) at --rate from this process, all on the same tick (hardware-
 triggered cameras) or spread over the period (--stagger), and a subscriber
 takes every camera's outlier mask. Over --window after a warm-up it counts
@@ -71,8 +71,8 @@ engine flags given (--threads, --device, ...) go to every node.`,
 				return err
 			}
 			res := camerasBench{Cameras: n, RateHz: rate, Stagger: stagger, Load: loadAvg()}
-			for _, one := range []bool{true, false} {
-				r, err := benchCameras(cmd.Context(), a, cmd.Flags(), image, n, rate, stagger, one, warmup, window)
+			for _, setup := range []string{setupBatched, setupOneByOne, setupNodes} {
+				r, err := benchCameras(cmd.Context(), a, cmd.Flags(), image, n, rate, stagger, setup, warmup, window)
 				if err != nil {
 					return err
 				}
@@ -88,13 +88,13 @@ engine flags given (--threads, --device, ...) go to every node.`,
 			}
 			fmt.Printf("osr bench cameras: %d cameras at %g Hz each (%s), %dx%d rgb8, ROS 1; load average before: %s\n",
 				n, rate, order, res.Width, res.Height, res.Load)
-			fmt.Printf("%-20s %5s %9s %10s %8s %8s %6s %8s %6s  %s\n", "setup", "nodes", "frames in", "frames out", "p50 ms", "p95 ms", "cores", "RSS MiB", "batch", "out per camera")
+			fmt.Printf("%-22s %5s %9s %10s %8s %8s %6s %8s %6s  %s\n", "setup", "nodes", "frames in", "frames out", "p50 ms", "p95 ms", "cores", "RSS MiB", "batch", "out per camera")
 			for _, r := range res.Runs {
 				batch := r.BatchMean
 				if batch == "" {
 					batch = "-"
 				}
-				fmt.Printf("%-20s %5d %9d %10d %8.0f %8.0f %6.2f %8.0f %6s  %v\n", r.Setup, r.Nodes, r.FramesIn, r.FramesOut, r.P50MS, r.P95MS, r.Cores, r.RSSMiB, batch, r.PerCamera)
+				fmt.Printf("%-22s %5d %9d %10d %8.0f %8.0f %6.2f %8.0f %6s  %v\n", r.Setup, r.Nodes, r.FramesIn, r.FramesOut, r.P50MS, r.P95MS, r.Cores, r.RSSMiB, batch, r.PerCamera)
 			}
 			return nil
 		},
@@ -111,13 +111,21 @@ engine flags given (--threads, --device, ...) go to every node.`,
 	return cmd
 }
 
+// The setups benchCameras compares.
+const (
+	setupBatched  = "one node, batched"
+	setupOneByOne = "one node, max_batch 1"
+	setupNodes    = "a node per camera"
+)
+
 type camerasResult struct {
 	camerasRun
 	width, height int
 }
 
-// benchCameras runs one setup: one node for n cameras (one) or n nodes.
-func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, n int, rate float64, stagger, one bool,
+// benchCameras runs one setup: one node for n cameras (batched or not) or
+// n nodes.
+func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, n int, rate float64, stagger bool, setup string,
 	warmup, window time.Duration) (*camerasResult, error) {
 	if n < 1 || rate <= 0 {
 		return nil, fmt.Errorf("--cameras %d --rate %g: want at least one camera and a positive rate", n, rate)
@@ -166,8 +174,11 @@ func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 		cams[i] = fmt.Sprintf("cam%d", i)
 	}
 	var nodes []*exec.Cmd
-	if one {
+	if setup != setupNodes {
 		args := append([]string{"node", "--cameras", strings.Join(cams, ",")}, engineArgs...)
+		if setup == setupOneByOne {
+			args = append(args, "_max_batch:=1")
+		}
 		for i, c := range cams {
 			args = append(args, c+"/image:=/osr_bench/"+c+"/image")
 			masks[i] = "/osr/" + c + "/outlier_mask"
@@ -314,10 +325,7 @@ func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 	mu.Lock()
 	res := &camerasResult{width: img.Width, height: img.Height}
 	r := &res.camerasRun
-	r.Setup, r.Nodes, r.Seconds, r.FramesIn = "one node, batched", len(nodes), secs, published
-	if !one {
-		r.Setup = "a node per camera"
-	}
+	r.Setup, r.Nodes, r.Seconds, r.FramesIn = setup, len(nodes), secs, published
 	r.PerCamera, r.BatchMean = inWindow, batchMean
 	for _, k := range inWindow {
 		r.FramesOut += k
