@@ -23,6 +23,7 @@ type gateEngine struct {
 	batches [][]uint8
 	gate    chan struct{} // one receive per run; nil: runs at once
 	started chan struct{} // a run has started
+	max     int           // MaxBatch; 0 means 4
 }
 
 func (e *gateEngine) Run(im model.Image, out *model.Result) error {
@@ -54,7 +55,12 @@ func (e *gateEngine) RunBatch(ims []model.Image, outs []*model.Result) error {
 	return nil
 }
 
-func (e *gateEngine) MaxBatch() int          { return 4 }
+func (e *gateEngine) MaxBatch() int {
+	if e.max == 0 {
+		return 4
+	}
+	return e.max
+}
 func (e *gateEngine) Provider() string       { return "test" }
 func (e *gateEngine) Device() string         { return "cpu" }
 func (e *gateEngine) Spec() model.Spec       { return model.Spec{Name: "gate"} }
@@ -171,6 +177,26 @@ func TestCamerasBatchWindow(t *testing.T) {
 	waitFor(t, "camera 2 alone", func() bool { return labels[2].count() == 1 })
 	if runs := eng.runs(); len(runs) != 1 || !bytes.Equal(runs[0], []byte{2}) {
 		t.Fatalf("runs %v, want camera 2 alone once the window passed", runs)
+	}
+}
+
+// An engine that takes one frame at a time (node.max_batch 1) gets the
+// waiting frames one after the other, in the cameras' order.
+func TestCamerasMaxBatch(t *testing.T) {
+	eng := &gateEngine{max: 1}
+	p, labels, _ := newCameras(t, eng, 3, 0)
+	var batch []taken
+	for i := range 3 {
+		batch = append(batch, taken{p.cams[i], camFrame(uint8(i), 1)})
+	}
+	p.processBatch(batch)
+	if runs := eng.runs(); len(runs) != 3 || runs[0][0] != 0 || runs[1][0] != 1 || runs[2][0] != 2 || len(runs[2]) != 1 {
+		t.Fatalf("runs %v, want one frame per run", runs)
+	}
+	for i, l := range labels {
+		if l.count() != 1 {
+			t.Errorf("camera %d: %d labels", i, l.count())
+		}
 	}
 }
 
