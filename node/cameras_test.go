@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strings"
 	"testing"
 
 	"osr/config"
@@ -32,5 +33,46 @@ func TestCameraNodesNameOutputsPerCamera(t *testing.T) {
 	}
 	if f.Input != "auto" || len(f.Cameras) != 0 {
 		t.Errorf("front: input %q, cameras %v", f.Input, f.Cameras)
+	}
+}
+
+// The cameras parameter takes names, name=topic pairs and a list (a ROS 2
+// params file's or -p cameras:=[...], a ROS 1 rosparam list); a camera
+// named again without a topic keeps the config's.
+func TestCamerasParameter(t *testing.T) {
+	cfg := config.Default()
+	cfg.Node.Cameras = []config.Camera{{Name: "front", Image: "/front/image_raw", Input: "compressed"}}
+	s := NewSettings(cfg)
+	p, ok := s.Lookup("cameras")
+	if !ok {
+		t.Fatal("no cameras parameter")
+	}
+	list, err := ParseParamValue(p, "[front, rear]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Init(map[string]any{"cameras": list}); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Config().Node.Cameras
+	if len(got) != 2 || got[0] != cfg.Node.Cameras[0] || got[1] != (config.Camera{Name: "rear"}) {
+		t.Errorf("cameras %+v", got)
+	}
+	if v, _ := s.Get("cameras"); v != "front=/front/image_raw,rear" {
+		t.Errorf("cameras reads %q", v)
+	}
+	if err := s.Init(map[string]any{"cameras": "left=/l/image, right"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Config().Node.Cameras; len(got) != 2 || got[0].Image != "/l/image" || got[1].Name != "right" {
+		t.Errorf("cameras %+v", got)
+	}
+	for _, bad := range []any{"a,a", "fr/ont", []any{"a", 3}} {
+		if err := s.Init(map[string]any{"cameras": bad}); err == nil {
+			t.Errorf("cameras %v accepted", bad)
+		}
+	}
+	if err := s.Set(map[string]any{"cameras": "x"}); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("live change of cameras: %v", err)
 	}
 }

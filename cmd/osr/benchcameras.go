@@ -56,15 +56,17 @@ func newBenchCamerasCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cameras [--cameras 4] [--rate 5] [--json]",
 		Short: "Several cameras through one node (batched) against a node per camera, on ROS 1",
-		Long: `Starts roscore, then (1) one osr node with --cameras cam0,...: its cameras'
-frames batched into one inference, (2) the same with max_batch 1: one
-frame at a time, and (3) one osr node per camera, each with its own model; a camera per topic publishes the frame (480x360 rgb8 by
-default) at --rate from this process, all on the same tick (hardware-
-triggered cameras) or spread over the period (--stagger), and a subscriber
-takes every camera's outlier mask. Over --window after a warm-up it counts
-frames in and out, the latency from the frame's stamp to the mask's arrival
-(p50, p95, all cameras), and the nodes' CPU (cores) and resident memory. The
-engine flags given (--threads, --device, ...) go to every node.`,
+		Long: `Starts roscore, then (1) one osr node with --cameras cam0,...: its
+cameras' frames batched into one inference, (2) the same with max_batch 1:
+one frame at a time, and (3) one osr node per camera, each with its own
+model. A camera per topic publishes the frame (480x360 rgb8 by default) at
+--rate from this process, all on the same tick (hardware-triggered cameras)
+or spread over the period (--stagger), and a subscriber takes every
+camera's outlier mask. Over --window after a warm-up it counts the frames
+published and their masks received, the latency from a frame's stamp to its
+mask's arrival (p50, p95, all cameras), the nodes' CPU (cores) and resident
+memory at the end, and the one node's frames per inference (/diagnostics).
+The engine flags given (--threads, --device, ...) go to every node.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := a.loadConfig(cmd.Flags(), engineFlagKeys); err != nil {
