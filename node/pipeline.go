@@ -233,9 +233,6 @@ func (p *Pipeline) RejectFrom(cam int, err error) {
 	p.reject(c, err)
 }
 
-// Cameras is the number of cameras.
-func (p *Pipeline) Cameras() int { return len(p.cams) }
-
 // LabelInfo describes the labels this pipeline publishes.
 func (p *Pipeline) LabelInfo() msgs.LabelInfo {
 	s, sc := p.eng.Spec(), p.eng.Scoring()
