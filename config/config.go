@@ -32,8 +32,9 @@ type Node struct {
 	OverlayTopic     string `mapstructure:"overlay_topic"`
 	LabelInfoTopic   string `mapstructure:"label_info_topic"`
 	DiagnosticsTopic string `mapstructure:"diagnostics_topic"`
-	// ObjectsTopic carries the outlier mask's regions as boxes (ROS 2:
-	// vision_msgs/msg/Detection2DArray).
+	// ObjectsTopic carries the outlier mask's regions as boxes
+	// (vision_msgs/Detection2DArray: noetic's on ROS 1, vision_msgs 4's on
+	// ROS 2).
 	ObjectsTopic      string  `mapstructure:"objects_topic"`
 	DiagnosticsPeriod float64 `mapstructure:"diagnostics_period"` // seconds
 	// Lazy skips inference while no output has a subscriber.

@@ -15,11 +15,12 @@ func (cam *camera) findObjects(c config.Objects, r *model.Result) []Track {
 		cam.tracker = NewTracker(TrackerOptions{K: c.K, N: c.N, IoU: c.Overlap})
 	}
 	cam.trackCfg = c
-	objs := cam.objects.Find(r.Mask, r.Score, r.Width, r.Height, objectOptions(c))
+	objs := cam.objects.Find(r.Mask, r.Score, r.Width, r.Height, ObjectOptionsFrom(c))
 	return cam.tracker.Update(objs)
 }
 
-func objectOptions(c config.Objects) ObjectOptions {
+// ObjectOptionsFrom are the region filters of the objects settings.
+func ObjectOptionsFrom(c config.Objects) ObjectOptions {
 	return ObjectOptions{MinPixels: c.MinPixels, MinShare: c.MinShare, SkipBottom: c.SkipBottom}
 }
 

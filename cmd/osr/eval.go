@@ -66,7 +66,7 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 	f.StringVar(&protocol, "protocol", "", "open-set protocol from dataset.yaml, e.g. camvid-ood")
 	f.StringVarP(&out, "out", "o", "", "report directory")
 	f.IntVar(&limit, "limit", 0, "evaluate at most this many images (0 = all)")
-	cmd.AddCommand(newEvalCompareCmd())
+	cmd.AddCommand(newEvalCompareCmd(), newEvalObjectsCmd(a))
 	return cmd
 }
 

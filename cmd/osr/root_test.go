@@ -142,6 +142,7 @@ func TestEngineFlagsRefusedByEveryCommand(t *testing.T) {
 	commands := [][]string{
 		{"infer", filepath.Join(dir, "frame.png"), "--out", dir},
 		{"eval", "--data", dir, "--out", dir},
+		{"eval", "objects", "--data", dir, "--out", dir},
 		{"calibrate", "--data", dir},
 		{"bag", "eval", filepath.Join(dir, "drive.bag"), "--out", dir},
 		{"bench"},
@@ -171,6 +172,7 @@ func TestConfigFlagIsReadOrRefused(t *testing.T) {
 		"osr infer":             {filepath.Join(dir, "frame.png"), "--out", dir},
 		"osr eval":              {"--data", dir, "--out", dir},
 		"osr eval compare":      {"--out", dir, filepath.Join(dir, "report.json")},
+		"osr eval objects":      {"--data", dir, "--out", dir},
 		"osr calibrate":         {"--data", dir},
 		"osr bag eval":          {filepath.Join(dir, "drive.bag"), "--out", dir},
 		"osr bag info":          {filepath.Join(dir, "drive.bag")},

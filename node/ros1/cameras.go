@@ -18,7 +18,8 @@ type camera struct {
 	input                        string // node.input or the camera's own
 	topics                       topics
 	labels, score, mask, overlay sink
-	labelsC, maskC, overlayC     sink // <topic>/compressed
+	labelsC, maskC, overlayC     sink        // <topic>/compressed
+	objects                      objectsSink // ~outlier_objects
 }
 
 func newCameras(t *Transport) []*camera {
@@ -28,6 +29,7 @@ func newCameras(t *Transport) []*camera {
 		r := t.names.Resolve
 		c := &camera{name: cn.Name, input: n.Input, topics: topics{
 			image: r(n.ImageTopic), labels: r(n.LabelsTopic), score: r(n.ScoreTopic), mask: r(n.MaskTopic), overlay: r(n.OverlayTopic),
+			objects: r(n.ObjectsTopic),
 		}}
 		c.topics.labelsC, c.topics.maskC, c.topics.overlayC = c.topics.labels+"/compressed", c.topics.mask+"/compressed", c.topics.overlay+"/compressed"
 		cams = append(cams, c)
@@ -37,12 +39,12 @@ func newCameras(t *Transport) []*camera {
 
 // sinks are the camera's outputs for the pipeline.
 func (c *camera) sinks() node.Sinks {
-	return node.Sinks{Labels: &c.labels, Score: &c.score, Mask: &c.mask, Overlay: &c.overlay,
+	return node.Sinks{Labels: &c.labels, Score: &c.score, Mask: &c.mask, Overlay: &c.overlay, Objects: &c.objects,
 		LabelsCompressed: &c.labelsC, MaskCompressed: &c.maskC, OverlayCompressed: &c.overlayC}
 }
 
 func (c *camera) outputs() []*sink {
-	return []*sink{&c.labels, &c.score, &c.mask, &c.overlay, &c.labelsC, &c.maskC, &c.overlayC}
+	return []*sink{&c.labels, &c.score, &c.mask, &c.overlay, &c.labelsC, &c.maskC, &c.overlayC, &c.objects.sink}
 }
 
 // Cameras are the pipeline's cameras on this transport, in node.cameras'
@@ -67,6 +69,7 @@ func (c *camera) open(cn *conn, p *node.Pipeline, i int, pub func(*sink, string,
 		pub(&c.labelsC, t.labelsC, &msgs.CompressedImage{}, false),
 		pub(&c.maskC, t.maskC, &msgs.CompressedImage{}, false),
 		pub(&c.overlayC, t.overlayC, &msgs.CompressedImage{}, false),
+		pub(&c.objects.sink, t.objects, &msgs.ROS1Detection2DArray{}, false),
 	); err != nil {
 		return nil, err
 	}
@@ -113,4 +116,5 @@ func (c *camera) refresh(has func(string) bool) {
 	c.labelsC.subs.Store(has(t.labelsC))
 	c.maskC.subs.Store(has(t.maskC))
 	c.overlayC.subs.Store(has(t.overlayC))
+	c.objects.subs.Store(has(t.objects))
 }

@@ -39,8 +39,8 @@ type Options struct {
 
 // topics are a camera's resolved names.
 type topics struct {
-	image, labels, score, mask, overlay string
-	labelsC, maskC, overlayC            string // <topic>/compressed
+	image, labels, score, mask, overlay, objects string
+	labelsC, maskC, overlayC                     string // <topic>/compressed
 }
 
 // sink is a publisher slot that survives reconnection: the pipeline keeps
@@ -190,6 +190,9 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 	t.mu.Lock()
 	t.infoYAML = labelInfo
 	t.mu.Unlock()
+	for _, cam := range t.cams {
+		cam.objects.setClass(p.LabelInfo())
+	}
 	var params *paramWatch
 	if s := t.opts.Settings; s != nil {
 		params = t.newParamWatch(maps.Clone(t.opts.Params))
@@ -220,7 +223,7 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		}
 		for i, cam := range t.cams {
 			t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(), "camera", cam.name,
-				"image", cam.topics.image, "input", c.inputs[i], "outputs", []string{cam.topics.labels, cam.topics.score, cam.topics.mask, cam.topics.overlay})
+				"image", cam.topics.image, "input", c.inputs[i], "outputs", []string{cam.topics.labels, cam.topics.score, cam.topics.mask, cam.topics.overlay, cam.topics.objects})
 		}
 		reason, shutdown := t.watch(ctx, c, period, params)
 		if shutdown {
