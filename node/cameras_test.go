@@ -72,6 +72,11 @@ func TestCamerasParameter(t *testing.T) {
 			t.Errorf("cameras %v accepted", bad)
 		}
 	}
+	// "cameras:" with no value in a params file (ros2 launch's empty
+	// argument) is no cameras.
+	if err := s.Init(map[string]any{"cameras": nil}); err != nil || len(s.Config().Node.Cameras) != 0 {
+		t.Errorf("cameras: nil gives %v, %+v", err, s.Config().Node.Cameras)
+	}
 	if err := s.Set(map[string]any{"cameras": "x"}); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("live change of cameras: %v", err)
 	}

@@ -197,6 +197,9 @@ func (p Param) coerce(v any) (any, error) {
 		if s, ok := v.(string); ok {
 			return s, nil
 		}
+		if v == nil { // "name:" with no value in a params file
+			return "", nil
+		}
 		// A list (cameras from a ROS 1 launch file's rosparam, or
 		// -p cameras:=[front,rear]) where the parameter takes one.
 		if l, ok := v.([]any); ok && p.Key == "node.cameras" {
