@@ -31,6 +31,23 @@ func TestNodeFourCameras(t *testing.T) {
 			echoes[topic] = m.Start("rostopic", "echo", "-n", "1", "--noarr", topic)
 		}
 	}
+	// Each camera has the one-camera node's outputs, under its name.
+	list := m.Start("rostopic", "list")
+	if err := list.Wait(30 * time.Second); err != nil {
+		t.Fatalf("rostopic list: %v\n%s", err, list.Output())
+	}
+	topics := " " + strings.Join(strings.Fields(list.Output()), " ") + " "
+	for _, c := range cams {
+		for _, out := range []string{"labels", "outlier_score", "outlier_mask", "overlay", "labels/compressed", "outlier_mask/compressed",
+			"overlay/compressed", "outlier_objects"} {
+			if !strings.Contains(topics, " /osr/"+c+"/"+out+" ") {
+				t.Errorf("rostopic list lacks /osr/%s/%s:\n%s", c, out, list.Output())
+			}
+		}
+	}
+	if strings.Contains(topics, " /osr/labels ") || !strings.Contains(topics, " /osr/label_info ") {
+		t.Errorf("want the node's label_info and no one-camera outputs:\n%s", list.Output())
+	}
 	diag := m.Start("rostopic", "echo", "/diagnostics")
 	time.Sleep(2500 * time.Millisecond) // the node sees new subscribers within its 1 s watchdog
 	file := frameFile(t)

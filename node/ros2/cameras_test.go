@@ -69,6 +69,20 @@ func TestJazzyFourCameras(t *testing.T) {
 			t.Errorf("%s: %+v, want camera %s's header (frame %s_optical) at 480x360", topic, m, cam, cam)
 		}
 	}
+	// Each camera has the one-camera node's outputs, under its name.
+	list := ros2(t, g, "topic", "list", "-t")
+	for _, c := range cams {
+		for _, out := range []string{"labels [sensor_msgs/msg/Image]", "outlier_score [sensor_msgs/msg/Image]",
+			"overlay/compressed [sensor_msgs/msg/CompressedImage]", "outlier_mask/compressed [sensor_msgs/msg/CompressedImage]",
+			"outlier_objects [vision_msgs/msg/Detection2DArray]"} {
+			if !strings.Contains(list, "/osr/"+c+"/"+out) {
+				t.Errorf("ros2 topic list lacks /osr/%s/%s:\n%s", c, out, list)
+			}
+		}
+	}
+	if strings.Contains(list, "/osr/labels ") || !strings.Contains(list, "/osr/label_info ") {
+		t.Errorf("want the node's label_info and no one-camera outputs:\n%s", list)
+	}
 	diag := ros2(t, g, "topic", "echo", "--once", "--full-length", "/diagnostics")
 	for _, c := range cams {
 		if !strings.Contains(diag, "name: 'osr: camera "+c+"'") {
