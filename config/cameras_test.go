@@ -37,7 +37,7 @@ func TestCamerasRefused(t *testing.T) {
 	for body, want := range map[string]string{
 		"node:\n  cameras:\n    - name: front\n    - name: front\n":          "listed twice",
 		"node:\n  cameras:\n    - name: fr/ont\n":                            "plain ROS name",
-		"node:\n  cameras:\n    - name: front\n      input: jpeg\n":          "node.cameras[0].input",
+		"node:\n  cameras:\n    - name: front\n      input: jpeg\n":          "input must be auto, raw or compressed",
 		"node:\n  cameras:\n    - name: front\n      image: \"bad topic\"\n": "not a valid ROS topic",
 		"node:\n  batch_window: 2\n":                                         "node.batch_window",
 		"node:\n  cameras:\n    - name: front\n      topic: /front/image\n":  "topic",

@@ -102,20 +102,23 @@ func (c Config) Validate() error {
 		}
 	}
 	seen := map[string]bool{}
+	// Errors name the key node.cameras (so that the flag, variable or file
+	// it came from is named too) and the camera's place in the list.
 	for i, cam := range n.Cameras {
-		key := fmt.Sprintf("node.cameras[%d]", i)
 		if !validROSName(cam.Name, false) || strings.ContainsAny(cam.Name, "/~") {
-			bad(key+".name", "must be a plain ROS name (letters, digits, _) for the camera's output namespace, got %q", cam.Name)
+			bad("node.cameras", "camera %d: the name must be a plain ROS name (letters, digits, _) for the camera's output namespace, got %q", i, cam.Name)
 		}
 		if seen[cam.Name] {
-			bad(key+".name", "camera %q is listed twice; give each camera its own name", cam.Name)
+			bad("node.cameras", "camera %d: %q is listed twice; give each camera its own name", i, cam.Name)
 		}
 		seen[cam.Name] = true
 		if cam.Image != "" && !validROSName(strings.TrimPrefix(strings.TrimPrefix(cam.Image, "~"), "/"), true) {
-			bad(key+".image", "is not a valid ROS topic name: %q", cam.Image)
+			bad("node.cameras", "camera %d (%s): image %q is not a valid ROS topic name", i, cam.Name, cam.Image)
 		}
-		if cam.Input != "" {
-			oneOf(bad, key+".input", cam.Input, "auto", "raw", "compressed")
+		switch cam.Input {
+		case "", "auto", "raw", "compressed":
+		default:
+			bad("node.cameras", "camera %d (%s): input must be auto, raw or compressed (or empty: node.input), got %q", i, cam.Name, cam.Input)
 		}
 	}
 	if n.MaxBatch < 0 || n.MaxBatch > 64 {
