@@ -104,7 +104,7 @@ func ParamTable() []Param {
 			field: func(c *config.Config) any { return &c.Node.Input }},
 		{Name: "cameras", Key: "node.cameras", Type: ParamString, Description: "several cameras through one model: names, each optionally =topic; empty: one camera on image",
 			Constraints: "front,rear (topics <name>/image, remap front/image:=...) or front=/front/image_raw,...; a list of names also",
-			field: func(c *config.Config) any { return &c.Node.Cameras }},
+			field:       func(c *config.Config) any { return &c.Node.Cameras }},
 		{Name: "batch_window", Key: "node.batch_window", Type: ParamDouble, Description: "seconds to wait for the other cameras' frames to batch them", Min: 0, Max: 1,
 			field: func(c *config.Config) any { return &c.Node.BatchWindow }},
 		{Name: "max_batch", Key: "node.max_batch", Type: ParamInteger, Description: "most camera frames per inference: 0 = the number of cameras, 1 = no batches", Min: 0, Max: 64,

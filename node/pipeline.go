@@ -114,12 +114,12 @@ type BatchEngine interface {
 // flooding camera never holds up another; frames waiting together run as
 // one batch.
 type Pipeline struct {
-	eng   Engine
-	cams  []*camera
-	diag  Sink
-	opts  Options
-	wake  chan struct{} // a frame is in some camera's slot
-	lazy  atomic.Bool   // opts.Lazy, changed live by SetLazy
+	eng  Engine
+	cams []*camera
+	diag Sink
+	opts Options
+	wake chan struct{} // a frame is in some camera's slot
+	lazy atomic.Bool   // opts.Lazy, changed live by SetLazy
 	// objCfg is opts.Objects, changed live by SetObjects.
 	objCfg atomic.Pointer[config.Objects]
 	jpegQ  atomic.Int32 // opts.JPEGQuality, changed live by SetJPEGQuality
