@@ -34,6 +34,7 @@ func (e *Engine) newBatches(sc Scoring, device string) (map[int]*batchRun, error
 	for n := 2; n <= e.opts.MaxBatch; n++ {
 		b, err := e.newBatch(sc, device, n)
 		if err != nil {
+			err = fmt.Errorf("%w (batches need the model's batch dimension; the node's max_batch: 1 runs frames one at a time)", err)
 			return nil, errors.Join(err, closeBatches(runs))
 		}
 		runs[n] = b
