@@ -131,7 +131,7 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 // temperature-scaled softmax, the outlier score in [0,1] (MSP: 1-max p;
 // entropy: H(p)/log C), argmax labels and the thresholded mask. Running it
 // inside ONNX Runtime keeps it on the model's execution provider.
-func postprocessGraph(logits string, classes, logitsH, logitsW, height, width int, sc Scoring, withLogits bool) (*onnxgraph.Graph, error) {
+func postprocessGraph(logits string, batch, classes, logitsH, logitsW, height, width int, sc Scoring, withLogits bool) (*onnxgraph.Graph, error) {
 	if sc.Kind != "msp" && sc.Kind != "entropy" {
 		return nil, fmt.Errorf("score kind %q: want msp or entropy", sc.Kind)
 	}
@@ -141,7 +141,7 @@ func postprocessGraph(logits string, classes, logitsH, logitsW, height, width in
 	invT := g.FloatTensor("osr_inv_temperature", nil, []float32{1 / sc.Temperature})
 	z := g.Op("Mul", []string{logits, invT})
 	if logitsH != height || logitsW != width {
-		sizes := g.Int64Tensor("osr_sizes", []int64{4}, []int64{1, int64(classes), int64(height), int64(width)})
+		sizes := g.Int64Tensor("osr_sizes", []int64{4}, []int64{int64(batch), int64(classes), int64(height), int64(width)})
 		z = g.Op("Resize", []string{z, "", "", sizes},
 			onnxgraph.String("mode", "linear"),
 			onnxgraph.String("coordinate_transformation_mode", "half_pixel"))
@@ -187,10 +187,10 @@ func postprocessGraph(logits string, classes, logitsH, logitsW, height, width in
 	} else {
 		g.Node("Cast", []string{arg}, []string{OutLabels}, onnxgraph.Int("to", int64(onnxgraph.Uint8)))
 	}
-	shape := []int64{1, int64(height), int64(width)}
+	shape := []int64{int64(batch), int64(height), int64(width)}
 	if withLogits {
 		g.Node("Identity", []string{z}, []string{OutLogits})
-		g.Output(onnxgraph.Value{Name: OutLogits, Type: onnxgraph.Float32, Shape: []int64{1, int64(classes), int64(height), int64(width)}})
+		g.Output(onnxgraph.Value{Name: OutLogits, Type: onnxgraph.Float32, Shape: []int64{int64(batch), int64(classes), int64(height), int64(width)}})
 	}
 	g.Output(onnxgraph.Value{Name: OutLabels, Type: onnxgraph.Uint8, Shape: shape})
 	g.Output(onnxgraph.Value{Name: OutScore, Type: onnxgraph.Float32, Shape: shape})

@@ -111,7 +111,7 @@ func TestPipelineObjectsOnlyWhenSubscribed(t *testing.T) {
 	p := NewPipeline(openBundled(t), Sinks{Labels: labels, Objects: objects}, Options{Name: "/osr"})
 	frame, _ := pastedFrame(t)
 	p.process(Frame{Raw: frame, Received: time.Now()})
-	if objects.count() != 0 || p.tracker != nil {
+	if objects.count() != 0 || p.cams[0].tracker != nil {
 		t.Errorf("objects made with no subscriber: %d published", objects.count())
 	}
 	if labels.count() != 1 {

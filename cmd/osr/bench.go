@@ -48,7 +48,7 @@ the figures are medians over the rounds. osr bench all prints the same row.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a))
+	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a), newBenchCamerasCmd(a))
 	addEngineFlags(cmd)
 	o.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

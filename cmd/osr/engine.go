@@ -67,6 +67,8 @@ func engineOptions(c config.Config, log *slog.Logger) model.Options {
 		Overrides:      overrides(c.Scoring),
 		OverlayAlpha:   float32(c.Overlay.Alpha),
 		Logger:         log,
+		// The node's cameras run as one batch (a session per batch size).
+		MaxBatch: maxBatch(c.Node),
 	}
 	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
 		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
@@ -111,4 +113,13 @@ func bundled(dir string) string {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// maxBatch is the most frames the node's engine runs at once: node.max_batch,
+// else one per camera.
+func maxBatch(n config.Node) int {
+	if n.MaxBatch > 0 {
+		return min(n.MaxBatch, max(1, len(n.Cameras)))
+	}
+	return len(n.Cameras)
 }

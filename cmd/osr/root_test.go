@@ -147,6 +147,7 @@ func TestEngineFlagsRefusedByEveryCommand(t *testing.T) {
 		{"bag", "eval", filepath.Join(dir, "drive.bag"), "--out", dir},
 		{"bench"},
 		{"bench", "all"},
+		{"bench", "cameras"},
 		{"node"},
 	}
 	for _, args := range commands {
@@ -183,6 +184,7 @@ func TestConfigFlagIsReadOrRefused(t *testing.T) {
 		"osr train imagewide":   {"--out", dir},
 		"osr bench train":       {"--steps", "1"},
 		"osr bench all":         {},
+		"osr bench cameras":     {},
 		"osr bench":             {},
 		"osr node":              {},
 		"osr doctor":            {},

@@ -205,7 +205,7 @@ func TestNodeServesROS2Graph(t *testing.T) {
 		return matched(cam) == 1 && publishers(labels) == 1 && publishers(mask) == 1 && publishers(overlay) == 1
 	})
 	// Nobody reads the score: the node must not build it.
-	if n.tr.score.HasSubscribers() || !n.tr.labels.HasSubscribers() {
+	if n.tr.cams[0].score.HasSubscribers() || !n.tr.cams[0].labels.HasSubscribers() {
 		t.Fatal("HasSubscribers does not follow matching")
 	}
 
