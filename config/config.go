@@ -49,10 +49,11 @@ type Node struct {
 	// inference; it stops waiting as soon as every camera has a frame.
 	// 0: batch only what is already waiting.
 	BatchWindow float64 `mapstructure:"batch_window"`
-	// MaxBatch caps the frames of one inference: 0 is the number of
-	// cameras, 1 runs the cameras' frames one after the other, each
-	// published as soon as it is done (on a CPU a batch costs as much per
-	// frame as single runs, and every frame of it waits for the last).
+	// MaxBatch caps the frames of one inference: 0 (auto) is 1 on the CPU
+	// and the number of cameras on a GPU; 1 runs the cameras' frames one
+	// after the other, each published as soon as it is done (on a CPU a
+	// batch costs as much per frame as single runs, and every frame of it
+	// waits for the last).
 	MaxBatch int `mapstructure:"max_batch"`
 }
 

@@ -122,7 +122,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if n.MaxBatch < 0 || n.MaxBatch > 64 {
-		bad("node.max_batch", "must be in [0, 64] (0: the number of cameras, 1: no batches), got %d", n.MaxBatch)
+		bad("node.max_batch", "must be in [0, 64] (0: auto, 1 on the CPU and the number of cameras on a GPU; 1: no batches), got %d", n.MaxBatch)
 	}
 	if n.BatchWindow < 0 || n.BatchWindow > 1 {
 		bad("node.batch_window", "must be in [0, 1] seconds (0: batch only frames already waiting), got %g", n.BatchWindow)

@@ -107,7 +107,7 @@ func ParamTable() []Param {
 			field:       func(c *config.Config) any { return &c.Node.Cameras }},
 		{Name: "batch_window", Key: "node.batch_window", Type: ParamDouble, Description: "seconds to wait for the other cameras' frames to batch them", Min: 0, Max: 1,
 			field: func(c *config.Config) any { return &c.Node.BatchWindow }},
-		{Name: "max_batch", Key: "node.max_batch", Type: ParamInteger, Description: "most camera frames per inference: 0 = the number of cameras, 1 = no batches", Min: 0, Max: 64,
+		{Name: "max_batch", Key: "node.max_batch", Type: ParamInteger, Description: "most camera frames per inference: 0 = auto (1 on the CPU, the number of cameras on a GPU), 1 = no batches", Min: 0, Max: 64,
 			field: func(c *config.Config) any { return &c.Node.MaxBatch }},
 		{Name: "diagnostics_period", Key: "node.diagnostics_period", Type: ParamDouble, Description: "seconds between /diagnostics messages", Min: 0.05, Max: 60,
 			field: func(c *config.Config) any { return &c.Node.DiagnosticsPeriod }},

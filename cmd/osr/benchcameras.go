@@ -180,6 +180,8 @@ func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 		args := append([]string{"node", "--cameras", strings.Join(cams, ",")}, engineArgs...)
 		if setup == setupOneByOne {
 			args = append(args, "_max_batch:=1")
+		} else {
+			args = append(args, fmt.Sprintf("_max_batch:=%d", n)) // auto is 1 on the CPU
 		}
 		for i, c := range cams {
 			args = append(args, c+"/image:=/osr_bench/"+c+"/image")

@@ -67,8 +67,9 @@ func engineOptions(c config.Config, log *slog.Logger) model.Options {
 		Overrides:      overrides(c.Scoring),
 		OverlayAlpha:   float32(c.Overlay.Alpha),
 		Logger:         log,
-		// The node's cameras run as one batch (a session per batch size).
-		MaxBatch: maxBatch(c.Node),
+		// The node's cameras run as one batch on a GPU (a session per
+		// batch size); see maxBatch.
+		MaxBatch: maxBatch(c.Node, c.Runtime.Device),
 	}
 	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
 		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
@@ -116,10 +117,15 @@ func exists(p string) bool {
 }
 
 // maxBatch is the most frames the node's engine runs at once: node.max_batch,
-// else one per camera.
-func maxBatch(n config.Node) int {
-	if n.MaxBatch > 0 {
+// else (0, auto) one frame at a time on the CPU, where a batch costs as much
+// per frame as single runs and every frame waits for the last
+// (docs/performance.md, osr bench cameras), and one per camera on a GPU.
+func maxBatch(n config.Node, device string) int {
+	switch {
+	case n.MaxBatch > 0:
 		return min(n.MaxBatch, max(1, len(n.Cameras)))
+	case device == "cpu":
+		return 1
 	}
 	return len(n.Cameras)
 }
