@@ -36,11 +36,18 @@ type GAN struct {
 
 // NewGAN is a GAN with parameters initialised from seed.
 func NewGAN(cfg GANConfig, seed uint64) (*GAN, error) {
-	if cfg.Noise < 1 || cfg.Features < 2 || !(cfg.LR > 0) || cfg.Beta < 0 {
-		return nil, fmt.Errorf("gan: noise %d, features %d, learning rate %g, beta %g: want noise >= 1, features >= 2, a positive rate and beta >= 0",
-			cfg.Noise, cfg.Features, cfg.LR, cfg.Beta)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	return &GAN{Config: cfg, Store: nn.NewStore(seed)}, nil
+}
+
+func (cfg GANConfig) check() error {
+	if cfg.Noise < 1 || cfg.Features < 2 || !(cfg.LR > 0) || cfg.Beta < 0 {
+		return fmt.Errorf("gan: noise %d, features %d, learning rate %g, beta %g: want noise >= 1, features >= 2, a positive rate and beta >= 0",
+			cfg.Noise, cfg.Features, cfg.LR, cfg.Beta)
+	}
+	return nil
 }
 
 // Fashion-MNIST's pixel range [0, 1] in normalised units: the generator's

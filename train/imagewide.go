@@ -101,8 +101,13 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	if cfg.Mode != "msp" && cfg.Mode != "so" && cfg.Mode != "gan" {
 		return nil, fmt.Errorf("image-wide mode %q: want msp, so or gan", cfg.Mode)
 	}
-	if cfg.Mode == "gan" && !(cfg.Lambda > 0) {
-		return nil, fmt.Errorf("image-wide gan mode: lambda %g: the classifier's KL weight must be positive (the generator learns from that term)", cfg.Lambda)
+	if cfg.Mode == "gan" {
+		if !(cfg.Lambda > 0) {
+			return nil, fmt.Errorf("image-wide gan mode: lambda %g: the classifier's KL weight must be positive (the generator learns from that term)", cfg.Lambda)
+		}
+		if err := cfg.GAN.check(); err != nil {
+			return nil, fmt.Errorf("image-wide %w", err)
+		}
 	}
 	if err := checkFlowTemperature(cfg.FlowTemperature); err != nil {
 		return nil, fmt.Errorf("image-wide flow sampling %w", err)
