@@ -17,6 +17,9 @@ def setting(r):
         widths += f", replicas {c['Replicas']}"
     if r["mode"] == "msp":
         return f"msp ({widths})"
+    if r["mode"] == "gan":
+        g = c["GAN"]
+        return f"gan ({widths}), noise {g['Noise']}, features {g['Features']}, lr {g['LR']:g}, beta {g['Beta']:g}, lambda {c['Lambda']:g}"
     return f"so ({widths}), flow seg weight {c.get('FlowSegWeight', 1):g}, T {c.get('FlowTemperature', 1):g}"
 
 
