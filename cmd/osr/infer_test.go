@@ -238,7 +238,7 @@ func TestBenchAllJSON(t *testing.T) {
 	if n := res.Rows[1]; n.Ratio != fs.Ratio || n.OSR != fs.E2EMS || n.Ref != fs.RawMS || !strings.Contains(n.Figure, "480x360 input") {
 		t.Errorf("frame-size row %+v from %+v", n, *fs)
 	}
-	for _, r := range res.Rows[1:] {
+	for _, r := range res.Rows[2:] { // the node rows' ratio is the median round's, checked above
 		if r.OSR <= 0 || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-3*r.Ratio {
 			t.Errorf("row %+v: ratio is not osr / reference", r)
 		}
