@@ -94,7 +94,7 @@ func TestReexportKeepsTheWeights(t *testing.T) {
 	}
 }
 
-// A package without the network's description, a missing weight and a
+// A package without the network's description, weights of another shape and a
 // bad size are errors that say what is wrong.
 func TestReexportErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -105,20 +105,30 @@ func TestReexportErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noCfg := filepath.Join(dir, "nocfg")
-	os.MkdirAll(noCfg, 0o755)
-	spec := pkg.Spec
-	spec.Provenance.Config = nil
-	data, _ := os.ReadFile("../models/camvid-so/model.onnx")
-	os.WriteFile(filepath.Join(noCfg, model.ONNXFile), data, 0o644)
-	if err := model.WriteSpec(noCfg, spec); err != nil {
+	data, err := os.ReadFile("../models/camvid-so/model.onnx")
+	if err != nil {
 		t.Fatal(err)
 	}
+	// writePackage writes the shipped model.onnx with spec beside it.
+	writePackage := func(name string, spec model.Spec) string {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, model.ONNXFile), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := model.WriteSpec(d, spec); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	spec := pkg.Spec
+	spec.Provenance.Config = nil
+	noCfg := writePackage("nocfg", spec)
 	if err := Reexport(noCfg, filepath.Join(dir, "y"), 480, 360); err == nil || !strings.Contains(err.Error(), "provenance.config.model") {
 		t.Errorf("no provenance config: %v", err)
 	}
-	wider := filepath.Join(dir, "wider")
-	os.MkdirAll(wider, 0o755)
 	spec = pkg.Spec
 	m := map[string]any{}
 	for k, v := range spec.Provenance.Config["model"].(map[string]any) {
@@ -126,10 +136,7 @@ func TestReexportErrors(t *testing.T) {
 	}
 	m["growth"] = 24
 	spec.Provenance.Config = map[string]any{"model": m}
-	os.WriteFile(filepath.Join(wider, model.ONNXFile), data, 0o644)
-	if err := model.WriteSpec(wider, spec); err != nil {
-		t.Fatal(err)
-	}
+	wider := writePackage("wider", spec)
 	if err := Reexport(wider, filepath.Join(dir, "z"), 480, 360); err == nil || !strings.Contains(err.Error(), "shape") {
 		t.Errorf("growth 24 against a growth-16 ONNX: %v", err)
 	}
