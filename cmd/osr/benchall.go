@@ -18,6 +18,9 @@ import (
 // benchAll is every performance figure the project claims, from one run.
 type benchAll struct {
 	Inference *model.BenchResult `json:"inference"`
+	// FrameSize is the same row with a model whose input is the frame's
+	// size (--frame-model), which the node runs without resizing.
+	FrameSize *model.BenchResult `json:"inference_frame_size,omitempty"`
 	NodeCPU   *nodeCPU           `json:"node_cpu,omitempty"`
 	Eval      *evalBench         `json:"eval"`
 	Train     *train.BenchResult `json:"train,omitempty"`
@@ -51,7 +54,7 @@ type benchRow struct {
 func newBenchAllCmd(a *app) *cobra.Command {
 	var node nodeBenchFlags
 	var passes int
-	var data, split string
+	var data, split, frameModel string
 	var asJSON, skipTrain, skipCPU, skipMemory bool
 	var cpuRate float64
 	var cpuWindow time.Duration
@@ -60,7 +63,8 @@ func newBenchAllCmd(a *app) *cobra.Command {
 		Use:   "all [--json]",
 		Short: "Every performance figure osr claims, in one run, as a table with ratios",
 		Long: `Runs, in this process and one after the other: the node's end-to-end time
-per frame against the raw ONNX Runtime Run (osr bench), the CPU share of a
+per frame against the raw ONNX Runtime Run (osr bench), the same with a
+model whose input is the frame's size (--frame-model), the CPU share of a
 real osr node (ROS 1: roscore, osr node and a camera publishing 480x360 rgb8
 frames at --cpu-rate from this process, with a subscriber on the mask)
 against the runtime's own CPU time at that rate, osr eval's throughput
@@ -86,6 +90,17 @@ table docs/performance.md keeps.`,
 			res.Inference = &inference
 			inf := res.Inference
 			res.Rows = append(res.Rows, benchRow{"node end to end per frame", "ms", inf.E2EMS, "raw ONNX Runtime Run", inf.RawMS, inf.Ratio})
+			if frameModel != "" {
+				fc := cfg
+				fc.Model = frameModel
+				fs, err := benchNode(fc, a, node)
+				if err != nil {
+					return fmt.Errorf("--frame-model: %w", err)
+				}
+				res.FrameSize = &fs
+				res.Rows = append(res.Rows, benchRow{fmt.Sprintf("node end to end per frame, %s (%dx%d input)", fs.Model, fs.Width, fs.Height), "ms",
+					fs.E2EMS, "raw ONNX Runtime Run", fs.RawMS, fs.Ratio})
+			}
 
 			if !skipCPU {
 				if res.NodeCPU, err = benchNodeCPU(cmd.Context(), a, cmd.Flags(), node.image, cpuRate, 3*time.Second, cpuWindow); err != nil {
@@ -152,6 +167,7 @@ table docs/performance.md keeps.`,
 	node.add(cmd)
 	f.StringVar(&data, "data", "", "dataset for the eval throughput (default: ../shared/datasets/camvid val if present, else testdata/camvid-mini test)")
 	f.StringVar(&split, "split", "", "split of --data")
+	f.StringVar(&frameModel, "frame-model", "models/camvid-so-480x360", "model whose input is the frame's size, for a second node row (\"\" leaves it out)")
 	f.IntVar(&passes, "passes", 5, "passes over the split (the median pass counts)")
 	f.BoolVar(&skipCPU, "skip-cpu", false, "leave out the node's CPU share (it starts roscore and osr node)")
 	f.Float64Var(&cpuRate, "cpu-rate", 10, "camera rate for the node's CPU share, Hz")

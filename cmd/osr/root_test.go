@@ -182,6 +182,7 @@ func TestConfigFlagIsReadOrRefused(t *testing.T) {
 		"osr dataset vistas-np": {"--vistas", dir, "--out", filepath.Join(dir, "np")},
 		"osr train":             {"--out", dir},
 		"osr train imagewide":   {"--out", dir},
+		"osr train export":      {"--model", dir, "--size", "480x360", "--out", dir},
 		"osr bench train":       {"--steps", "1"},
 		"osr bench all":         {},
 		"osr bench cameras":     {},

@@ -63,7 +63,7 @@ config the run started with.`,
 	f.StringVar(&out, "out", "", "run directory (checkpoint, log, model package)")
 	f.BoolVar(&resume, "resume", false, "continue the run in --out from its checkpoint")
 	f.StringVar(&initFile, "init", "", "start the encoder from these weights: a torchvision densenet121 or resnet18 state dict (.pth) or an ONNX file with its initializer names; needs model.layout: torchvision (config/camvid-ldn121.yaml) or resnet (config/camvid-resnet18.yaml)")
-	cmd.AddCommand(newTrainImageWideCmd())
+	cmd.AddCommand(newTrainImageWideCmd(), newTrainExportCmd())
 	return cmd
 }
 
@@ -121,5 +121,40 @@ DIR/report.md.`,
 	f.Float64Var(&cfg.GAN.LR, "gan-lr", cfg.GAN.LR, "Adam learning rate of the generator and the discriminator (gan mode)")
 	f.Float64Var(&cfg.GAN.Beta, "gan-beta", cfg.GAN.Beta, "weight of KL(uniform || softmax) on the samples in the generator's loss, beside its GAN loss (gan mode)")
 	f.IntSliceVar(&cfg.Widths, "widths", cfg.Widths, "classifier channels per stage")
+	return cmd
+}
+
+func newTrainExportCmd() *cobra.Command {
+	var src, out, size string
+	cmd := &cobra.Command{
+		Use:   "export --model DIR --size WIDTHxHEIGHT --out DIR",
+		Short: "Write a trained model package again for another input size, with the same weights",
+		Long: `Reads the segmenter's weights from the package's model.onnx and its shape from
+model.yaml (provenance.config.model), and writes it as a new package whose
+input is WIDTHxHEIGHT, e.g. the camera's frame size so that the node runs it
+without resizing each frame (models/camvid-so-480x360 is camvid-so at 480x360:
+osr train export --model models/camvid-so --size 480x360 --out models/camvid-so-480x360).
+The segmenter is fully convolutional; the scoring stays the package's, which
+was calibrated at its own input size (osr calibrate recalibrates).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if src == "" || out == "" || size == "" {
+				return fmt.Errorf("--model, --size and --out are required")
+			}
+			w, h, err := parseSize(size)
+			if err != nil {
+				return err
+			}
+			if err := train.Reexport(src, out, w, h); err != nil {
+				return err
+			}
+			fmt.Printf("%s at %dx%d written to %s\n", src, w, h, out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&src, "model", "", "model package osr train exported (model.onnx + model.yaml)")
+	f.StringVar(&size, "size", "", "input size of the new package, WIDTHxHEIGHT")
+	f.StringVar(&out, "out", "", "directory of the new package")
 	return cmd
 }
