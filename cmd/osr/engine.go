@@ -97,7 +97,7 @@ func pipelined(cfg config.Config) config.Config {
 // first, then the osr checkout the binary was built in (bin/..), so that
 // it is found wherever osr is started from.
 func bundled(dir string) string {
-	if filepath.IsAbs(dir) {
+	if dir == "" || filepath.IsAbs(dir) { // "" is "not given", not the binary's parent
 		return dir
 	}
 	if _, err := os.Stat(dir); err == nil {

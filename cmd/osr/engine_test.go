@@ -58,3 +58,14 @@ func TestMaxBatchAutoByDevice(t *testing.T) {
 		}
 	}
 }
+
+// An empty path stays empty (a flag not given), so that osr bench all
+// picks its default dataset instead of the binary's parent folder.
+func TestBundledKeepsAnEmptyPath(t *testing.T) {
+	if got := bundled(""); got != "" {
+		t.Fatalf(`bundled("") = %q, want ""`, got)
+	}
+	if got := bundled("/abs/x"); got != "/abs/x" {
+		t.Fatalf(`bundled("/abs/x") = %q`, got)
+	}
+}
