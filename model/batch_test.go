@@ -20,20 +20,7 @@ func TestRunBatchMatchesSingleRuns(t *testing.T) {
 	e := openEngine(t, dir, opts)
 	ims := []Image{randomImage(32, 24, 1), randomImage(64, 48, 2), randomImage(40, 30, 3), randomImage(32, 24, 4)}
 	for n := 2; n <= 4; n++ {
-		outs := make([]*Result, n)
-		for i := range outs {
-			outs[i] = &Result{}
-		}
-		if err := e.RunBatch(ims[:n], outs); err != nil {
-			t.Fatalf("batch of %d: %v", n, err)
-		}
-		for i := range n {
-			var alone Result
-			if err := e.Run(ims[i], &alone); err != nil {
-				t.Fatal(err)
-			}
-			sameResult(t, n, i, *outs[i], alone)
-		}
+		batchMatchesAlone(t, e, ims[:n], 0)
 	}
 	if err := e.RunBatch(ims[:1], []*Result{{}}); err != nil {
 		t.Errorf("batch of 1: %v", err)
@@ -44,9 +31,25 @@ func TestRunBatchMatchesSingleRuns(t *testing.T) {
 	}
 }
 
-func sameResult(t *testing.T, n, i int, got, want Result) {
+// batchMatchesAlone runs ims as one batch and each frame alone, and
+// compares the two as sameOutputs does.
+func batchMatchesAlone(t *testing.T, e *Engine, ims []Image, tol float64) {
 	t.Helper()
-	sameOutputs(t, n, i, got, want, 0)
+	n := len(ims)
+	outs := make([]*Result, n)
+	for i := range outs {
+		outs[i] = &Result{}
+	}
+	if err := e.RunBatch(ims, outs); err != nil {
+		t.Fatalf("batch of %d: %v", n, err)
+	}
+	for i, im := range ims {
+		var alone Result
+		if err := e.Run(im, &alone); err != nil {
+			t.Fatal(err)
+		}
+		sameOutputs(t, n, i, *outs[i], alone, tol)
+	}
 }
 
 // sameOutputs compares labels, mask and overlay byte for byte, and the
@@ -99,18 +102,7 @@ func TestRunBatchShippedModel(t *testing.T) {
 	opts := DefaultOptions()
 	opts.MaxBatch = 2
 	e := openEngine(t, dir, opts)
-	ims := []Image{randomImage(480, 360, 5), randomImage(240, 180, 6)}
-	outs := []*Result{{}, {}}
-	if err := e.RunBatch(ims, outs); err != nil {
-		t.Fatal(err)
-	}
-	for i, im := range ims {
-		var alone Result
-		if err := e.Run(im, &alone); err != nil {
-			t.Fatal(err)
-		}
-		sameOutputs(t, 2, i, *outs[i], alone, 1e-6)
-	}
+	batchMatchesAlone(t, e, []Image{randomImage(480, 360, 5), randomImage(240, 180, 6)}, 1e-6)
 }
 
 // Rescoring rebuilds the batch sessions with the new scoring.
@@ -123,18 +115,7 @@ func TestRunBatchAfterRescore(t *testing.T) {
 	if err := e.Rescore(Overrides{Kind: "entropy", Threshold: 0.2, OpenSet: true}, 0.3); err != nil {
 		t.Fatal(err)
 	}
-	ims := []Image{randomImage(32, 24, 1), randomImage(32, 24, 2)}
-	outs := []*Result{{}, {}}
-	if err := e.RunBatch(ims, outs); err != nil {
-		t.Fatal(err)
-	}
-	for i, im := range ims {
-		var alone Result
-		if err := e.Run(im, &alone); err != nil {
-			t.Fatal(err)
-		}
-		sameResult(t, 2, i, *outs[i], alone)
-	}
+	batchMatchesAlone(t, e, []Image{randomImage(32, 24, 1), randomImage(32, 24, 2)}, 0)
 }
 
 // Four 480x360 frames of the shipped model: one batch against four runs
