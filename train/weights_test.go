@@ -23,7 +23,7 @@ func torchParity(t *testing.T, script string, h, w int) (dir string, input []flo
 		t.Skipf("PyTorch not installed: apt-get install -y --no-install-recommends python3-torch (python3-torchvision optional) for %s", script)
 	}
 	dir = t.TempDir()
-	out, err := exec.Command("/usr/bin/python3", "-W", "ignore", filepath.Join("testdata", script), dir,
+	out, err := exec.Command("/usr/bin/python3", "-B", "-W", "ignore", filepath.Join("testdata", script), dir, // -B: no __pycache__ in testdata
 		strconv.Itoa(h), strconv.Itoa(w)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("parity script: %v\n%s", err, out)
