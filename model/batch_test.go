@@ -31,6 +31,16 @@ func TestRunBatchMatchesSingleRuns(t *testing.T) {
 	}
 }
 
+// shippedModel is the model package osr ships; it skips without one.
+func shippedModel(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join("..", "models", "camvid-so")
+	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
+		tb.Skipf("no shipped model: %v", err)
+	}
+	return dir
+}
+
 // batchMatchesAlone runs ims as one batch and each frame alone, and
 // compares the two as sameOutputs does.
 func batchMatchesAlone(t *testing.T, e *Engine, ims []Image, tol float64) {
@@ -95,13 +105,9 @@ func floatBytes(f []float32) []byte {
 // per frame as alone; ONNX Runtime's convolutions block a batch of 2
 // differently, so scores may differ in the last bit (measured: 1.3e-7).
 func TestRunBatchShippedModel(t *testing.T) {
-	dir := filepath.Join("..", "models", "camvid-so")
-	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
-		t.Skipf("no shipped model: %v", err)
-	}
 	opts := DefaultOptions()
 	opts.MaxBatch = 2
-	e := openEngine(t, dir, opts)
+	e := openEngine(t, shippedModel(t), opts)
 	batchMatchesAlone(t, e, []Image{randomImage(480, 360, 5), randomImage(240, 180, 6)}, 1e-6)
 }
 
@@ -121,21 +127,9 @@ func TestRunBatchAfterRescore(t *testing.T) {
 // Four 480x360 frames of the shipped model: one batch against four runs
 // (go test -run - -bench RunFour ./model).
 func BenchmarkRunFour(b *testing.B) {
-	dir := filepath.Join("..", "models", "camvid-so")
-	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
-		b.Skipf("no shipped model: %v", err)
-	}
 	opts := DefaultOptions()
 	opts.MaxBatch = 4
-	pkg, err := Load(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := NewEngine(pkg, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+	e := openEngine(b, shippedModel(b), opts)
 	ims := make([]Image, 4)
 	outs := make([]*Result, 4)
 	for i := range ims {

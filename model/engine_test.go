@@ -77,7 +77,7 @@ func writePackage(t *testing.T, spec Spec, onnx []byte) string {
 	return dir
 }
 
-func openEngine(t *testing.T, dir string, opts Options) *Engine {
+func openEngine(t testing.TB, dir string, opts Options) *Engine {
 	t.Helper()
 	e, err := Open(dir, opts)
 	if err != nil {
