@@ -12,7 +12,6 @@ densenet121 when it is installed, else the same network written below with
 torchvision's module names.
 """
 import re
-import sys
 from collections import OrderedDict
 
 import torch
@@ -61,16 +60,7 @@ def densenet121_script(growth=32, blocks=(6, 12, 24, 16), stem=64, bn_size=4):
 
 
 def main():
-    out, h, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    torch.manual_seed(0)
-    try:
-        from torchvision.models import densenet121
-        net, source = densenet121(), "torchvision"
-    except ImportError:
-        net, source = densenet121_script(), "script"
-    parity.randomize_norms(net)
-    net.eval()
-    x = torch.randn(1, 3, h, w)
+    out, net, x, source = parity.start("densenet121", densenet121_script)
     outs, y = [], x
     with torch.no_grad():
         for name, mod in net.features.named_children():

@@ -1,7 +1,26 @@
-"""What the encoder parity scripts (NAME_parity.py) share: random batch
-norm statistics, and the files osr's --init parity test reads."""
+"""What the encoder parity scripts (NAME_parity.py) share: the network
+with random batch norm statistics and its input, and the files osr's
+--init parity test reads."""
+import sys
+
 import torch
 import torch.nn as nn
+
+
+def start(name, script):
+    """Reads OUTDIR HEIGHT WIDTH from the command line and returns OUTDIR,
+    torchvision's network NAME (else script()) in evaluation mode with
+    random batch norms, a random input, and where the network came from."""
+    out, h, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.manual_seed(0)
+    try:
+        import torchvision.models
+        net, source = getattr(torchvision.models, name)(), "torchvision"
+    except ImportError:
+        net, source = script(), "script"
+    randomize_norms(net)
+    net.eval()
+    return out, net, torch.randn(1, 3, h, w), source
 
 
 def randomize_norms(net):

@@ -9,7 +9,6 @@ the input, then the outputs of layer1..4) and shapes.txt (one shape per
 line). torchvision's resnet18 when it is installed, else the same network
 written below with torchvision's module names.
 """
-import sys
 
 import torch
 import torch.nn as nn
@@ -57,16 +56,7 @@ class ResNet18(nn.Module):
 
 
 def main():
-    out, h, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    torch.manual_seed(0)
-    try:
-        from torchvision.models import resnet18
-        net, source = resnet18(), "torchvision"
-    except ImportError:
-        net, source = ResNet18(), "script"
-    parity.randomize_norms(net)
-    net.eval()
-    x = torch.randn(1, 3, h, w)
+    out, net, x, source = parity.start("resnet18", ResNet18)
     outs = []
     with torch.no_grad():
         y = net.maxpool(net.relu(net.bn1(net.conv1(x))))
