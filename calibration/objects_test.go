@@ -2,8 +2,6 @@ package calibration
 
 import (
 	"context"
-	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"osr/config"
 	"osr/dataset"
+	"osr/internal/imageio"
 	"osr/model"
 )
 
@@ -108,22 +107,13 @@ func TestEvaluateObjectsCountsWhatEachFilterReports(t *testing.T) {
 	if err := rep.Write(out); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(out, "objects.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := png.Decode(f); err != nil {
-		t.Errorf("objects.png: %v", err)
+	if im, err := imageio.ReadFileNoted(filepath.Join(out, "objects.png")); err != nil || im.Format != "png" {
+		t.Errorf("objects.png: %v (format %q)", err, im.Format)
 	}
 	// The strip: the run of 3 that k = 3 of 5 keeps, at half size, two rows.
-	sf, err := os.Open(filepath.Join(out, "objects_strip.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sf.Close()
-	if strip, err := jpeg.Decode(sf); err != nil || strip.Bounds().Dx() != 3*(240+4)-4 || strip.Bounds().Dy() != 2*180+4 {
-		t.Errorf("objects_strip.jpg: %v, want 3 frames of 240x180 in 2 rows (%v)", strip.Bounds(), err)
+	if strip, err := imageio.ReadFileNoted(filepath.Join(out, "objects_strip.jpg")); err != nil || strip.Format != "jpeg" ||
+		strip.Width != 3*(240+4)-4 || strip.Height != 2*180+4 {
+		t.Errorf("objects_strip.jpg: %dx%d %s, want 3 frames of 240x180 in 2 rows as jpeg (%v)", strip.Width, strip.Height, strip.Format, err)
 	}
 	for _, name := range []string{"objects.json", "objects.md"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {

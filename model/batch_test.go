@@ -20,20 +20,7 @@ func TestRunBatchMatchesSingleRuns(t *testing.T) {
 	e := openEngine(t, dir, opts)
 	ims := []Image{randomImage(32, 24, 1), randomImage(64, 48, 2), randomImage(40, 30, 3), randomImage(32, 24, 4)}
 	for n := 2; n <= 4; n++ {
-		outs := make([]*Result, n)
-		for i := range outs {
-			outs[i] = &Result{}
-		}
-		if err := e.RunBatch(ims[:n], outs); err != nil {
-			t.Fatalf("batch of %d: %v", n, err)
-		}
-		for i := range n {
-			var alone Result
-			if err := e.Run(ims[i], &alone); err != nil {
-				t.Fatal(err)
-			}
-			sameResult(t, n, i, *outs[i], alone)
-		}
+		batchMatchesAlone(t, e, ims[:n], 0)
 	}
 	if err := e.RunBatch(ims[:1], []*Result{{}}); err != nil {
 		t.Errorf("batch of 1: %v", err)
@@ -44,9 +31,35 @@ func TestRunBatchMatchesSingleRuns(t *testing.T) {
 	}
 }
 
-func sameResult(t *testing.T, n, i int, got, want Result) {
+// shippedModel is the model package osr ships; it skips without one.
+func shippedModel(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join("..", "models", "camvid-so")
+	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
+		tb.Skipf("no shipped model: %v", err)
+	}
+	return dir
+}
+
+// batchMatchesAlone runs ims as one batch and each frame alone, and
+// compares the two as sameOutputs does.
+func batchMatchesAlone(t *testing.T, e *Engine, ims []Image, tol float64) {
 	t.Helper()
-	sameOutputs(t, n, i, got, want, 0)
+	n := len(ims)
+	outs := make([]*Result, n)
+	for i := range outs {
+		outs[i] = &Result{}
+	}
+	if err := e.RunBatch(ims, outs); err != nil {
+		t.Fatalf("batch of %d: %v", n, err)
+	}
+	for i, im := range ims {
+		var alone Result
+		if err := e.Run(im, &alone); err != nil {
+			t.Fatal(err)
+		}
+		sameOutputs(t, n, i, *outs[i], alone, tol)
+	}
 }
 
 // sameOutputs compares labels, mask and overlay byte for byte, and the
@@ -92,25 +105,10 @@ func floatBytes(f []float32) []byte {
 // per frame as alone; ONNX Runtime's convolutions block a batch of 2
 // differently, so scores may differ in the last bit (measured: 1.3e-7).
 func TestRunBatchShippedModel(t *testing.T) {
-	dir := filepath.Join("..", "models", "camvid-so")
-	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
-		t.Skipf("no shipped model: %v", err)
-	}
 	opts := DefaultOptions()
 	opts.MaxBatch = 2
-	e := openEngine(t, dir, opts)
-	ims := []Image{randomImage(480, 360, 5), randomImage(240, 180, 6)}
-	outs := []*Result{{}, {}}
-	if err := e.RunBatch(ims, outs); err != nil {
-		t.Fatal(err)
-	}
-	for i, im := range ims {
-		var alone Result
-		if err := e.Run(im, &alone); err != nil {
-			t.Fatal(err)
-		}
-		sameOutputs(t, 2, i, *outs[i], alone, 1e-6)
-	}
+	e := openEngine(t, shippedModel(t), opts)
+	batchMatchesAlone(t, e, []Image{randomImage(480, 360, 5), randomImage(240, 180, 6)}, 1e-6)
 }
 
 // Rescoring rebuilds the batch sessions with the new scoring.
@@ -123,38 +121,15 @@ func TestRunBatchAfterRescore(t *testing.T) {
 	if err := e.Rescore(Overrides{Kind: "entropy", Threshold: 0.2, OpenSet: true}, 0.3); err != nil {
 		t.Fatal(err)
 	}
-	ims := []Image{randomImage(32, 24, 1), randomImage(32, 24, 2)}
-	outs := []*Result{{}, {}}
-	if err := e.RunBatch(ims, outs); err != nil {
-		t.Fatal(err)
-	}
-	for i, im := range ims {
-		var alone Result
-		if err := e.Run(im, &alone); err != nil {
-			t.Fatal(err)
-		}
-		sameResult(t, 2, i, *outs[i], alone)
-	}
+	batchMatchesAlone(t, e, []Image{randomImage(32, 24, 1), randomImage(32, 24, 2)}, 0)
 }
 
 // Four 480x360 frames of the shipped model: one batch against four runs
 // (go test -run - -bench RunFour ./model).
 func BenchmarkRunFour(b *testing.B) {
-	dir := filepath.Join("..", "models", "camvid-so")
-	if _, err := os.Stat(filepath.Join(dir, ONNXFile)); err != nil {
-		b.Skipf("no shipped model: %v", err)
-	}
 	opts := DefaultOptions()
 	opts.MaxBatch = 4
-	pkg, err := Load(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := NewEngine(pkg, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+	e := openEngine(b, shippedModel(b), opts)
 	ims := make([]Image, 4)
 	outs := make([]*Result, 4)
 	for i := range ims {

@@ -73,6 +73,15 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// Open loads the model package in dir and opens an engine on it.
+func Open(dir string, opts Options) (*Engine, error) {
+	pkg, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewEngine(pkg, opts)
+}
+
 func (e *Engine) open(pkg *Package) error {
 	s := pkg.Spec
 	onnxPath := filepath.Join(pkg.Dir, ONNXFile)

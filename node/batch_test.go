@@ -242,17 +242,9 @@ func TestCamerasDiagnostics(t *testing.T) {
 // overlay and the compressed PNGs; the scores agree to float rounding
 // (ONNX Runtime blocks a batch's convolutions differently).
 func TestCamerasBatchMatchesFramesAlone(t *testing.T) {
-	pkg, err := model.Load("../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := model.DefaultOptions()
 	opts.MaxBatch = 4
-	eng, err := model.NewEngine(pkg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := openBundledWith(t, opts)
 	files := []string{"0001TP_008550", "0001TP_008610", "0001TP_008700", "0001TP_008910"}
 	var frames []Frame
 	for i, f := range files {

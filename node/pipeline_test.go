@@ -45,13 +45,15 @@ func (r *recorder) last() any {
 	return r.msgs[len(r.msgs)-1]
 }
 
+// openBundled opens the bundled model with default options.
 func openBundled(t testing.TB) *model.Engine {
 	t.Helper()
-	pkg, err := model.Load("../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := model.NewEngine(pkg, model.DefaultOptions())
+	return openBundledWith(t, model.DefaultOptions())
+}
+
+func openBundledWith(t testing.TB, opts model.Options) *model.Engine {
+	t.Helper()
+	e, err := model.Open("../models/camvid-so", opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,23 +80,9 @@ func BenchCheckpoint(ctx context.Context) ([]MemoryRow, error) {
 func ldn121Step(checkpoint bool) (func() error, func(), error) {
 	cfg := LDN121(11)
 	cfg.Checkpoint = checkpoint
-	net, err := NewLDN(cfg, 1)
+	st, err := benchStep(cfg, 4, 352, 480)
 	if err != nil {
 		return nil, nil, err
-	}
-	const n, h, w = 4, 352, 480
-	st, err := newSegStep(net, nil, n, h, w, DefaultReplicas, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	enc, up := net.Groups()
-	st.opt = nn.NewAdam([]nn.Group{{Params: enc, LR: 1e-4}, {Params: up, LR: 4e-4}}, 100, 1e-7)
-	r := rand.New(rand.NewPCG(1, 1))
-	for i := range st.Input {
-		st.Input[i] = float32(r.NormFloat64())
-	}
-	for i := range st.Labels {
-		st.Labels[i] = uint8(r.IntN(cfg.Classes))
 	}
 	return func() error { _, err := st.Run(); return err }, func() { st.Close() }, nil
 }

@@ -23,7 +23,7 @@ func torchParity(t *testing.T, script string, h, w int) (dir string, input []flo
 		t.Skipf("PyTorch not installed: apt-get install -y --no-install-recommends python3-torch (python3-torchvision optional) for %s", script)
 	}
 	dir = t.TempDir()
-	out, err := exec.Command("/usr/bin/python3", "-W", "ignore", filepath.Join("testdata", script), dir,
+	out, err := exec.Command("/usr/bin/python3", "-B", "-W", "ignore", filepath.Join("testdata", script), dir, // -B: no __pycache__ in testdata
 		strconv.Itoa(h), strconv.Itoa(w)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("parity script: %v\n%s", err, out)
@@ -131,8 +131,15 @@ func encoderParity(t *testing.T, cfg LDNConfig, name string, h, w int) {
 // tinyTorchvisionLDN is a small network in torchvision's DenseNet layout.
 func tinyTorchvisionLDN(t *testing.T, seed uint64) *LDN {
 	t.Helper()
-	m, err := NewLDN(LDNConfig{Classes: 5, Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
+	return builtLDN(t, LDNConfig{Classes: 5, Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
 		Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}}, seed)
+}
+
+// builtLDN is a network of cfg with its parameters made by a forward
+// graph at 64x64.
+func builtLDN(t *testing.T, cfg LDNConfig, seed uint64) *LDN {
+	t.Helper()
+	m, err := NewLDN(cfg, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +151,21 @@ func tinyTorchvisionLDN(t *testing.T, seed uint64) *LDN {
 	return m
 }
 
+// exportFile writes m's ONNX export at 64x64 to a temporary file and
+// returns its path.
+func exportFile(t *testing.T, m *LDN) string {
+	t.Helper()
+	onnx, err := m.ExportONNX(64, 64, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "encoder.onnx")
+	if err := os.WriteFile(path, onnx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // Encoder weights load by name from an ONNX file (here osr's own export)
 // and from state-dict names; every missing or mis-shaped tensor, a network
 // in osr's own layout and a file of neither format are errors that name
@@ -151,15 +173,7 @@ func tinyTorchvisionLDN(t *testing.T, seed uint64) *LDN {
 func TestLoadEncoderChecksNamesAndShapes(t *testing.T) {
 	src, dst := tinyTorchvisionLDN(t, 1), tinyTorchvisionLDN(t, 2)
 	src.Store.Norms[0].RunMean[0] = 0.75
-	onnx, err := src.ExportONNX(64, 64, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "enc.onnx")
-	if err := os.WriteFile(path, onnx, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, err := ReadWeights(path)
+	w, err := ReadWeights(exportFile(t, src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,14 +255,7 @@ func runInit(t *testing.T, model LDNConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onnx, err := src.ExportONNX(64, 64, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "encoder.onnx")
-	if err := os.WriteFile(file, onnx, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := exportFile(t, src)
 	out := t.TempDir()
 	var progress strings.Builder
 	if _, err := Run(context.Background(), cfg, RunOptions{Out: out, Init: file, Progress: &progress}); err != nil {
@@ -283,28 +290,8 @@ func runInit(t *testing.T, model LDNConfig) {
 // included, is an error naming it, and DenseNet weights are refused with
 // the first ResNet tensor they lack.
 func TestLoadResNetChecksNamesAndShapes(t *testing.T) {
-	build := func(seed uint64) *LDN {
-		m, err := NewLDN(ResNet18(5), seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := nn.NewGraph(m.Store)
-		x, _ := g.Input("image", 1, 3, 64, 64)
-		if m.Forward(g, x, false); g.Err() != nil {
-			t.Fatal(g.Err())
-		}
-		return m
-	}
-	src, dst := build(1), build(2)
-	onnx, err := src.ExportONNX(64, 64, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "resnet.onnx")
-	if err := os.WriteFile(path, onnx, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, err := ReadWeights(path)
+	src, dst := builtLDN(t, ResNet18(5), 1), builtLDN(t, ResNet18(5), 2)
+	w, err := ReadWeights(exportFile(t, src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"osr/internal/imageio"
 	"osr/msgs"
 )
 
@@ -136,40 +134,12 @@ func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 	if err != nil {
 		return nil, errors.New("roscore not found (install Debian's ros-core)")
 	}
-	img, err := imageio.ReadFile(bundled(image))
-	if err != nil {
-		return nil, fmt.Errorf("bench image: %w", err)
-	}
-	exe, err := os.Executable()
+	ros, err := startBenchROS(ctx, a, fs, roscore, image, "osr-bench-cameras-")
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	home, err := os.MkdirTemp("", "osr-bench-cameras-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(home)
-	master := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := append(os.Environ(), "ROS_MASTER_URI="+master, "ROS_HOME="+home, "ROS_LOG_DIR="+filepath.Join(home, "log"), "ROS_IP=127.0.0.1")
-	core := background(exec.CommandContext(ctx, roscore, "-p", strconv.Itoa(port)), env)
-	if err := core.Start(); err != nil {
-		return nil, fmt.Errorf("roscore: %w", err)
-	}
-	defer stop(core)
-
-	var engineArgs []string
-	if a.configFile != "" {
-		engineArgs = append(engineArgs, "--config", a.configFile)
-	}
-	fs.Visit(func(f *pflag.Flag) {
-		if _, ok := engineFlagKeys[f.Name]; ok {
-			engineArgs = append(engineArgs, "--"+f.Name+"="+f.Value.String())
-		}
-	})
+	defer ros.close()
+	img, exe, env, engineArgs := ros.img, ros.exe, ros.env, ros.engineArgs
 	cams := make([]string, n)
 	masks := make([]string, n)
 	for i := range cams {
@@ -201,7 +171,7 @@ func benchCameras(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 		}
 		defer stop(nd)
 	}
-	rn, err := rosNode(ctx, master)
+	rn, err := rosNode(ctx, ros.master)
 	if err != nil {
 		return nil, err
 	}

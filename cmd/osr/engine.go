@@ -37,16 +37,12 @@ func openEngine(cfg config.Config, a *app) (engine, error) {
 // logging the provider and scoring in use. The benchmarks of the runtime
 // itself (which need Engine.RunRaw) use it directly.
 func openONNX(dir string, opts model.Options, log *slog.Logger) (*model.Engine, error) {
-	pkg, err := model.Load(dir)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := model.NewEngine(pkg, opts)
+	eng, err := model.Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
 	sc := eng.Scoring()
-	log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(), "device", eng.Device(),
+	log.Info("model loaded", "model", eng.Spec().Name, "provider", eng.Provider(), "device", eng.Device(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
 }

@@ -68,12 +68,7 @@ objects_strip.jpg (one pasted object's frames, first and last filter).`,
 			if err != nil {
 				return err
 			}
-			if err := rep.Write(out); err != nil {
-				return err
-			}
-			fmt.Print(rep.Markdown())
-			fmt.Printf("\nreport written to %s\n", out)
-			return nil
+			return writeReport(rep, out)
 		},
 	}
 	addEngineFlags(cmd)

@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"osr/dataset"
+	"osr/internal/imageio"
 )
 
 // osr dataset paste --track makes a sequence that osr eval objects plays
@@ -52,13 +52,8 @@ func TestEvalObjectsCommand(t *testing.T) {
 	if !strings.Contains(printed, "| k=3, n=5 |") {
 		t.Errorf("no table row for k=3, n=5:\n%s", printed)
 	}
-	f, err := os.Open(filepath.Join(out, "objects.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := png.Decode(f); err != nil {
-		t.Errorf("objects.png: %v", err)
+	if im, err := imageio.ReadFileNoted(filepath.Join(out, "objects.png")); err != nil || im.Format != "png" {
+		t.Errorf("objects.png: %v (format %q)", err, im.Format)
 	}
 	if _, err := runOSR(t, "eval", "objects", "--data", pasted, "--split", "test", "--filter", "3", "--out", out); err == nil || !strings.Contains(err.Error(), "K/N") {
 		t.Errorf("--filter 3: %v", err)

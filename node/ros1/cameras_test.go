@@ -2,9 +2,7 @@ package ros1_test
 
 import (
 	"fmt"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -127,27 +125,8 @@ func atoi(s string) int {
 // roslaunch's cameras argument: two cameras with their topics, each
 // camera's overlay under its name.
 func TestRoslaunchCameras(t *testing.T) {
-	rostest.Require(t)
-	if _, err := exec.LookPath("roslaunch"); err != nil {
-		t.Skip("roslaunch not found")
-	}
-	m := rostest.StartMaster(t, 0)
-	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + launchPackage(t)}, "roslaunch", "osr", "osr_node.ros1.launch",
-		"cameras:=front=/front/image_raw,rear=/rear/image_raw")
-	if !launch.WaitOutput("registered with the ROS master", 60*time.Second) {
-		t.Fatalf("roslaunch did not start the node:\n%s", launch.Output())
-	}
-	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", "/osr/rear/overlay")
-	time.Sleep(2500 * time.Millisecond)
-	publishRaw(m, "/rear/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
-	if err := echo.Wait(30 * time.Second); err != nil {
-		t.Fatalf("no overlay of camera rear from the launched node: %v\n%s", err, launch.Output())
-	}
-	if f := fields(echo.Output()); f["frame_id"] != "camvid_cam" {
+	out := roslaunchOverlay(t, "cameras:=front=/front/image_raw,rear=/rear/image_raw", "/rear/image_raw", "/osr/rear/overlay")
+	if f := fields(out); f["frame_id"] != "camvid_cam" {
 		t.Errorf("/osr/rear/overlay: header %v, want the rear camera's", f)
-	}
-	launch.Signal(syscall.SIGINT)
-	if err := launch.Wait(15 * time.Second); err != nil && !launch.Exited() {
-		t.Errorf("roslaunch did not shut down on SIGINT")
 	}
 }

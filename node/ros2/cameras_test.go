@@ -3,7 +3,6 @@
 package ros2
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"syscall"
@@ -49,16 +48,7 @@ func TestJazzyFourCameras(t *testing.T) {
 	if err := l.Wait(90 * time.Second); err != nil {
 		t.Fatalf("listener: %v\n%s\nnode:\n%s", err, l.Output(), n.Output())
 	}
-	got := map[string]listened{}
-	for _, line := range ros2test.Lines(l.Output()) {
-		if strings.HasPrefix(line, "{") {
-			var m listened
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				t.Fatal(err)
-			}
-			got[m.Topic] = m
-		}
-	}
+	got := listenedByTopic(t, l.Output())
 	for _, topic := range outputs {
 		cam := strings.Split(topic, "/")[2]
 		m, ok := got[topic]

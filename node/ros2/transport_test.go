@@ -56,13 +56,9 @@ func startNode(t *testing.T, mod func(*config.Config)) *running {
 	if mod != nil {
 		mod(&cfg)
 	}
-	pkg, err := model.Load("../../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := model.DefaultOptions()
 	opts.IntraOpThreads = 1
-	eng, err := model.NewEngine(pkg, opts)
+	eng, err := model.Open("../../models/camvid-so", opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,11 @@ the input, then the outputs of layer1..4) and shapes.txt (one shape per
 line). torchvision's resnet18 when it is installed, else the same network
 written below with torchvision's module names.
 """
-import sys
-from collections import OrderedDict
 
 import torch
 import torch.nn as nn
+
+import parity
 
 
 class BasicBlock(nn.Module):
@@ -56,48 +56,14 @@ class ResNet18(nn.Module):
 
 
 def main():
-    out, h, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    torch.manual_seed(0)
-    try:
-        from torchvision.models import resnet18
-        net, source = resnet18(), "torchvision"
-    except ImportError:
-        net, source = ResNet18(), "script"
-    # Random statistics and affine parameters, so that evaluation-mode
-    # batch norm is not the identity.
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.2)
-    net.eval()
-    x = torch.randn(1, 3, h, w)
+    out, net, x, source = parity.start("resnet18", ResNet18)
     outs = []
     with torch.no_grad():
         y = net.maxpool(net.relu(net.bn1(net.conv1(x))))
         for layer in (net.layer1, net.layer2, net.layer3, net.layer4):
             y = layer(y)
             outs.append(y)
-    sd = net.state_dict()
-    torch.save(sd, out + "/resnet18.pth")
-    torch.save(sd, out + "/resnet18_legacy.pth", _use_new_zipfile_serialization=False)
-    # Training mode keeps batch norms apart from the convolutions, so the
-    # initializers keep the state dict's names; momentum 0 keeps the
-    # export's one forward pass from moving the running statistics.
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.momentum = 0.0
-    torch.onnx.export(net, x, out + "/resnet18.onnx", training=torch.onnx.TrainingMode.TRAINING,
-                      do_constant_folding=False)
-    x.numpy().astype("<f4").tofile(out + "/input.bin")
-    with open(out + "/features.bin", "wb") as f:
-        for o in outs:
-            f.write(o.numpy().astype("<f4").tobytes())
-    with open(out + "/shapes.txt", "w") as f:
-        for o in [x] + outs:
-            f.write(" ".join(str(d) for d in o.shape) + "\n")
+    parity.write(out, "resnet18", net, x, outs, lambda sd: sd)
     print(source)
 
 
