@@ -200,6 +200,40 @@ func TestCamerasMaxBatch(t *testing.T) {
 	}
 }
 
+// Without batches the cameras take turns, and a camera's frame stays in
+// its slot until the engine is free for it: a newer frame that arrives
+// while another camera runs replaces it there, so the stale one is never
+// run (taking every waiting frame at once ran it, then the newer one).
+func TestCamerasTakeTurnsWithoutBatches(t *testing.T) {
+	eng := &gateEngine{max: 1, gate: make(chan struct{}), started: make(chan struct{}, 1)}
+	p, labels, _ := newCameras(t, eng, 3, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); close(eng.gate); <-done }()
+
+	p.OfferFrom(0, camFrame(0, 1))
+	<-eng.started // camera 0 runs
+	p.OfferFrom(1, camFrame(1, 1))
+	p.OfferFrom(2, camFrame(2, 1))
+	eng.gate <- struct{}{}
+	<-eng.started // camera 1 runs; camera 2's frame 1 still waits
+	p.OfferFrom(2, camFrame(2, 2))
+	eng.gate <- struct{}{}
+	<-eng.started // camera 2 runs
+	eng.gate <- struct{}{}
+	waitFor(t, "camera 2's labels", func() bool { return labels[2].count() == 1 })
+	if runs := eng.runs(); len(runs) != 3 || runs[0][0] != 0 || runs[1][0] != 1 || runs[2][0] != 2 {
+		t.Fatalf("runs %v, want cameras 0, 1, 2 once each", runs)
+	}
+	if seq := labels[2].last().(*msgs.Image).Header.Seq; seq != 2 {
+		t.Fatalf("camera 2 published frame %d, want its newest, 2", seq)
+	}
+	if d := p.cams[2].slot.Dropped(); d != 1 {
+		t.Fatalf("camera 2 dropped %d frames, want the replaced one", d)
+	}
+}
+
 // Per-camera diagnostics: one status per camera with its own counts, and
 // the engine's with the batches.
 func TestCamerasDiagnostics(t *testing.T) {

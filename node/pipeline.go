@@ -127,8 +127,10 @@ type Pipeline struct {
 	runs, batched atomic.Uint64
 
 	// Scratch of the frame loop.
-	ims  []model.Image
-	outs []*model.Result
+	ims   []model.Image
+	outs  []*model.Result
+	taken []taken
+	next  int // the camera take tries first
 	// Touched only by the diagnostics goroutine.
 	prevRuns, prevBatched uint64
 }
@@ -266,15 +268,43 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			return nil // clean shutdown
 		case <-p.wake:
 		}
-		p.gather(ctx)
-		var batch []taken
-		for _, c := range p.cams {
-			if f, ok := c.slot.TryTake(); ok {
-				batch = append(batch, taken{c, f})
+		size := p.batchSize()
+		for ctx.Err() == nil {
+			if size > 1 && p.anyWaiting() {
+				p.gather(ctx)
 			}
+			batch := p.take(size)
+			if len(batch) == 0 {
+				break
+			}
+			p.processBatch(batch)
 		}
-		p.processBatch(batch)
 	}
+}
+
+// batchSize is the most frames one inference takes.
+func (p *Pipeline) batchSize() int {
+	if be, ok := p.eng.(BatchEngine); ok {
+		return max(1, be.MaxBatch())
+	}
+	return 1
+}
+
+// take takes up to n waiting frames, one per camera, starting after the
+// camera served last, so that without batches the cameras take turns and
+// each frame is taken from its slot only when the engine is free for it
+// (a newer frame that arrives meanwhile replaces it there).
+func (p *Pipeline) take(n int) []taken {
+	p.taken = p.taken[:0]
+	start := p.next
+	for i := 0; i < len(p.cams) && len(p.taken) < n; i++ {
+		k := (start + i) % len(p.cams)
+		if f, ok := p.cams[k].slot.TryTake(); ok {
+			p.taken = append(p.taken, taken{p.cams[k], f})
+			p.next = (k + 1) % len(p.cams)
+		}
+	}
+	return p.taken
 }
 
 // gather waits up to the batch window for every camera to have a frame.
@@ -293,6 +323,15 @@ func (p *Pipeline) gather(ctx context.Context) {
 		case <-p.wake:
 		}
 	}
+}
+
+func (p *Pipeline) anyWaiting() bool {
+	for _, c := range p.cams {
+		if c.slot.Pending() {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Pipeline) allWaiting() bool {
