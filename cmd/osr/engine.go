@@ -121,7 +121,7 @@ func maxBatch(n config.Node, device string) int {
 	case n.MaxBatch > 0:
 		return min(n.MaxBatch, max(1, len(n.Cameras)))
 	case device == "cpu":
-		return 1
+		return min(1, len(n.Cameras)) // 0 without cameras, as model.DefaultOptions
 	}
 	return len(n.Cameras)
 }

@@ -52,6 +52,7 @@ func TestMaxBatchAutoByDevice(t *testing.T) {
 		{config.Node{Cameras: four.Cameras, MaxBatch: 3}, "cpu", 3},
 		{config.Node{Cameras: four.Cameras, MaxBatch: 8}, "cuda", 4},
 		{config.Node{}, "cuda", 0},
+		{config.Node{}, "cpu", 0},
 	} {
 		if got := maxBatch(c.node, c.device); got != c.want {
 			t.Errorf("maxBatch(max_batch %d, %d cameras, %s) = %d, want %d", c.node.MaxBatch, len(c.node.Cameras), c.device, got, c.want)
