@@ -3,6 +3,7 @@ package calibration
 import (
 	"errors"
 	"math"
+	"slices"
 )
 
 // Ground-truth codes after mapping a dataset's label ids.
@@ -60,8 +61,14 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 	}
 	k := len(e.classes)
 	r := ImageResult{Name: name}
-	e.keys = e.keys[:0]
+	keys := slices.Grow(e.keys[:0], len(gt))[:len(gt)]
+	n := 0
 	var correct, flagged int64
+	// The per-class score sums add each pixel in pixel order, as one sum
+	// per class must for the same result; a run of pixels of one class
+	// adds into a register (sum, of class cur) instead of through memory.
+	sums := e.scoreSum
+	cur, sum := k, sums[k]
 	for i, g := range gt {
 		if mask[i] != 0 {
 			flagged++
@@ -71,13 +78,25 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		}
 		p := int(pred[i]) // an id outside the classes (k or more) is always wrong
 		outlier := g == GTOutlier
-		e.keys = append(e.keys, pixelKey(score[i], outlier))
+		keys[n] = pixelKey(score[i], outlier)
+		n++
 		openPred := min(p, k)
 		if mask[i] != 0 {
 			openPred = k
 		}
+		c := k // the outliers' sum
+		if !outlier {
+			if int(g) >= k {
+				continue
+			}
+			c = int(g)
+		}
+		if c != cur {
+			sums[cur], cur = sum, c
+			sum = sums[c]
+		}
+		sum += float64(score[i])
 		if outlier {
-			e.scoreSum[k] += float64(score[i])
 			e.scoreN[k]++
 			r.OutlierPixels++
 			if openPred < k || mask[i] != 0 {
@@ -85,12 +104,8 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			}
 			continue
 		}
-		if int(g) >= k {
-			continue
-		}
 		r.InlierPixels++
 		e.classHist[g][bin(score[i])>>classShift]++
-		e.scoreSum[g] += float64(score[i])
 		e.scoreN[g]++
 		if p < k {
 			e.closed[int(g)*k+p]++
@@ -100,6 +115,8 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			correct++
 		}
 	}
+	sums[cur] = sum
+	e.keys = keys[:n]
 	if r.InlierPixels > 0 {
 		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
 	}

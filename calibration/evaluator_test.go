@@ -107,3 +107,41 @@ func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
 		t.Fatal("histogram from sorted pixels differs from one filled pixel by pixel")
 	}
 }
+
+// The per-class mean scores are the float64 sums of the pixels' scores in
+// pixel order, to the last bit, over several images whose pixels come in
+// runs of one class (as a segmentation's do) and interleave.
+func TestEvaluatorMeanScoresSumInPixelOrder(t *testing.T) {
+	classes := []string{"a", "b", "c"}
+	e := NewEvaluator(classes)
+	r := rand.New(rand.NewPCG(5, 6))
+	sums, counts := make([]float64, 4), make([]float64, 4)
+	for range 3 {
+		n := 5000
+		gt, pred, score, mask := make([]uint8, n), make([]uint8, n), make([]float32, n), make([]uint8, n)
+		c := uint8(0)
+		for i := range n {
+			if r.IntN(7) == 0 {
+				c = []uint8{0, 1, 2, 7, GTOutlier, GTIgnore}[r.IntN(6)] // 7: outside the classes
+			}
+			gt[i], pred[i], score[i] = c, uint8(r.IntN(3)), float32(r.Float64()*r.Float64())
+			switch {
+			case c == GTOutlier:
+				sums[3] += float64(score[i])
+				counts[3]++
+			case int(c) < len(classes):
+				sums[c] += float64(score[i])
+				counts[c]++
+			}
+		}
+		if _, err := e.Add("x", gt, pred, score, mask); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := e.MeanScores()
+	for i, name := range append(slices.Clone(classes), "outliers") {
+		if want := sums[i] / counts[i]; got[name] != want {
+			t.Errorf("%s: mean score %v, want %v (the sum in pixel order)", name, got[name], want)
+		}
+	}
+}

@@ -49,12 +49,11 @@ func writeCurves(dir, title string, names []string, reps []*Report) error {
 }
 
 // writePlot draws the curves, each in its own colour and dash, and with
-// chance the diagonal a random score follows (ROC); the legend goes top
-// right or bottom right, wherever the curves leave room.
+// chance the diagonal a random score follows (ROC), on axes from 0 to 1;
+// the legend goes top right or bottom right, wherever the curves leave
+// room.
 func writePlot(path, title, x, y string, curves []series, legendTop, chance bool) error {
 	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text, p.Y.Label.Text = x, y
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	p.Add(plotter.NewGrid())
 	if chance {
@@ -65,6 +64,14 @@ func writePlot(path, title, x, y string, curves []series, legendTop, chance bool
 		diag.Color, diag.Dashes = color.Gray{Y: 160}, []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(diag)
 	}
+	return drawLines(p, path, title, x, y, curves, legendTop)
+}
+
+// drawLines adds the curves to p, each in its own colour and dash, and
+// saves it as a PNG.
+func drawLines(p *plot.Plot, path, title, x, y string, curves []series, legendTop bool) error {
+	p.Title.Text = title
+	p.X.Label.Text, p.Y.Label.Text = x, y
 	// Soft colours, then dark ones: 14 before a colour repeats (with
 	// another dash).
 	colors := append(slices.Clone(plotutil.SoftColors), plotutil.DarkColors...)

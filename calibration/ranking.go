@@ -45,7 +45,7 @@ func rankTotals(P, N int64, groups func(yield func(group) bool), curve func(tpr,
 		return r, ErrNoInliers
 	}
 	var tp, fp int64
-	var prevTPR, prevFPR float64
+	var tpr, prec, prevTPR, prevFPR float64
 	fpr95 := math.NaN()
 	groups(func(g group) bool {
 		if g.pos == 0 && g.neg == 0 {
@@ -53,10 +53,18 @@ func rankTotals(P, N int64, groups func(yield func(group) bool), curve func(tpr,
 		}
 		tp += g.pos
 		fp += g.neg
-		tpr := float64(tp) / float64(P)
 		fpr := float64(fp) / float64(N)
-		prec := float64(tp) / float64(tp+fp)
-		r.AP += (tpr - prevTPR) * prec
+		// Most groups are inliers alone: tpr stays, and AP's term is
+		// 0 * prec, so neither division is needed for the same sums.
+		if g.pos != 0 {
+			tpr = float64(tp) / float64(P)
+		}
+		if g.pos != 0 || curve != nil {
+			prec = float64(tp) / float64(tp+fp)
+		}
+		if g.pos != 0 {
+			r.AP += (tpr - prevTPR) * prec
+		}
 		r.AUROC += (fpr - prevFPR) * (tpr + prevTPR) / 2
 		if math.IsNaN(fpr95) && tpr >= 0.95 {
 			fpr95 = fpr

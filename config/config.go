@@ -32,12 +32,40 @@ type Node struct {
 	OverlayTopic     string `mapstructure:"overlay_topic"`
 	LabelInfoTopic   string `mapstructure:"label_info_topic"`
 	DiagnosticsTopic string `mapstructure:"diagnostics_topic"`
-	// ObjectsTopic carries the outlier mask's regions as boxes (ROS 2:
-	// vision_msgs/msg/Detection2DArray).
+	// ObjectsTopic carries the outlier mask's regions as boxes
+	// (vision_msgs/Detection2DArray: noetic's on ROS 1, vision_msgs 4's on
+	// ROS 2).
 	ObjectsTopic      string  `mapstructure:"objects_topic"`
 	DiagnosticsPeriod float64 `mapstructure:"diagnostics_period"` // seconds
 	// Lazy skips inference while no output has a subscriber.
 	Lazy bool `mapstructure:"lazy"`
+	// Cameras run several cameras through one model; empty: one camera
+	// on ImageTopic with the outputs above. Each camera's outputs are the
+	// topics above with the camera's name before the last part
+	// (~front/labels); label_info and diagnostics stay the node's.
+	Cameras []Camera `mapstructure:"cameras"`
+	// BatchWindow is how long (seconds) the node waits, once a camera's
+	// frame is in, for the other cameras' frames to batch them into one
+	// inference; it stops waiting as soon as every camera has a frame.
+	// 0: batch only what is already waiting.
+	BatchWindow float64 `mapstructure:"batch_window"`
+	// MaxBatch caps the frames of one inference: 0 (auto) is 1 on the CPU
+	// and the number of cameras on a GPU; 1 runs the cameras' frames one
+	// after the other, each published as soon as it is done (on a CPU a
+	// batch costs as much per frame as single runs, and every frame of it
+	// waits for the last).
+	MaxBatch int `mapstructure:"max_batch"`
+}
+
+// Camera is one of several cameras of a node.
+type Camera struct {
+	// Name is the camera's output namespace: ~<name>/labels, ...
+	Name string `mapstructure:"name"`
+	// Image is the camera topic; "" is <name>/image (relative to the
+	// node's namespace, so <name>/image:=/front/image_raw remaps it).
+	Image string `mapstructure:"image"`
+	// Input is auto, raw or compressed; "" is node.input.
+	Input string `mapstructure:"input"`
 }
 
 // ROS1 configures the ROS 1 (TCPROS) transport.
@@ -170,6 +198,7 @@ func Default() Config {
 			OverlayTopic: "~overlay", LabelInfoTopic: "~label_info", DiagnosticsTopic: "/diagnostics",
 			ObjectsTopic:      "~outlier_objects",
 			DiagnosticsPeriod: 1,
+			BatchWindow:       0.01,
 		},
 		ROS1: ROS1{Watchdog: 1},
 		ROS2: ROS2{

@@ -51,9 +51,13 @@ func Load(path string, fs *pflag.FlagSet, flagKeys map[string]string) (Config, e
 	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = true
 		dc.WeaklyTypedInput = true
+		dc.DecodeHook = decodeHooks
 	})
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s (with OSR_* environment and flags): %w", src, err)
+	}
+	if len(c.Node.Cameras) == 0 {
+		c.Node.Cameras = nil // "cameras: []" is the default, no cameras
 	}
 	if err := c.Validate(); err != nil {
 		nameSources(err, func(key string) string {

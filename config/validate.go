@@ -101,6 +101,32 @@ func (c Config) Validate() error {
 			bad(key, "is not a valid ROS topic name: %q", topic)
 		}
 	}
+	seen := map[string]bool{}
+	// Errors name the key node.cameras (so that the flag, variable or file
+	// it came from is named too) and the camera's place in the list.
+	for i, cam := range n.Cameras {
+		if !validROSName(cam.Name, false) || strings.ContainsAny(cam.Name, "/~") {
+			bad("node.cameras", "camera %d: the name must be a plain ROS name (letters, digits, _) for the camera's output namespace, got %q", i, cam.Name)
+		}
+		if seen[cam.Name] {
+			bad("node.cameras", "camera %d: %q is listed twice; give each camera its own name", i, cam.Name)
+		}
+		seen[cam.Name] = true
+		if cam.Image != "" && !validROSName(strings.TrimPrefix(strings.TrimPrefix(cam.Image, "~"), "/"), true) {
+			bad("node.cameras", "camera %d (%s): image %q is not a valid ROS topic name", i, cam.Name, cam.Image)
+		}
+		switch cam.Input {
+		case "", "auto", "raw", "compressed":
+		default:
+			bad("node.cameras", "camera %d (%s): input must be auto, raw or compressed (or empty: node.input), got %q", i, cam.Name, cam.Input)
+		}
+	}
+	if n.MaxBatch < 0 || n.MaxBatch > 64 {
+		bad("node.max_batch", "must be in [0, 64] (0: auto, 1 on the CPU and the number of cameras on a GPU; 1: no batches), got %d", n.MaxBatch)
+	}
+	if n.BatchWindow < 0 || n.BatchWindow > 1 {
+		bad("node.batch_window", "must be in [0, 1] seconds (0: batch only frames already waiting), got %g", n.BatchWindow)
+	}
 	if n.DiagnosticsPeriod < 0.05 || n.DiagnosticsPeriod > 60 {
 		bad("node.diagnostics_period", "must be in [0.05, 60] seconds, got %g", n.DiagnosticsPeriod)
 	}

@@ -3,6 +3,7 @@ package dataset
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,4 +126,87 @@ func near(lab []uint8, w, q, r int, id uint8) bool {
 		}
 	}
 	return false
+}
+
+// With Track, the split is a sequence: one object per run of Track
+// frames, the same shape shifted a little each frame, and pasted.csv
+// names each frame's run and the box of its labelled pixels.
+func TestPasteObjectsTrack(t *testing.T) {
+	src, err := Open("../testdata/camvid-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "pasted")
+	opts := PasteOptions{Split: "test", Protocol: "camvid-ood", Objects: ring(), MinSide: 56, MaxSide: 112, Seed: 3, Track: 3}
+	if _, err := PasteObjects(context.Background(), src, dir, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "test", "pasted.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := out.Samples("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) != len(samples)+1 || lines[0] != "image,run,frame,x0,y0,x1,y1" {
+		t.Fatalf("pasted.csv:\n%s\nwant a header and %d rows", raw, len(samples))
+	}
+	type row struct{ run, frame, x0, y0, x1, y1 int }
+	var rows []row
+	for i, l := range lines[1:] {
+		var r row
+		var name string
+		f := strings.SplitN(l, ",", 2)
+		name = f[0]
+		if _, err := fmt.Sscanf(f[1], "%d,%d,%d,%d,%d,%d", &r.run, &r.frame, &r.x0, &r.y0, &r.x1, &r.y1); err != nil || name != samples[i].Name {
+			t.Fatalf("row %q: %v, want %s first", l, err, samples[i].Name)
+		}
+		// The box is that of the labelled pixels.
+		_, lab, err := Load(samples[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := [4]int{lab.Rect.Dx(), lab.Rect.Dy(), 0, 0}
+		for q, v := range lab.Pix {
+			if x, y := q%lab.Rect.Dx(), q/lab.Rect.Dx(); v == 10 {
+				b = [4]int{min(b[0], x), min(b[1], y), max(b[2], x+1), max(b[3], y+1)}
+			}
+		}
+		if b != [4]int{r.x0, r.y0, r.x1, r.y1} {
+			t.Errorf("%s: pasted.csv box %v, labelled pixels' box %v", name, r, b)
+		}
+		rows = append(rows, r)
+	}
+	// 4 frames: a run of 3 (frames 0, 1, 2) and a new run.
+	for i, want := range [][2]int{{0, 0}, {0, 1}, {0, 2}, {3, 0}} {
+		if rows[i].run != want[0] || rows[i].frame != want[1] {
+			t.Fatalf("row %d: run %d frame %d, want run %d frame %d", i, rows[i].run, rows[i].frame, want[0], want[1])
+		}
+	}
+	moved := false
+	for i := 1; i < 3; i++ {
+		a, b := rows[i-1], rows[i]
+		w := a.x1 - a.x0
+		if b.x1-b.x0 != w || b.y1-b.y0 != a.y1-a.y0 {
+			t.Errorf("frames %d and %d: box %v then %v, want the same size within a run", i-1, i, a, b)
+		}
+		dx, dy := b.x0-a.x0, b.y0-a.y0
+		if max(dx, -dx, dy, -dy) > w/4 {
+			t.Errorf("frames %d and %d: moved by (%d, %d), want at most a quarter of the box (%d)", i-1, i, dx, dy, w)
+		}
+		moved = moved || dx != 0 || dy != 0
+	}
+	if !moved {
+		t.Error("the object stood still through its run")
+	}
+	opts.Track = -1
+	if _, err := PasteObjects(context.Background(), src, filepath.Join(t.TempDir(), "x"), opts, nil); err == nil || !strings.Contains(err.Error(), "track -1") {
+		t.Errorf("track -1: %v", err)
+	}
 }

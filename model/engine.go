@@ -45,6 +45,9 @@ type Engine struct {
 	painter *Painter
 	layout  Layout         // of the last frame's size
 	pool    *parallel.Pool // pre- and post-processing's workers
+	// batches are the sessions for 2..Options.MaxBatch frames at once,
+	// by batch size.
+	batches map[int]*batchRun
 }
 
 // NewEngine checks the package's ONNX graph against its model.yaml, appends
@@ -70,10 +73,19 @@ func NewEngine(pkg *Package, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// Open loads the model package in dir and opens an engine on it.
+func Open(dir string, opts Options) (*Engine, error) {
+	pkg, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewEngine(pkg, opts)
+}
+
 func (e *Engine) open(pkg *Package) error {
 	s := pkg.Spec
 	onnxPath := filepath.Join(pkg.Dir, ONNXFile)
-	graph, err := e.scoredGraph(e.scoring)
+	graph, err := e.scoredGraph(e.scoring, 1)
 	if err != nil {
 		return err
 	}
@@ -97,6 +109,9 @@ func (e *Engine) open(pkg *Package) error {
 	}
 	if err := e.openSession(graph); err != nil {
 		return fmt.Errorf("%s: %w", onnxPath, err)
+	}
+	if e.batches, err = e.newBatches(e.scoring, deviceOf(e.provider)); err != nil {
+		return err
 	}
 	e.norm = NewNormalizer(s.Input)
 	e.pool = parallel.NewPool()
@@ -123,19 +138,36 @@ func (e *Engine) openSession(graph []byte) error {
 }
 
 func (e *Engine) sessionOn(graph []byte, device string) error {
-	so, err := ort.NewSessionOptions()
+	names := []string{OutLabels, OutScore, OutMask}
+	values := []ort.Value{e.labels, e.score, e.mask}
+	if e.logits != nil {
+		names, values = append(names, OutLogits), append(values, e.logits)
+	}
+	sess, provider, where, err := e.newSession(graph, device, e.input, names, values)
 	if err != nil {
 		return err
+	}
+	e.info.Lock()
+	e.session, e.provider, e.device = sess, provider, where
+	e.info.Unlock()
+	return nil
+}
+
+// newSession opens graph on device with the given input and outputs.
+func (e *Engine) newSession(graph []byte, device string, input ort.Value, names []string, values []ort.Value) (sess *ort.AdvancedSession, provider, where string, err error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, "", "", err
 	}
 	defer so.Destroy()
 	if n := e.opts.IntraOpThreads; n > 0 {
 		if err := so.SetIntraOpNumThreads(n); err != nil {
-			return err
+			return nil, "", "", err
 		}
 	}
 	if n := e.opts.InterOpThreads; n > 0 {
 		if err := so.SetInterOpNumThreads(n); err != nil {
-			return err
+			return nil, "", "", err
 		}
 	}
 	if !e.opts.Spin {
@@ -143,31 +175,23 @@ func (e *Engine) sessionOn(graph []byte, device string) error {
 		// small onboard CPU that burns the cores decoding and other nodes need.
 		for _, k := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
 			if err := so.AddSessionConfigEntry(k, "0"); err != nil {
-				return err
+				return nil, "", "", err
 			}
 		}
 	}
-	provider, where := ProviderCPU, "cpu"
+	provider, where = ProviderCPU, "cpu"
 	if device == "cuda" || device == "tensorrt" {
 		if where, err = appendPlugin(so, device, e.opts); err != nil {
-			return err
+			return nil, "", "", err
 		}
 		provider = plugins[device].provider
 	}
-	names := []string{OutLabels, OutScore, OutMask}
-	values := []ort.Value{e.labels, e.score, e.mask}
-	if e.logits != nil {
-		names, values = append(names, OutLogits), append(values, e.logits)
-	}
-	sess, err := ort.NewAdvancedSessionWithONNXData(graph,
-		[]string{e.spec.Input.Name}, names, []ort.Value{e.input}, values, so)
+	sess, err = ort.NewAdvancedSessionWithONNXData(graph,
+		[]string{e.spec.Input.Name}, names, []ort.Value{input}, values, so)
 	if err != nil {
-		return fmt.Errorf("create session on %s: %w", provider, explainMissing(err))
+		return nil, "", "", fmt.Errorf("create session on %s: %w", provider, explainMissing(err))
 	}
-	e.info.Lock()
-	e.session, e.provider, e.device = sess, provider, where
-	e.info.Unlock()
-	return nil
+	return sess, provider, where, nil
 }
 
 // checkGraph compares the ONNX graph's input and logits output with the
@@ -346,6 +370,8 @@ func (e *Engine) destroy() error {
 	if e.logits != nil {
 		errs = append(errs, e.logits.Destroy())
 	}
+	errs = append(errs, closeBatches(e.batches))
+	e.batches = nil
 	e.pool.Close()
 	e.session, e.input, e.score, e.labels, e.mask, e.logits, e.pool = nil, nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)

@@ -77,18 +77,25 @@ func writePackage(t *testing.T, spec Spec, onnx []byte) string {
 	return dir
 }
 
-func openEngine(t *testing.T, dir string, opts Options) *Engine {
+func openEngine(t testing.TB, dir string, opts Options) *Engine {
 	t.Helper()
-	pkg, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := NewEngine(pkg, opts)
+	e, err := Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
+}
+
+// Open of a directory without a model package says which directory.
+func TestOpenNamesMissingPackage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nomodel")
+	if e, err := Open(dir, DefaultOptions()); err == nil || !strings.Contains(err.Error(), dir) {
+		if e != nil {
+			e.Close()
+		}
+		t.Fatalf("Open(%s): %v, want an error naming the directory", dir, err)
+	}
 }
 
 func randomImage(w, h int, seed uint64) Image {

@@ -24,6 +24,10 @@ type Options struct {
 	// Logits adds the temperature-scaled logits at the input size to every
 	// Result (Result.Logits), for calibration.
 	Logits bool
+	// MaxBatch opens sessions for up to this many frames in one run
+	// (RunBatch), one per batch size, besides the one-frame session; 0 or
+	// 1: none. Not with Logits.
+	MaxBatch int
 }
 
 // Overrides change the model's calibrated outlier scoring (the config's

@@ -56,6 +56,7 @@ func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, s
 	}
 	out.ModelRows, out.ModelCols = l.Rows, l.Cols
 	l.post = postTask{out: out, l: l, p: p, img: im.Pix, labels: labels, score: score, mask: mask}
+	l.post.outliers = [maxWorkers]int{}
 	if l.Identity() {
 		pool.For(n, 4096, &l.post)
 	} else {
@@ -70,7 +71,7 @@ func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, s
 }
 
 // postTask is Postprocess's loop: pixels at the model's size (the overlay
-// alone), else frame rows; it counts outlier pixels per chunk.
+// alone), else frame rows; it counts outlier pixels per worker.
 type postTask struct {
 	out               *Result
 	l                 *Layout
@@ -80,14 +81,18 @@ type postTask struct {
 	outliers          [maxWorkers]int
 }
 
-func (t *postTask) Do(chunk, lo, hi int) {
+func (t *postTask) Do(worker, lo, hi int) {
 	o := t.out
 	if t.l.Identity() {
-		t.outliers[chunk] = t.p.paint(o.Overlay[3*lo:3*hi], t.img[3*lo:3*hi], o.Labels[lo:hi], o.Mask[lo:hi])
+		t.outliers[worker] += t.p.paint(o.Overlay[3*lo:3*hi], t.img[3*lo:3*hi], o.Labels[lo:hi], o.Mask[lo:hi])
+		return
+	}
+	if t.l.halves {
+		t.outliers[worker] += upsampleHalves(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi)
 		return
 	}
 	w := t.l.FrameW
-	t.outliers[chunk] = upsampleNearest(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi, t.l.blendIdx[chunk*w:(chunk+1)*w])
+	t.outliers[worker] += upsampleNearest(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi, t.l.blendIdx[worker*w:(worker+1)*w])
 }
 
 // upsampleNearest fills frame rows [y0, y1) of out's labels, score and
@@ -126,12 +131,43 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 	return total
 }
 
+// upsampleHalves is upsampleNearest for a frame of exactly twice the
+// content's size, where each model pixel is a 2x2 block of frame pixels:
+// one pass per frame row reads each model pixel once, writes its two
+// frame pixels' labels, score and mask, and paints both with one blend
+// entry.
+func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int) int {
+	w := l.FrameW
+	total := 0
+	for y := y0; y < y1; y++ {
+		row := y * w
+		src := (l.Y+y/2)*l.ModelW + l.X
+		ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
+		lab, sc, mk := out.Labels[row:row+2*l.W], out.Score[row:row+2*l.W], out.Mask[row:row+2*l.W]
+		ov, im := out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)]
+		for x, lv := range ml {
+			sv, m := ms[x], mm[x]
+			o := int(m & 1)
+			total += 2 * o
+			l2, s2, m2 := lab[2*x:2*x+2:2*x+2], sc[2*x:2*x+2:2*x+2], mk[2*x:2*x+2:2*x+2]
+			l2[0], l2[1], s2[0], s2[1], m2[0], m2[1] = lv, lv, sv, sv, m, m
+			e := &p.blend[int(lv)|o<<8]
+			a := im[6*x : 6*x+6 : 6*x+6]
+			v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
+			v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
+			d := ov[6*x : 6*x+6 : 6*x+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
+		}
+	}
+	return total
+}
+
 // postprocessGraph builds the nodes appended after the network's logits
 // [1,C,h,w]: bilinear upsampling to [1,C,H,W] when the sizes differ, the
 // temperature-scaled softmax, the outlier score in [0,1] (MSP: 1-max p;
 // entropy: H(p)/log C), argmax labels and the thresholded mask. Running it
 // inside ONNX Runtime keeps it on the model's execution provider.
-func postprocessGraph(logits string, classes, logitsH, logitsW, height, width int, sc Scoring, withLogits bool) (*onnxgraph.Graph, error) {
+func postprocessGraph(logits string, batch, classes, logitsH, logitsW, height, width int, sc Scoring, withLogits bool) (*onnxgraph.Graph, error) {
 	if sc.Kind != "msp" && sc.Kind != "entropy" {
 		return nil, fmt.Errorf("score kind %q: want msp or entropy", sc.Kind)
 	}
@@ -141,7 +177,7 @@ func postprocessGraph(logits string, classes, logitsH, logitsW, height, width in
 	invT := g.FloatTensor("osr_inv_temperature", nil, []float32{1 / sc.Temperature})
 	z := g.Op("Mul", []string{logits, invT})
 	if logitsH != height || logitsW != width {
-		sizes := g.Int64Tensor("osr_sizes", []int64{4}, []int64{1, int64(classes), int64(height), int64(width)})
+		sizes := g.Int64Tensor("osr_sizes", []int64{4}, []int64{int64(batch), int64(classes), int64(height), int64(width)})
 		z = g.Op("Resize", []string{z, "", "", sizes},
 			onnxgraph.String("mode", "linear"),
 			onnxgraph.String("coordinate_transformation_mode", "half_pixel"))
@@ -187,10 +223,10 @@ func postprocessGraph(logits string, classes, logitsH, logitsW, height, width in
 	} else {
 		g.Node("Cast", []string{arg}, []string{OutLabels}, onnxgraph.Int("to", int64(onnxgraph.Uint8)))
 	}
-	shape := []int64{1, int64(height), int64(width)}
+	shape := []int64{int64(batch), int64(height), int64(width)}
 	if withLogits {
 		g.Node("Identity", []string{z}, []string{OutLogits})
-		g.Output(onnxgraph.Value{Name: OutLogits, Type: onnxgraph.Float32, Shape: []int64{1, int64(classes), int64(height), int64(width)}})
+		g.Output(onnxgraph.Value{Name: OutLogits, Type: onnxgraph.Float32, Shape: []int64{int64(batch), int64(classes), int64(height), int64(width)}})
 	}
 	g.Output(onnxgraph.Value{Name: OutLabels, Type: onnxgraph.Uint8, Shape: shape})
 	g.Output(onnxgraph.Value{Name: OutScore, Type: onnxgraph.Float32, Shape: shape})

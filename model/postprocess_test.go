@@ -47,7 +47,7 @@ func TestPostprocessUpsamplesAndPaintsInOnePass(t *testing.T) {
 		}
 	}
 	p := NewPainter([][3]uint8{{200, 0, 0}, {0, 200, 0}, {0, 0, 200}, {9, 9, 9}, {90, 90, 0}, {0, 90, 90}}, 0.4, [3]uint8{255, 0, 255}, 5)
-	for _, size := range [][2]int{{24, 18}, {31, 7}, {5, 40}} {
+	for _, size := range [][2]int{{24, 18}, {24, 14}, {31, 7}, {5, 40}} {
 		for _, letterbox := range []bool{false, true} {
 			w, h := size[0], size[1]
 			im := randomImage(w, h, uint64(w))

@@ -90,7 +90,7 @@ func NewNormalizer(in Input) *Normalizer {
 	return n
 }
 
-// maxWorkers bounds the chunks a pool splits a frame into
+// maxWorkers bounds the goroutines a pool runs a frame's loop on
 // (parallel.NewPool starts at most 8 workers).
 const maxWorkers = 8
 

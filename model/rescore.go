@@ -9,19 +9,25 @@ import (
 )
 
 // scoredGraph is the package's graph with the post-processing of sc
-// appended.
-func (e *Engine) scoredGraph(sc Scoring) ([]byte, error) {
+// appended, for batches of n frames (1: the graph as exported).
+func (e *Engine) scoredGraph(sc Scoring, n int) ([]byte, error) {
 	pkg, s := e.pkg, e.pkg.Spec
 	onnxPath := filepath.Join(pkg.Dir, ONNXFile)
 	logitsH, logitsW, err := checkGraph(pkg.ONNX, s)
 	if err != nil {
 		return nil, fmt.Errorf("%s does not match %s: %w", onnxPath, filepath.Join(pkg.Dir, SpecFile), err)
 	}
-	post, err := postprocessGraph(s.Output.Name, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, sc, e.opts.Logits)
+	post, err := postprocessGraph(s.Output.Name, n, len(s.Classes), logitsH, logitsW, s.Input.Height, s.Input.Width, sc, e.opts.Logits)
 	if err != nil {
 		return nil, err
 	}
-	graph, err := onnxgraph.Extend(pkg.ONNX, post, s.Output.Name)
+	base := pkg.ONNX
+	if n > 1 {
+		if base, err = onnxgraph.Batched(base, int64(n)); err != nil {
+			return nil, fmt.Errorf("%s: batches of %d: %w", onnxPath, n, err)
+		}
+	}
+	graph, err := onnxgraph.Extend(base, post, s.Output.Name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", onnxPath, err)
 	}
@@ -45,17 +51,26 @@ func (e *Engine) Rescore(o Overrides, alpha float32) error {
 		return errors.New("engine is closed")
 	}
 	if sc != e.scoring {
-		graph, err := e.scoredGraph(sc)
+		graph, err := e.scoredGraph(sc, 1)
 		if err != nil {
 			return err
 		}
+		batches, err := e.newBatches(sc, deviceOf(e.provider))
+		if err != nil {
+			return fmt.Errorf("rescore: %w", err)
+		}
 		old, provider := e.session, e.provider
 		if err := e.sessionOn(graph, deviceOf(provider)); err != nil {
+			closeBatches(batches)
 			return fmt.Errorf("rescore: %w", err)
 		}
 		if err := old.Destroy(); err != nil {
 			e.opts.Logger.Warn("rescore: closing the previous session", "err", err)
 		}
+		if err := closeBatches(e.batches); err != nil {
+			e.opts.Logger.Warn("rescore: closing the previous batch sessions", "err", err)
+		}
+		e.batches = batches
 		e.info.Lock()
 		e.scoring = sc
 		e.info.Unlock()

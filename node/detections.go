@@ -10,17 +10,17 @@ import (
 
 // findObjects finds the frame's outlier objects and runs them through the
 // temporal filter, restarting it when its settings changed.
-func (p *Pipeline) findObjects(r *model.Result) []Track {
-	c := *p.objCfg.Load()
-	if p.tracker == nil || c.K != p.trackCfg.K || c.N != p.trackCfg.N || c.Overlap != p.trackCfg.Overlap {
-		p.tracker = NewTracker(TrackerOptions{K: c.K, N: c.N, IoU: c.Overlap})
+func (cam *camera) findObjects(c config.Objects, r *model.Result) []Track {
+	if cam.tracker == nil || c.K != cam.trackCfg.K || c.N != cam.trackCfg.N || c.Overlap != cam.trackCfg.Overlap {
+		cam.tracker = NewTracker(TrackerOptions{K: c.K, N: c.N, IoU: c.Overlap})
 	}
-	p.trackCfg = c
-	objs := p.objects.Find(r.Mask, r.Score, r.Width, r.Height, objectOptions(c))
-	return p.tracker.Update(objs)
+	cam.trackCfg = c
+	objs := cam.objects.Find(r.Mask, r.Score, r.Width, r.Height, ObjectOptionsFrom(c))
+	return cam.tracker.Update(objs)
 }
 
-func objectOptions(c config.Objects) ObjectOptions {
+// ObjectOptionsFrom are the region filters of the objects settings.
+func ObjectOptionsFrom(c config.Objects) ObjectOptions {
 	return ObjectOptions{MinPixels: c.MinPixels, MinShare: c.MinShare, SkipBottom: c.SkipBottom}
 }
 

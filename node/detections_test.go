@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"osr/config"
 	"osr/internal/imageio"
 	"osr/msgs"
 )
@@ -110,10 +111,84 @@ func TestPipelineObjectsOnlyWhenSubscribed(t *testing.T) {
 	p := NewPipeline(openBundled(t), Sinks{Labels: labels, Objects: objects}, Options{Name: "/osr"})
 	frame, _ := pastedFrame(t)
 	p.process(Frame{Raw: frame, Received: time.Now()})
-	if objects.count() != 0 || p.tracker != nil {
+	if objects.count() != 0 || p.cams[0].tracker != nil {
 		t.Errorf("objects made with no subscriber: %d published", objects.count())
 	}
 	if labels.count() != 1 {
 		t.Errorf("labels published %d times, want 1", labels.count())
+	}
+}
+
+// withCopy is frame with the pixels of box b copied to (x, y): a second
+// foreign object, and its box.
+func withCopy(frame *msgs.Image, b Box, x, y int) (*msgs.Image, Box) {
+	m := *frame
+	m.Data = append([]uint8(nil), frame.Data...)
+	w := int(m.Width)
+	for sy := b.Y0; sy < b.Y1; sy++ {
+		d := 3 * ((y+sy-b.Y0)*w + x)
+		copy(m.Data[d:d+3*(b.X1-b.X0)], frame.Data[3*(sy*w+b.X0):3*(sy*w+b.X1)])
+	}
+	return &m, Box{x, y, x + b.X1 - b.X0, y + b.Y1 - b.Y0}
+}
+
+// Through the pipeline, with k = 3 of n = 5: a pasted object in 5
+// consecutive frames is reported from the third on, under one track id,
+// and a copy of it present in the fourth frame only is never reported,
+// though the unfiltered pipeline reports it there.
+func TestPipelineTemporalFilterOnASequence(t *testing.T) {
+	frame, want := pastedFrame(t)
+	blobFrame, blob := withCopy(frame, want, 180, 262)
+	eng := openBundled(t)
+	play := func(k, n int) [][]Box {
+		objects := &recorder{subs: true}
+		c := config.Default().Objects
+		c.K, c.N = k, n
+		p := NewPipeline(eng, Sinks{Objects: objects}, Options{Name: "/osr", Objects: c})
+		var out [][]Box
+		ids := map[string]bool{}
+		for f := range 5 {
+			m := frame
+			if f == 3 {
+				m = blobFrame
+			}
+			p.process(Frame{Raw: m, Received: time.Now()})
+			var boxes []Box
+			for _, d := range objects.last().(*msgs.Detection2DArray).Detections {
+				b := d.BBox
+				box := Box{int(b.CenterX - b.SizeX/2), int(b.CenterY - b.SizeY/2), int(b.CenterX + b.SizeX/2), int(b.CenterY + b.SizeY/2)}
+				boxes = append(boxes, box)
+				if box.IoU(want) >= 0.5 {
+					ids[d.ID] = true
+				}
+			}
+			out = append(out, boxes)
+		}
+		if len(ids) > 1 {
+			t.Errorf("k %d, n %d: the pasted object changed track ids: %v", k, n, ids)
+		}
+		return out
+	}
+	best := func(boxes []Box, b Box) float64 {
+		v := 0.0
+		for _, o := range boxes {
+			v = max(v, o.IoU(b))
+		}
+		return v
+	}
+	if got := best(play(1, 1)[3], blob); got < 0.5 {
+		t.Fatalf("unfiltered, the one-frame copy %v is not reported (best IoU %.2f): the test needs a blob the finder sees", blob, got)
+	}
+	frames := play(3, 5)
+	for f, boxes := range frames {
+		if f < 2 && len(boxes) != 0 {
+			t.Errorf("frame %d reported %v before the third frame", f, boxes)
+		}
+		if f >= 2 && best(boxes, want) < 0.5 {
+			t.Errorf("frame %d: the pasted object %v is not reported: %v", f, want, boxes)
+		}
+		if got := best(boxes, blob); got >= 0.5 {
+			t.Errorf("frame %d: the one-frame copy %v is reported (IoU %.2f)", f, blob, got)
+		}
 	}
 }

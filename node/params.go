@@ -102,6 +102,13 @@ func ParamTable() []Param {
 			field: func(c *config.Config) any { return &c.Node.Lazy }},
 		{Name: "input", Key: "node.input", Type: ParamString, Description: "camera message type", Constraints: "auto, raw or compressed",
 			field: func(c *config.Config) any { return &c.Node.Input }},
+		{Name: "cameras", Key: "node.cameras", Type: ParamString, Description: "several cameras through one model: names, each optionally =topic; empty: one camera on image",
+			Constraints: "front,rear (topics <name>/image, remap front/image:=...) or front=/front/image_raw,...; a list of names also",
+			field:       func(c *config.Config) any { return &c.Node.Cameras }},
+		{Name: "batch_window", Key: "node.batch_window", Type: ParamDouble, Description: "seconds to wait for the other cameras' frames to batch them", Min: 0, Max: 1,
+			field: func(c *config.Config) any { return &c.Node.BatchWindow }},
+		{Name: "max_batch", Key: "node.max_batch", Type: ParamInteger, Description: "most camera frames per inference: 0 = auto (1 on the CPU, the number of cameras on a GPU), 1 = no batches", Min: 0, Max: 64,
+			field: func(c *config.Config) any { return &c.Node.MaxBatch }},
 		{Name: "diagnostics_period", Key: "node.diagnostics_period", Type: ParamDouble, Description: "seconds between /diagnostics messages", Min: 0.05, Max: 60,
 			field: func(c *config.Config) any { return &c.Node.DiagnosticsPeriod }},
 		{Name: "image_reliability", Key: "ros2.image_reliability", Type: ParamString, Description: "camera reader QoS reliability", Constraints: "best_effort or reliable", ROS2: true,
@@ -128,6 +135,8 @@ func (p Param) value(c *config.Config) any {
 		return *f
 	case *string:
 		return *f
+	case *[]config.Camera:
+		return config.CamerasString(*f)
 	}
 	panic("node: parameter " + p.Name + " has a field of an unknown type")
 }
@@ -150,6 +159,20 @@ func (p Param) set(c *config.Config, v any) error {
 		*f = v.(float64)
 	case *string:
 		*f = v.(string)
+	case *[]config.Camera:
+		cams, err := config.ParseCameras(v.(string))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		// A camera named without a topic keeps what the config gave it.
+		for i, c := range cams {
+			for _, old := range *f {
+				if old.Name == c.Name && c.Image == "" {
+					cams[i] = old
+				}
+			}
+		}
+		*f = cams
 	}
 	return nil
 }
@@ -173,6 +196,22 @@ func (p Param) coerce(v any) (any, error) {
 	case ParamString:
 		if s, ok := v.(string); ok {
 			return s, nil
+		}
+		if v == nil { // "name:" with no value in a params file
+			return "", nil
+		}
+		// A list (cameras from a ROS 1 launch file's rosparam, or
+		// -p cameras:=[front,rear]) where the parameter takes one.
+		if l, ok := v.([]any); ok && p.Key == "node.cameras" {
+			var items []string
+			for _, x := range l {
+				s, ok := x.(string)
+				if !ok {
+					return nil, wrong()
+				}
+				items = append(items, s)
+			}
+			return strings.Join(items, ","), nil
 		}
 	case ParamDouble:
 		if n, ok := number(v); ok {

@@ -45,13 +45,15 @@ func (r *recorder) last() any {
 	return r.msgs[len(r.msgs)-1]
 }
 
+// openBundled opens the bundled model with default options.
 func openBundled(t testing.TB) *model.Engine {
 	t.Helper()
-	pkg, err := model.Load("../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := model.NewEngine(pkg, model.DefaultOptions())
+	return openBundledWith(t, model.DefaultOptions())
+}
+
+func openBundledWith(t testing.TB, opts model.Options) *model.Engine {
+	t.Helper()
+	e, err := model.Open("../models/camvid-so", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestPipelineCountsBadFramesAndGoesOn(t *testing.T) {
 	p.process(Frame{Compressed: &msgs.CompressedImage{Format: "jpeg", Data: []byte{0xff, 0xd8, 0xff}}, Received: time.Now()})
 	p.process(Frame{Received: time.Now()})
 	p.process(Frame{Raw: demoFrame(t, msgs.RGB8), Received: time.Now()})
-	snap := p.stats.take(time.Second, 0)
+	snap := p.cams[0].stats.take(time.Second, 0)
 	if snap.Bad != 3 || snap.TotalOut != 1 {
 		t.Fatalf("bad %d out %d, want 3 bad frames skipped and the good one published", snap.Bad, snap.TotalOut)
 	}
@@ -135,7 +137,7 @@ func TestPipelineCountsBadFramesAndGoesOn(t *testing.T) {
 func TestPipelineRejectCountsUndecodableMessages(t *testing.T) {
 	p, _ := newTestPipeline(t)
 	p.Reject(&msgs.BadFrameError{Reason: "sensor_msgs/msg/Image: truncated uint32"})
-	snap := p.stats.take(time.Second, 0)
+	snap := p.cams[0].stats.take(time.Second, 0)
 	if snap.Bad != 1 || snap.TotalIn != 1 || !strings.Contains(snap.LastBad, "truncated uint32") {
 		t.Fatalf("%+v", snap)
 	}
@@ -161,7 +163,7 @@ func TestPipelineRunDropsAndReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := rec["labels"].count()
-	dropped := p.slot.Dropped()
+	dropped := p.cams[0].slot.Dropped()
 	if dropped == 0 || out == 0 || uint64(out)+dropped > uint64(offered) {
 		t.Fatalf("offered %d, published %d, dropped %d", offered, out, dropped)
 	}
@@ -245,7 +247,7 @@ func TestPipelineResourceBounds(t *testing.T) {
 	}
 	first, last := median(rss[:4]), median(rss[4:])
 	t.Logf("frames 100..420: Go heap %.1f -> %.1f MiB; RSS samples %.1f MiB (medians %.1f -> %.1f); %d frames dropped",
-		float64(heap0)/(1<<20), float64(heap1)/(1<<20), rss, first, last, p.slot.Dropped())
+		float64(heap0)/(1<<20), float64(heap1)/(1<<20), rss, first, last, p.cams[0].slot.Dropped())
 	if heap1 > heap0+1<<20 {
 		t.Errorf("Go heap grew from %d to %d bytes over 320 frames", heap0, heap1)
 	}

@@ -62,3 +62,22 @@ func (s *Slot[T]) Dropped() uint64 {
 	defer s.mu.Unlock()
 	return s.dropped
 }
+
+// TryTake takes the pending item, if there is one, without waiting.
+func (s *Slot[T]) TryTake() (T, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.pending; p != nil {
+		s.pending = nil
+		return *p, true
+	}
+	var zero T
+	return zero, false
+}
+
+// Pending reports whether an item waits to be taken.
+func (s *Slot[T]) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending != nil
+}

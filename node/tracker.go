@@ -26,6 +26,7 @@ func (o TrackerOptions) Validate() error {
 type Track struct {
 	ID uint64
 	Object
+	Hits int    // frames the track was seen in, over its life
 	seen uint64 // bit i: seen i frames ago
 }
 
@@ -69,10 +70,11 @@ func (t *Tracker) Update(objs []Object) []Track {
 		matched[p.o], taken[p.t] = true, true
 		tr := t.tracks[p.t]
 		tr.Object, tr.seen = objs[p.o], tr.seen|1
+		tr.Hits++
 	}
 	for i, o := range objs {
 		if !matched[i] {
-			t.tracks = append(t.tracks, &Track{ID: t.nextID, Object: o, seen: 1})
+			t.tracks = append(t.tracks, &Track{ID: t.nextID, Object: o, Hits: 1, seen: 1})
 			t.nextID++
 		}
 	}

@@ -28,6 +28,9 @@ func TestTrackerKOfN(t *testing.T) {
 		if len(got) != 1 || got[0].Box != moving(f).Box {
 			t.Fatalf("frame %d reported %+v, want the moving object", f, got)
 		}
+		if got[0].Hits != f+1 {
+			t.Fatalf("frame %d: the track was seen %d times, want %d", f, got[0].Hits, f+1)
+		}
 		if firstID == 0 {
 			firstID = got[0].ID
 		} else if got[0].ID != firstID {

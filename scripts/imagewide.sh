@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The image-wide experiment (the paper's Table 1 on CPU): Fashion-MNIST
-# classifiers with max-softmax alone (msp) and with jointly trained Real NVP
-# outliers (so), over several seeds; one report per run in
+# classifiers with max-softmax alone (msp), with jointly trained Real NVP
+# outliers (so) and, with MODES="msp so gan", with jointly trained GAN
+# outliers (gan, Lee et al. 2018), over several seeds; one report per run in
 # runs/imagewide${TAG}-MODE-sSEED, then the table over all of them.
 # Settings are `osr train imagewide`'s defaults (docs/results.md's session-5
 # sweep); ARGS adds flags to every run, for example

@@ -1,9 +1,14 @@
 package train
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -13,9 +18,14 @@ import (
 
 // MemoryRow is one network's training memory in one mode.
 type MemoryRow struct {
-	Network     string  `json:"network"`
-	Recompute   bool    `json:"recompute"` // im2col recomputed in the weight gradient
-	HeapMB      float64 `json:"heap_mb"`   // live Go heap after a step: every buffer the step keeps
+	Network    string `json:"network"`
+	Recompute  bool   `json:"recompute"`            // im2col recomputed in the weight gradient
+	Checkpoint bool   `json:"checkpoint,omitempty"` // dense blocks recomputed in the backward pass
+	// HeapMB is the live Go heap after a step: every buffer the step keeps.
+	HeapMB float64 `json:"heap_mb"`
+	// PeakRSSMB is the process's peak resident memory over building the
+	// step and running it twice (0 where /proc cannot say).
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
 	StepMS      float64 `json:"step_ms"`
 	Description string  `json:"description"`
 }
@@ -23,7 +33,8 @@ type MemoryRow struct {
 // BenchMemory measures what recomputation saves: the segmenter's training
 // step (batch 4, 480x360) and the flow's outlier sampling step (inverse
 // plus the patch NLL, batch 4 at 32x32), each with the convolutions'
-// column matrices kept from the forward pass and recomputed.
+// column matrices kept from the forward pass and recomputed; then
+// LDN-121's step without and with checkpointed dense blocks.
 func BenchMemory(ctx context.Context) ([]MemoryRow, error) {
 	var rows []MemoryRow
 	for _, recompute := range []bool{false, true} {
@@ -31,19 +42,76 @@ func BenchMemory(ctx context.Context) ([]MemoryRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, MemoryRow{Network: "segmenter", Recompute: recompute, HeapMB: mb, StepMS: ms,
+		rows = append(rows, MemoryRow{Network: "segmenter", Recompute: recompute, HeapMB: mb, PeakRSSMB: peakRSS(), StepMS: ms,
 			Description: "default LDN, batch 4, 480x360"})
 		ms, mb, err = measure(func() (func() error, func(), error) { return flowBenchStep(recompute) })
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, MemoryRow{Network: "rnvp", Recompute: recompute, HeapMB: mb, StepMS: ms,
+		rows = append(rows, MemoryRow{Network: "rnvp", Recompute: recompute, HeapMB: mb, PeakRSSMB: peakRSS(), StepMS: ms,
 			Description: "paper's RNVP, sample + inverse + patch NLL, batch 4, 32x32"})
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 	}
+	ldn, err := BenchCheckpoint(ctx)
+	return append(rows, ldn...), err
+}
+
+// BenchCheckpoint measures what checkpointed dense blocks save: LDN-121's
+// training step as config/camvid-ldn121.yaml runs it (batch 4 at 480x352
+// in DefaultReplicas replicas, Adam), without and with checkpointing.
+func BenchCheckpoint(ctx context.Context) ([]MemoryRow, error) {
+	var rows []MemoryRow
+	for _, ckpt := range []bool{false, true} {
+		ms, mb, err := measure(func() (func() error, func(), error) { return ldn121Step(ckpt) })
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, MemoryRow{Network: "ldn121", Recompute: true, Checkpoint: ckpt, HeapMB: mb, PeakRSSMB: peakRSS(),
+			StepMS: ms, Description: "LDN-121 (config/camvid-ldn121.yaml), batch 4, 480x352"})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
 	return rows, nil
+}
+
+func ldn121Step(checkpoint bool) (func() error, func(), error) {
+	cfg := LDN121(11)
+	cfg.Checkpoint = checkpoint
+	st, err := benchStep(cfg, 4, 352, 480)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func() error { _, err := st.Run(); return err }, func() { st.Close() }, nil
+}
+
+// resetPeakRSS makes the kernel's peak resident size start again from the
+// current one (Linux: clear_refs 5), after handing the freed heap back.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSS is the process's peak resident memory in MiB since the last
+// resetPeakRSS (VmHWM), or 0 where /proc has none.
+func peakRSS() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			var kb float64
+			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb); err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
 }
 
 // measure runs a step twice and reports the second's time and the live
@@ -53,6 +121,7 @@ func measure(build func() (func() error, func(), error)) (float64, float64, erro
 	// the collection after the one that ran them.
 	runtime.GC()
 	runtime.GC()
+	resetPeakRSS()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	step, done, err := build()

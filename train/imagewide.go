@@ -23,15 +23,17 @@ import (
 
 // ImageWideConfig is one run of the image-wide experiment (the paper's
 // Algorithm 1 and Table 1): a classifier on Fashion-MNIST, with MSP
-// alone (msp) or with a jointly trained Real NVP whose samples are
-// outliers (so), tested against MNIST and natural-image crops.
+// alone (msp), with a jointly trained Real NVP whose samples are outliers
+// (so), or with a jointly trained GAN's samples as outliers (gan, Lee et
+// al. 2018: the baseline of the paper's Table 1), tested against MNIST and
+// natural-image crops.
 type ImageWideConfig struct {
 	Data    string   // Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist)
 	MNIST   string   // MNIST IDX files ("": the GoMNIST module's)
 	Natural []string // images to cut the natural-image outlier crops from
-	Mode    string   // msp or so
+	Mode    string   // msp, so or gan
 	Widths  []int    // classifier channels per stage
-	Batch   int      // inlier images per step (so mode adds as many flow samples)
+	Batch   int      // inlier images per step (so and gan modes add as many samples)
 	// Replicas is the batch-norm groups per step (see Config.Replicas).
 	Replicas int
 	Steps    int        // optimiser steps
@@ -49,7 +51,8 @@ type ImageWideConfig struct {
 	// FlowSegWeight weighs the classifier loss (through the samples) in
 	// the flow's loss, against its NLL on the images the samples replaced.
 	FlowSegWeight float64
-	Lambda        float64 // weight of KL(U‖P) on flow samples
+	Lambda        float64   // weight of KL(U‖P) on flow or GAN samples
+	GAN           GANConfig // the gan mode's generator and discriminator
 	Seed          uint64
 	Limit         int // use at most this many training and test images (tests)
 }
@@ -62,7 +65,7 @@ type ImageWideConfig struct {
 func DefaultImageWide() ImageWideConfig {
 	return ImageWideConfig{Data: dataset.FashionMNISTDir, Mode: "msp", Widths: []int{16, 32, 64}, Batch: 32,
 		Replicas: DefaultReplicas, Steps: 800, LR: 1e-3, Flow: RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 8},
-		FlowLR: 1e-3, FlowWarmup: 300, FlowTemperature: 1, FlowSegWeight: 0.1, Lambda: 0.5, Seed: 1}
+		FlowLR: 1e-3, FlowWarmup: 300, FlowTemperature: 1, FlowSegWeight: 0.1, Lambda: 0.5, GAN: DefaultGAN(), Seed: 1}
 }
 
 // ImageWideRow is one outlier set's image-level metrics for one score:
@@ -95,8 +98,16 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 	if progress == nil {
 		progress = io.Discard
 	}
-	if cfg.Mode != "msp" && cfg.Mode != "so" {
-		return nil, fmt.Errorf("image-wide mode %q: want msp or so", cfg.Mode)
+	if cfg.Mode != "msp" && cfg.Mode != "so" && cfg.Mode != "gan" {
+		return nil, fmt.Errorf("image-wide mode %q: want msp, so or gan", cfg.Mode)
+	}
+	if cfg.Mode == "gan" {
+		if !(cfg.Lambda > 0) {
+			return nil, fmt.Errorf("image-wide gan mode: lambda %g: the classifier's KL weight must be positive (the generator learns from that term)", cfg.Lambda)
+		}
+		if err := cfg.GAN.check(); err != nil {
+			return nil, fmt.Errorf("image-wide %w", err)
+		}
 	}
 	if err := checkFlowTemperature(cfg.FlowTemperature); err != nil {
 		return nil, fmt.Errorf("image-wide flow sampling %w", err)
@@ -140,10 +151,11 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		return nil, err
 	}
 	n := cfg.Batch
-	if cfg.Mode == "so" {
+	outliers := cfg.Mode != "msp"
+	if outliers {
 		n *= 2
 	}
-	st, err := newSegStep(net, nil, n, 28, 28, cfg.Replicas, cfg.Mode == "so")
+	st, err := newSegStep(net, nil, n, 28, 28, cfg.Replicas, outliers)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +174,17 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 		}
 		defer fs.Close()
 		flowOpt = nn.NewAdam([]nn.Group{{Params: f.Store.Params, LR: cfg.FlowLR}}, 0, 0)
+	}
+	var gs *ganStep
+	if cfg.Mode == "gan" {
+		m, err := NewGAN(cfg.GAN, cfg.Seed+1)
+		if err != nil {
+			return nil, fmt.Errorf("image-wide %w", err)
+		}
+		if gs, err = newGANStep(m, cfg.Batch); err != nil {
+			return nil, err
+		}
+		defer gs.Close()
 	}
 	r := rand.New(rand.NewPCG(cfg.Seed, 3))
 	if fs != nil && cfg.FlowWarmup > 0 {
@@ -196,6 +219,11 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 				st.Labels[2*j+1] = nn.LabelOutlier
 			}
 		}
+		if gs != nil {
+			if err := gs.PasteInto(st, r); err != nil {
+				return nil, fmt.Errorf("step %d: %w", step+1, err)
+			}
+		}
 		loss, err := st.Run()
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
@@ -214,19 +242,27 @@ func RunImageWide(ctx context.Context, cfg ImageWideConfig, out string, progress
 			}
 			desc += fmt.Sprintf(" flow nll %.3f", nll)
 		}
+		if gs != nil {
+			ce, kl := st.Terms()
+			d, g, err := gs.Update(st, cfg.GAN.Beta/cfg.Lambda)
+			if err != nil {
+				return nil, fmt.Errorf("step %d: %w", step+1, err)
+			}
+			desc += fmt.Sprintf(" (ce %.3f kl %.3f) gan d %.3f g %.3f", ce, kl, d, g)
+		}
 		bar.Describe(desc)
 		bar.Add(1)
 	}
 	bar.Finish()
 	fmt.Fprintln(progress)
-	if fs != nil {
-		// The last batch: inliers and flow samples alternate.
+	if outliers {
+		// The last batch: inliers and samples alternate.
 		im := batchPreview(st.Input, min(n, 32), 1, 28, 28, []float32{fashionMean}, []float32{fashionStd}, nil, 8)
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return nil, err
 		}
 		if err := imageio.WriteRGB(filepath.Join(out, "samples.png"), im); err != nil {
-			return nil, fmt.Errorf("flow samples: %w", err)
+			return nil, fmt.Errorf("samples: %w", err)
 		}
 	}
 

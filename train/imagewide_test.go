@@ -21,12 +21,13 @@ func TestImageWideRuns(t *testing.T) {
 		t.Skipf("MNIST from the GoMNIST module not found: %v", err)
 	}
 	frames, _ := filepath.Glob("../demo/camvid/*.jpg")
-	for _, mode := range []string{"msp", "so"} {
+	for _, mode := range []string{"msp", "so", "gan"} {
 		t.Run(mode, func(t *testing.T) {
 			cfg := DefaultImageWide()
 			cfg.Mode, cfg.Steps, cfg.Batch, cfg.Limit, cfg.Natural, cfg.LR = mode, 120, 24, 1000, frames, 3e-3
 			cfg.Widths = []int{8, 16, 16}
 			cfg.Flow, cfg.FlowWarmup = RNVPConfig{Channels: 1, Levels: 2, Blocks: 1, Features: 4}, 20
+			cfg.GAN.Noise, cfg.GAN.Features = 8, 8
 			out := t.TempDir()
 			rep, err := RunImageWide(context.Background(), cfg, out, nil)
 			if err != nil {
@@ -43,13 +44,13 @@ func TestImageWideRuns(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, "report.md")); err != nil {
 				t.Error(err)
 			}
-			// so runs show their flow's samples beside the inliers.
+			// so and gan runs show their samples beside the inliers.
 			im, err := imageio.ReadFile(filepath.Join(out, "samples.png"))
-			if mode == "so" && (err != nil || im.Width != 8*30-2) {
+			if mode != "msp" && (err != nil || im.Width != 8*30-2) {
 				t.Errorf("samples.png: %v (width %d)", err, im.Width)
 			}
 			if mode == "msp" && err == nil {
-				t.Error("an msp run wrote flow samples")
+				t.Error("an msp run wrote samples")
 			}
 			t.Logf("%s: accuracy %.3f, %+v", mode, rep.Accuracy, rep.Rows)
 		})
@@ -69,6 +70,27 @@ func TestImageWideRejectsBadFlowSettings(t *testing.T) {
 		bad(&cfg)
 		_, err := RunImageWide(context.Background(), cfg, t.TempDir(), nil)
 		if err == nil || !strings.Contains(err.Error(), "image-wide flow") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// A gan run without the classifier's KL term (the generator's only link
+// to the classifier) or with a bad GAN size is refused before any data is
+// read.
+func TestImageWideRejectsBadGANSettings(t *testing.T) {
+	for name, bad := range map[string]func(*ImageWideConfig){
+		"lambda 0":   func(c *ImageWideConfig) { c.Lambda = 0 },
+		"noise 0":    func(c *ImageWideConfig) { c.GAN.Noise = 0 },
+		"rate 0":     func(c *ImageWideConfig) { c.GAN.LR = 0 },
+		"beta -1":    func(c *ImageWideConfig) { c.GAN.Beta = -1 },
+		"features 1": func(c *ImageWideConfig) { c.GAN.Features = 1 },
+	} {
+		cfg := DefaultImageWide()
+		cfg.Mode, cfg.Data = "gan", t.TempDir()
+		bad(&cfg)
+		_, err := RunImageWide(context.Background(), cfg, t.TempDir(), nil)
+		if err == nil || !strings.Contains(err.Error(), "gan") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

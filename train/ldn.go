@@ -22,11 +22,17 @@ type LDNConfig struct {
 	// enc.stem, enc.block0…) or "torchvision" (DenseNet as torchvision
 	// builds it: 7x7 conv0, norm0, 3x3 max pool0, denseblockN.denselayerM,
 	// transitionN, norm5, each parameter named enc. plus its state-dict
-	// name without "features.", so that --init loads ImageNet weights).
-	Layout      string  `yaml:"layout"`
-	Stem        int     `yaml:"stem"`        // channels of the stride-2 stem convolution
-	Growth      int     `yaml:"growth"`      // feature maps each dense layer adds
-	Blocks      []int   `yaml:"blocks"`      // dense layers per block; each block after the first halves the resolution
+	// name without "features.", so that --init loads ImageNet weights) or
+	// "resnet" (a ResNet of basic blocks as torchvision builds it, the
+	// SwiftNet-style encoder: 7x7 conv1, bn1, max pool, layer1..4 of
+	// Blocks basic blocks each, Stem·2^i channels, named enc. plus the
+	// state-dict name; blocks [2, 2, 2, 2] is ResNet-18).
+	Layout string `yaml:"layout"`
+	Stem   int    `yaml:"stem"`   // channels of the stride-2 stem convolution
+	Growth int    `yaml:"growth"` // feature maps each dense layer adds
+	// Blocks are the dense layers per block (the basic blocks per stage
+	// of a ResNet); each block after the first halves the resolution.
+	Blocks      []int   `yaml:"blocks"`
 	Bottleneck  int     `yaml:"bottleneck"`  // 1x1 bottleneck width in units of Growth (0: none)
 	Compression float64 `yaml:"compression"` // channel factor of a transition
 	Up          int     `yaml:"up"`          // width of the upsampling path's context (and of its stages unless ladder says)
@@ -38,11 +44,19 @@ type LDNConfig struct {
 	// Ladder are the output widths of the upsampling stages, deepest
 	// first, one per encoder skip (len(blocks)-1); empty: up each.
 	Ladder []int `yaml:"ladder,omitempty"`
+	// Checkpoint keeps only each dense block's output from the forward
+	// to the backward pass and recomputes its layers there: the same
+	// gradients in a fraction of the memory, for some more time per step.
+	Checkpoint bool `yaml:"checkpoint,omitempty"`
 }
 
 // LayoutTorchvision is the Layout of DenseNets whose weights come from
 // torchvision (LDN121).
 const LayoutTorchvision = "torchvision"
+
+// LayoutResNet is the Layout of torchvision's basic-block ResNets
+// (ResNet18).
+const LayoutResNet = "resnet"
 
 // SmallLDN is the default CPU model: four dense blocks at 1/4 to 1/32 of
 // the input, narrow enough to train on two cores.
@@ -53,20 +67,34 @@ func SmallLDN(classes int) LDNConfig {
 // LDN121 is the paper's segmenter: torchvision's DenseNet-121 encoder
 // (stem 64, growth 32, bn_size 4, blocks 6/12/24/16, compression 0.5),
 // spatial pyramid pooling on the last block, and a ladder of 256, 128 and
-// 128 channels at 1/16, 1/8 and 1/4, logits at 1/4.
+// 128 channels at 1/16, 1/8 and 1/4, logits at 1/4; dense blocks
+// checkpointed, so that batch 4 at half resolution fits in memory.
 func LDN121(classes int) LDNConfig {
 	return LDNConfig{Classes: classes, Layout: LayoutTorchvision, Stem: 64, Growth: 32, Blocks: []int{6, 12, 24, 16},
-		Bottleneck: 4, Compression: 0.5, Up: 256, SPP: []int{8, 4, 2, 1}, Ladder: []int{256, 128, 128}}
+		Bottleneck: 4, Compression: 0.5, Up: 256, SPP: []int{8, 4, 2, 1}, Ladder: []int{256, 128, 128}, Checkpoint: true}
+}
+
+// ResNet18 is a SwiftNet-style segmenter (Oršić et al.) on the same
+// ladder: torchvision's ResNet-18 encoder (ImageNet weights load with
+// --init), spatial pyramid pooling on layer4 and 128-wide upsampling
+// stages at 1/16, 1/8 and 1/4.
+func ResNet18(classes int) LDNConfig {
+	return LDNConfig{Classes: classes, Layout: LayoutResNet, Stem: 64, Blocks: []int{2, 2, 2, 2},
+		Up: 128, SPP: []int{8, 4, 2, 1}, Ladder: []int{128, 128, 128}}
 }
 
 // Validate reports a config that cannot build a network.
 func (c LDNConfig) Validate() error {
-	if c.Classes < 2 || c.Stem < 1 || c.Growth < 1 || len(c.Blocks) == 0 || c.Up < 1 ||
-		c.Bottleneck < 0 || c.Compression <= 0 || c.Compression > 1 {
+	dense := c.Layout != LayoutResNet
+	if c.Classes < 2 || c.Stem < 1 || len(c.Blocks) == 0 || c.Up < 1 ||
+		dense && (c.Growth < 1 || c.Bottleneck < 0 || c.Compression <= 0 || c.Compression > 1) {
 		return fmt.Errorf("ldn: invalid config %+v", c)
 	}
-	if c.Layout != "" && c.Layout != LayoutTorchvision {
-		return fmt.Errorf("ldn: layout %q: want \"\" (osr's stem) or %q", c.Layout, LayoutTorchvision)
+	if c.Layout != "" && c.Layout != LayoutTorchvision && c.Layout != LayoutResNet {
+		return fmt.Errorf("ldn: layout %q: want \"\" (osr's stem), %q (DenseNet) or %q (ResNet)", c.Layout, LayoutTorchvision, LayoutResNet)
+	}
+	if !dense && c.Checkpoint {
+		return fmt.Errorf("ldn: checkpoint recomputes dense blocks; layout %s has none: remove checkpoint", LayoutResNet)
 	}
 	for _, b := range c.Blocks {
 		if b < 1 {
@@ -114,6 +142,9 @@ var (
 // DenseNet.forward has them before its pooling.
 func (m *LDN) Encode(g *nn.Graph, x *G.Node) (skips []*G.Node, top *G.Node) {
 	cfg := m.Config
+	if cfg.Layout == LayoutResNet {
+		return m.encodeResNet(g, x)
+	}
 	tv := cfg.Layout == LayoutTorchvision
 	var h *G.Node
 	if tv {
@@ -139,24 +170,49 @@ func (m *LDN) Encode(g *nn.Graph, x *G.Node) (skips []*G.Node, top *G.Node) {
 			// same for sizes divisible by 32.
 			h = g.AvgPool(g.Conv(conv, g.BNReLU(bn, h), c, k1, false), 2)
 		}
-		feats := []*G.Node{h}
-		for l := range layers {
+		names := make([]nn.DenseLayer, layers)
+		for l := range names {
 			ln := fmt.Sprintf("%s.layer%d", block, l)
-			bn1, conv1, bn2, conv2 := ln+".bn1", ln+".conv1", ln+".bn2", ln+".conv2"
+			names[l] = nn.DenseLayer{Norm1: ln + ".bn1", Conv1: ln + ".conv1", Norm2: ln + ".bn2", Conv2: ln + ".conv2"}
 			if tv {
 				ln = fmt.Sprintf("%s.denselayer%d", block, l+1)
-				bn1, conv1, bn2, conv2 = ln+".norm1", ln+".conv1", ln+".norm2", ln+".conv2"
+				names[l] = nn.DenseLayer{Norm1: ln + ".norm1", Conv1: ln + ".conv1", Norm2: ln + ".norm2", Conv2: ln + ".conv2"}
 			}
-			y := g.BNReLU(bn1, g.Concat(feats...))
-			if cfg.Bottleneck > 0 {
-				y = g.BNReLU(bn2, g.Conv(conv1, y, cfg.Bottleneck*cfg.Growth, k1, false))
-			}
-			feats = append(feats, g.Conv(conv2, y, cfg.Growth, k3, false))
 		}
-		h = g.Concat(feats...)
+		h = g.DenseBlock(h, cfg.Growth, cfg.Bottleneck*cfg.Growth, names, cfg.Checkpoint)
 	}
 	if tv {
 		h = g.BNReLU("enc.norm5", h)
+	}
+	return skips, h
+}
+
+// encodeResNet is torchvision's ResNet of basic blocks: the outputs of
+// layer1..3 (the skips, 1/4 to 1/16) and of layer4 (1/32), each after its
+// last block's ReLU.
+func (m *LDN) encodeResNet(g *nn.Graph, x *G.Node) (skips []*G.Node, top *G.Node) {
+	cfg := m.Config
+	h := g.Conv("enc.conv1", x, cfg.Stem, nn.ConvSpec{K: 7, Stride: 2, Pad: 3}, false)
+	h = g.MaxPool(g.BNReLU("enc.bn1", h), 3, 2, 1)
+	for s, blocks := range cfg.Blocks {
+		width := cfg.Stem << s
+		if s > 0 {
+			skips = append(skips, h)
+		}
+		for b := range blocks {
+			name := fmt.Sprintf("enc.layer%d.%d", s+1, b)
+			stride := 1
+			if s > 0 && b == 0 {
+				stride = 2
+			}
+			y := g.BNReLU(name+".bn1", g.Conv(name+".conv1", h, width, nn.ConvSpec{K: 3, Stride: stride, Pad: 1}, false))
+			y = g.BN(name+".bn2", g.Conv(name+".conv2", y, width, k3, false))
+			id := h
+			if stride != 1 || channels(g, h) != width {
+				id = g.BN(name+".downsample.1", g.Conv(name+".downsample.0", h, width, nn.ConvSpec{K: 1, Stride: stride}, false))
+			}
+			h = g.ReLU(g.Add(y, id))
+		}
 	}
 	return skips, h
 }
@@ -168,7 +224,7 @@ func (m *LDN) Encode(g *nn.Graph, x *G.Node) (skips []*G.Node, top *G.Node) {
 func (m *LDN) Forward(g *nn.Graph, x *G.Node, full bool) *G.Node {
 	cfg := m.Config
 	skips, h := m.Encode(g, x)
-	if cfg.Layout != LayoutTorchvision {
+	if cfg.Layout == "" { // the other layouts end in a ReLU
 		h = g.BNReLU("up.context.bn", h)
 	}
 	var u *G.Node

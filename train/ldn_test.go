@@ -109,12 +109,23 @@ func exportMatches(t *testing.T, m *LDN, h, w int, r *rand.Rand) {
 	}
 }
 
-// The LDN-121 config itself (DenseNet-121, SPP, the paper's ladder) trains
-// at a tiny size: a few Adam steps on one batch lower its loss; and its
-// ONNX export, SPP and max pool included, gives the gorgonia forward pass.
+// The LDN-121 config itself (DenseNet-121 with checkpointed blocks, SPP,
+// the paper's ladder) trains at a tiny size: a few Adam steps on one batch
+// lower its loss; and its ONNX export, SPP and max pool included, gives
+// the gorgonia forward pass.
 func TestLDN121TrainsAndExports(t *testing.T) {
+	trainsAndExports(t, LDN121(5))
+}
+
+// So does the SwiftNet-style ResNet-18 config, residual sums and strided
+// downsampling included.
+func TestResNet18TrainsAndExports(t *testing.T) {
+	trainsAndExports(t, ResNet18(5))
+}
+
+func trainsAndExports(t *testing.T, cfg LDNConfig) {
 	const h, w = 64, 96
-	net, err := NewLDN(LDN121(5), 1)
+	net, err := NewLDN(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +154,7 @@ func TestLDN121TrainsAndExports(t *testing.T) {
 		}
 		last = loss
 	}
-	t.Logf("LDN-121 at %dx%d, batch 2: loss %.3f after one step, %.3f after four", w, h, first, last)
+	t.Logf("%s layout at %dx%d, batch 2: loss %.3f after one step, %.3f after four", cfg.Layout, w, h, first, last)
 	if !(last < first) {
 		t.Errorf("loss went from %g to %g in four steps on one batch", first, last)
 	}
@@ -209,18 +220,29 @@ func engineLogits(t *testing.T, onnx []byte, spec model.Spec, im model.Image) mo
 	return res
 }
 
-// config/camvid-ldn121.yaml is the LDN121 shape.
+// config/camvid-ldn121.yaml is the LDN121 shape, config/camvid-resnet18.yaml
+// the ResNet18 one, both at batch 4 at half resolution.
 func TestLDN121ConfigFile(t *testing.T) {
-	c, err := LoadConfig("../config/camvid-ldn121.yaml")
+	for file, want := range map[string]LDNConfig{"camvid-ldn121.yaml": LDN121(0), "camvid-resnet18.yaml": ResNet18(0)} {
+		configIs(t, "../config/"+file, want)
+	}
+}
+
+func configIs(t *testing.T, file string, model LDNConfig) {
+	c, err := LoadConfig(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := yaml.Marshal(c.Model)
-	want, _ := yaml.Marshal(LDN121(0))
+	m := c.Model
+	if m.Layout == LayoutResNet { // the defaults' dense-block settings, which a ResNet ignores
+		m.Growth, m.Bottleneck, m.Compression = 0, 0, 0
+	}
+	got, _ := yaml.Marshal(m)
+	want, _ := yaml.Marshal(model)
 	if string(got) != string(want) {
-		t.Errorf("config/camvid-ldn121.yaml model:\n%s\nLDN121:\n%s", got, want)
+		t.Errorf("%s model:\n%s\nwant:\n%s", file, got, want)
 	}
 	if c.Batch != 4 || c.Scale != 0.5 {
-		t.Errorf("batch %d at scale %g, want 4 at half resolution", c.Batch, c.Scale)
+		t.Errorf("%s: batch %d at scale %g, want 4 at half resolution", file, c.Batch, c.Scale)
 	}
 }

@@ -3,7 +3,6 @@ package train
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -119,56 +118,14 @@ func TestFlowGradientThroughSegmenter(t *testing.T) {
 	if _, err := fs.Train(); err != nil {
 		t.Fatal(err)
 	}
-	var total [][]float32
-	for _, p := range params {
-		total = append(total, slices.Clone(p.G))
-	}
+	total := gradsOf(params)
 	zero()
 	clear(fs.upstream.Float32s())
 	if _, err := fs.Train(); err != nil {
 		t.Fatal(err)
 	}
-	type entry struct {
-		p, i int
-		g    float64
-	}
-	var seg []entry
-	for pi, p := range params {
-		for i := range p.G {
-			seg = append(seg, entry{pi, i, float64(total[pi][i] - p.G[i])})
-		}
-	}
+	seg := gradDiff(params, total)
 	zero()
-	slices.SortFunc(seg, func(a, b entry) int { return cmpAbs(b.g, a.g) })
-	const checked = 8
-	good := 0
-	for _, e := range seg[:checked] {
-		w := &params[e.p].W[e.i]
-		orig := *w
-		eps := float32(1e-2) * max(1, float32(math.Abs(float64(orig))))
-		*w = orig + eps
-		up, _ := segLoss()
-		*w = orig - eps
-		down, _ := segLoss()
-		*w = orig
-		fd := (up - down) / float64(2*eps)
-		rel := math.Abs(fd-e.g) / math.Max(math.Abs(fd), 1e-12)
-		t.Logf("%s[%d]: through the segmenter %.4g, finite difference %.4g (%.1f %%)", params[e.p].Name, e.i, e.g, fd, 100*rel)
-		if rel < 0.1 {
-			good++
-		}
-	}
-	if seg[0].g == 0 || good < checked-1 {
-		t.Fatalf("%d of the %d largest flow weight gradients through the segmenter agree with finite differences within 10 %%", good, checked)
-	}
-}
-
-func cmpAbs(a, b float64) int {
-	switch a, b = math.Abs(a), math.Abs(b); {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	loss := func() float64 { l, _ := segLoss(); return l }
+	agreeWithFD(t, params, seg, 1e-2, 1, loss, "segmenter", "flow weight")
 }

@@ -108,8 +108,8 @@ func Run(ctx context.Context, cfg Config, opts RunOptions) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Init != "" && cfg.Model.Layout != LayoutTorchvision {
-		return nil, fmt.Errorf("--init loads a torchvision DenseNet's weights: the config's model needs layout: %s (config/camvid-ldn121.yaml)", LayoutTorchvision)
+	if opts.Init != "" && cfg.Model.Layout != LayoutTorchvision && cfg.Model.Layout != LayoutResNet {
+		return nil, fmt.Errorf("--init loads a torchvision DenseNet's or ResNet's weights: the config's model needs layout: %s (config/camvid-ldn121.yaml) or %s (config/camvid-resnet18.yaml)", LayoutTorchvision, LayoutResNet)
 	}
 	t, err := newTrainer(ctx, cfg, opts)
 	if err != nil {

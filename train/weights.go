@@ -168,13 +168,24 @@ func denseTensor(pt *pytorch.Tensor) (*Tensor, error) {
 }
 
 // LoadEncoder copies the encoder's weights and batch-norm statistics from
-// w, where each parameter enc.X is features.X (torchvision's names) or X.
+// w, where each parameter enc.X is features.X (torchvision's DenseNet
+// names) or X (its ResNet names, or a DenseNet's without "features.").
 // Every encoder tensor must be there with its shape; a missing or
 // mis-shaped one is an error naming it. It returns how many tensors were
 // loaded. The network's graph must have been built (its store filled).
 func (m *LDN) LoadEncoder(w map[string]Tensor) (int, error) {
-	if m.Config.Layout != LayoutTorchvision {
-		return 0, fmt.Errorf("encoder weights are named as torchvision names them: set model.layout: %s (config/camvid-ldn121.yaml)", LayoutTorchvision)
+	cfg := m.Config
+	if cfg.Layout != LayoutTorchvision && cfg.Layout != LayoutResNet {
+		return 0, fmt.Errorf("encoder weights are named as torchvision names them: set model.layout: %s (config/camvid-ldn121.yaml) or %s (config/camvid-resnet18.yaml)",
+			LayoutTorchvision, LayoutResNet)
+	}
+	missing := func(name, rest string, shape []int) error {
+		if cfg.Layout == LayoutResNet {
+			return fmt.Errorf("no tensor %s (%v) for the network's %s: is this a ResNet of basic blocks of the config's shape (stem %d, %v blocks per stage; ResNet-18: 64, [2 2 2 2])?",
+				rest, shape, name, cfg.Stem, cfg.Blocks)
+		}
+		return fmt.Errorf("no tensor features.%s (%v) for the network's %s: is this a DenseNet of the config's shape (%d blocks of %v, growth %d)?",
+			rest, shape, name, len(cfg.Blocks), cfg.Blocks, cfg.Growth)
 	}
 	find := func(name string, shape []int) ([]float32, error) {
 		rest := strings.TrimPrefix(name, "enc.")
@@ -188,8 +199,7 @@ func (m *LDN) LoadEncoder(w map[string]Tensor) (int, error) {
 			}
 			return t.Data, nil
 		}
-		return nil, fmt.Errorf("no tensor features.%s (%v) for the network's %s: is this a DenseNet of the config's shape (%d blocks of %v, growth %d)?",
-			rest, shape, name, len(m.Config.Blocks), m.Config.Blocks, m.Config.Growth)
+		return nil, missing(name, rest, shape)
 	}
 	n := 0
 	for _, p := range m.Store.Params {

@@ -14,21 +14,21 @@ import (
 	"osr/train/nn"
 )
 
-// torchDenseNet runs the parity script: a randomly initialised
-// DenseNet-121 in PyTorch, its weights as a state dict (zip and legacy
-// format) and as ONNX, one input and the encoder's feature maps.
-func torchDenseNet(t *testing.T, h, w int) (dir string, input []float32, feats [][]float32, shapes [][]int) {
+// torchParity runs a parity script of testdata: a randomly initialised
+// network in PyTorch, its weights as a state dict (zip and legacy format)
+// and as ONNX, one input and the encoder's feature maps.
+func torchParity(t *testing.T, script string, h, w int) (dir string, input []float32, feats [][]float32, shapes [][]int) {
 	t.Helper()
 	if exec.Command("/usr/bin/python3", "-c", "import torch").Run() != nil {
-		t.Skip("PyTorch not installed: apt-get install -y --no-install-recommends python3-torch (python3-torchvision optional) for the DenseNet-121 parity test")
+		t.Skipf("PyTorch not installed: apt-get install -y --no-install-recommends python3-torch (python3-torchvision optional) for %s", script)
 	}
 	dir = t.TempDir()
-	out, err := exec.Command("/usr/bin/python3", "-W", "ignore", "testdata/densenet121_parity.py", dir,
+	out, err := exec.Command("/usr/bin/python3", "-B", "-W", "ignore", filepath.Join("testdata", script), dir, // -B: no __pycache__ in testdata
 		strconv.Itoa(h), strconv.Itoa(w)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("parity script: %v\n%s", err, out)
 	}
-	t.Logf("PyTorch DenseNet-121 from %s", strings.TrimSpace(string(out)))
+	t.Logf("PyTorch network of %s from %s", script, strings.TrimSpace(string(out)))
 	text, err := os.ReadFile(filepath.Join(dir, "shapes.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -69,11 +69,22 @@ func readFloats(t *testing.T, path string) []float32 {
 // one with torchvision's old norm.1 names, as its ImageNet download is)
 // and from the ONNX export's initializers.
 func TestInitEncoderMatchesPyTorch(t *testing.T) {
-	const h, w = 64, 64
-	dir, input, want, shapes := torchDenseNet(t, h, w)
-	for _, file := range []string{"densenet121.pth", "densenet121_legacy.pth", "densenet121.onnx"} {
+	encoderParity(t, LDN121(5), "densenet121", 64, 64)
+}
+
+// The same for ResNet-18 (layer1..4), at a size whose stages are uneven.
+func TestInitResNet18MatchesPyTorch(t *testing.T) {
+	encoderParity(t, ResNet18(5), "resnet18", 64, 96)
+}
+
+// encoderParity loads the weights the parity script NAME_parity.py wrote
+// into cfg's encoder, from each of the three files, and compares its
+// feature maps with PyTorch's.
+func encoderParity(t *testing.T, cfg LDNConfig, name string, h, w int) {
+	dir, input, want, shapes := torchParity(t, name+"_parity.py", h, w)
+	for _, file := range []string{name + ".pth", name + "_legacy.pth", name + ".onnx"} {
 		t.Run(file, func(t *testing.T) {
-			m, err := NewLDN(LDN121(5), 9)
+			m, err := NewLDN(cfg, 9)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,8 +131,15 @@ func TestInitEncoderMatchesPyTorch(t *testing.T) {
 // tinyTorchvisionLDN is a small network in torchvision's DenseNet layout.
 func tinyTorchvisionLDN(t *testing.T, seed uint64) *LDN {
 	t.Helper()
-	m, err := NewLDN(LDNConfig{Classes: 5, Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
+	return builtLDN(t, LDNConfig{Classes: 5, Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
 		Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}}, seed)
+}
+
+// builtLDN is a network of cfg with its parameters made by a forward
+// graph at 64x64.
+func builtLDN(t *testing.T, cfg LDNConfig, seed uint64) *LDN {
+	t.Helper()
+	m, err := NewLDN(cfg, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +151,21 @@ func tinyTorchvisionLDN(t *testing.T, seed uint64) *LDN {
 	return m
 }
 
+// exportFile writes m's ONNX export at 64x64 to a temporary file and
+// returns its path.
+func exportFile(t *testing.T, m *LDN) string {
+	t.Helper()
+	onnx, err := m.ExportONNX(64, 64, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "encoder.onnx")
+	if err := os.WriteFile(path, onnx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // Encoder weights load by name from an ONNX file (here osr's own export)
 // and from state-dict names; every missing or mis-shaped tensor, a network
 // in osr's own layout and a file of neither format are errors that name
@@ -140,15 +173,7 @@ func tinyTorchvisionLDN(t *testing.T, seed uint64) *LDN {
 func TestLoadEncoderChecksNamesAndShapes(t *testing.T) {
 	src, dst := tinyTorchvisionLDN(t, 1), tinyTorchvisionLDN(t, 2)
 	src.Store.Norms[0].RunMean[0] = 0.75
-	onnx, err := src.ExportONNX(64, 64, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "enc.onnx")
-	if err := os.WriteFile(path, onnx, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, err := ReadWeights(path)
+	w, err := ReadWeights(exportFile(t, src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,21 +235,27 @@ func TestLoadEncoderChecksNamesAndShapes(t *testing.T) {
 
 // A run with Init starts its encoder from the file: after one step at a
 // small learning rate its encoder weights are the file's but for the step,
-// and its upsampling path is its own. Init with Resume is refused.
+// and its upsampling path is its own; for a DenseNet and a ResNet. Init
+// with Resume is refused.
 func TestRunInitStartsFromTheFile(t *testing.T) {
+	for _, model := range []LDNConfig{
+		{Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1}, Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}},
+		{Layout: LayoutResNet, Stem: 4, Blocks: []int{1, 2, 1}, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}},
+	} {
+		t.Run(model.Layout, func(t *testing.T) { runInit(t, model) })
+	}
+}
+
+func runInit(t *testing.T, model LDNConfig) {
 	cfg := tinyConfig(t, 1)
-	cfg.Model = LDNConfig{Layout: LayoutTorchvision, Stem: 8, Growth: 4, Blocks: []int{1, 2, 1},
-		Bottleneck: 2, Compression: 0.5, Up: 8, SPP: []int{2, 1}, Ladder: []int{8, 4}}
+	cfg.Model = model
 	cfg.LR.Encoder, cfg.LR.Upsampling = 1e-4, 1e-4
-	src := tinyTorchvisionLDN(t, 77)
-	onnx, err := src.ExportONNX(64, 64, "", nil)
+	model.Classes = 5
+	src, err := NewLDN(model, 77)
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "densenet.onnx")
-	if err := os.WriteFile(file, onnx, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := exportFile(t, src)
 	out := t.TempDir()
 	var progress strings.Builder
 	if _, err := Run(context.Background(), cfg, RunOptions{Out: out, Init: file, Progress: &progress}); err != nil {
@@ -234,17 +265,65 @@ func TestRunInitStartsFromTheFile(t *testing.T) {
 		t.Errorf("progress does not say where the encoder came from:\n%s", progress.String())
 	}
 	ck := loadParams(t, out)
+	compared := 0
 	for _, p := range src.Store.Params {
 		got := ck.Params["seg/"+p.Name]
 		if len(p.Shape) != 4 || len(got) != len(p.W) { // random conv weights tell runs apart; the logits differ in classes
 			continue
 		}
+		compared++
 		d := maxDiff(got, p.W)
 		if enc := strings.HasPrefix(p.Name, "enc."); enc && d > 1e-2 || !enc && d < 1e-2 {
 			t.Errorf("%s differs from the file's by %g after one step", p.Name, d)
 		}
 	}
+	if compared < 10 {
+		t.Errorf("only %d convolutions compared", compared)
+	}
 	if _, err := Run(context.Background(), cfg, RunOptions{Out: out, Init: file, Resume: true}); err == nil || !strings.Contains(err.Error(), "--resume") {
 		t.Errorf("init with resume: err = %v", err)
+	}
+}
+
+// A ResNet's encoder loads from torchvision's ResNet names (no
+// "features."); a mis-shaped or missing tensor, a downsampling one
+// included, is an error naming it, and DenseNet weights are refused with
+// the first ResNet tensor they lack.
+func TestLoadResNetChecksNamesAndShapes(t *testing.T) {
+	src, dst := builtLDN(t, ResNet18(5), 1), builtLDN(t, ResNet18(5), 2)
+	w, err := ReadWeights(exportFile(t, src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv := map[string]Tensor{}
+	for name, v := range w {
+		if rest, ok := strings.CutPrefix(name, "enc."); ok {
+			tv[rest] = v
+		}
+	}
+	n, err := dst.LoadEncoder(tv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 { // 20 convolutions, 20 batch norms of 4 tensors each
+		t.Errorf("loaded %d tensors, ResNet-18 has 100", n)
+	}
+	for i, p := range dst.Store.Params {
+		if strings.HasPrefix(p.Name, "enc.") && maxDiff(p.W, src.Store.Params[i].W) != 0 {
+			t.Errorf("%s not loaded", p.Name)
+		}
+	}
+	const victim = "layer3.0.downsample.0.weight"
+	bad := tv[victim]
+	tv[victim] = Tensor{Shape: []int{bad.Shape[0], bad.Shape[1] / 2, 1, 1}, Data: bad.Data[:len(bad.Data)/2]}
+	if _, err := dst.LoadEncoder(tv); err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "shape") {
+		t.Errorf("mis-shaped %s: err = %v", victim, err)
+	}
+	delete(tv, victim)
+	if _, err := dst.LoadEncoder(tv); err == nil || !strings.Contains(err.Error(), "no tensor "+victim) || !strings.Contains(err.Error(), "ResNet") {
+		t.Errorf("missing %s: err = %v", victim, err)
+	}
+	if _, err := dst.LoadEncoder(map[string]Tensor{"features.conv0.weight": {Shape: []int{64, 3, 7, 7}}}); err == nil || !strings.Contains(err.Error(), "no tensor conv1.weight") {
+		t.Errorf("DenseNet weights into a ResNet: err = %v", err)
 	}
 }

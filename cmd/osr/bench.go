@@ -48,7 +48,7 @@ the figures are medians over the rounds. osr bench all prints the same row.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a))
+	cmd.AddCommand(newBenchTrainCmd(), newBenchAllCmd(a), newBenchCamerasCmd(a))
 	addEngineFlags(cmd)
 	o.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -174,7 +174,7 @@ SGEMM peak (the median of the rounds') osr achieves.`,
 	f.IntVar(&o.Rounds, "rounds", o.Rounds, "alternating osr and PyTorch rounds")
 	f.StringVar(&o.Python, "python", o.Python, "python3 with torch for the reference (\"\" skips it)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	f.BoolVar(&memory, "memory", false, "measure memory with and without recomputing im2col in the backward pass instead")
+	f.BoolVar(&memory, "memory", false, "measure memory instead: im2col kept vs recomputed, and LDN-121 with and without checkpointed dense blocks")
 	return cmd
 }
 
@@ -186,13 +186,18 @@ func benchMemory(cmd *cobra.Command, asJSON bool) error {
 	if asJSON {
 		return printJSON(rows)
 	}
-	fmt.Println("memory a training step holds (live Go heap), column matrices kept vs recomputed")
+	fmt.Println("memory of a training step: live Go heap after it, and the process's peak RSS over building and running it")
 	for _, r := range rows {
-		mode := "kept      "
-		if r.Recompute {
-			mode = "recomputed"
+		mode := "columns kept"
+		switch {
+		case r.Network == "ldn121" && r.Checkpoint:
+			mode = "blocks checkpointed"
+		case r.Network == "ldn121":
+			mode = "blocks kept"
+		case r.Recompute:
+			mode = "columns recomputed"
 		}
-		fmt.Printf("  %-9s %s  %7.0f MiB  %7.0f ms/step   (%s)\n", r.Network, mode, r.HeapMB, r.StepMS, r.Description)
+		fmt.Printf("  %-9s %-19s %7.0f MiB heap  %7.0f MiB peak RSS  %7.0f ms/step   (%s)\n", r.Network, mode, r.HeapMB, r.PeakRSSMB, r.StepMS, r.Description)
 	}
 	return nil
 }

@@ -18,9 +18,13 @@ import (
 // benchAll is every performance figure the project claims, from one run.
 type benchAll struct {
 	Inference *model.BenchResult `json:"inference"`
+	// FrameSize is the same row with a model whose input is the frame's
+	// size (--frame-model), which the node runs without resizing.
+	FrameSize *model.BenchResult `json:"inference_frame_size,omitempty"`
 	NodeCPU   *nodeCPU           `json:"node_cpu,omitempty"`
 	Eval      *evalBench         `json:"eval"`
 	Train     *train.BenchResult `json:"train,omitempty"`
+	Memory    []train.MemoryRow  `json:"memory,omitempty"`
 	Rows      []benchRow         `json:"rows"`
 	Runtime   string             `json:"onnxruntime"`
 }
@@ -50,8 +54,8 @@ type benchRow struct {
 func newBenchAllCmd(a *app) *cobra.Command {
 	var node nodeBenchFlags
 	var passes int
-	var data, split string
-	var asJSON, skipTrain, skipCPU bool
+	var data, split, frameModel string
+	var asJSON, skipTrain, skipCPU, skipMemory bool
 	var cpuRate float64
 	var cpuWindow time.Duration
 	to := train.DefaultBench()
@@ -59,14 +63,17 @@ func newBenchAllCmd(a *app) *cobra.Command {
 		Use:   "all [--json]",
 		Short: "Every performance figure osr claims, in one run, as a table with ratios",
 		Long: `Runs, in this process and one after the other: the node's end-to-end time
-per frame against the raw ONNX Runtime Run (osr bench), the CPU share of a
+per frame against the raw ONNX Runtime Run (osr bench), the same with a
+model whose input is the frame's size (--frame-model), the CPU share of a
 real osr node (ROS 1: roscore, osr node and a camera publishing 480x360 rgb8
 frames at --cpu-rate from this process, with a subscriber on the mask)
 against the runtime's own CPU time at that rate, osr eval's throughput
 in pixels/s against the raw runtime's pixel rate (the camvid val split
 beside the checkout, or the bundled mini split; --passes alternating
-passes of eval and of the runtime alone, the median pass's ratio), and a training step of the default
-segmenter against PyTorch on the same machine (osr bench train). Prints the
+passes of eval and of the runtime alone, the median pass's ratio), a training step of the default
+segmenter against PyTorch on the same machine (osr bench train), and
+LDN-121's training step with checkpointed dense blocks against the same
+step keeping them (peak RSS and time, osr bench train --memory). Prints the
 table docs/performance.md keeps.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -83,6 +90,17 @@ table docs/performance.md keeps.`,
 			res.Inference = &inference
 			inf := res.Inference
 			res.Rows = append(res.Rows, benchRow{"node end to end per frame", "ms", inf.E2EMS, "raw ONNX Runtime Run", inf.RawMS, inf.Ratio})
+			if frameModel != "" {
+				fc := cfg
+				fc.Model = frameModel
+				fs, err := benchNode(fc, a, node)
+				if err != nil {
+					return fmt.Errorf("--frame-model: %w", err)
+				}
+				res.FrameSize = &fs
+				res.Rows = append(res.Rows, benchRow{fmt.Sprintf("node end to end per frame, %s (%dx%d input)", fs.Model, fs.Width, fs.Height), "ms",
+					fs.E2EMS, "raw ONNX Runtime Run", fs.RawMS, fs.Ratio})
+			}
 
 			if !skipCPU {
 				if res.NodeCPU, err = benchNodeCPU(cmd.Context(), a, cmd.Flags(), node.image, cpuRate, 3*time.Second, cpuWindow); err != nil {
@@ -114,6 +132,15 @@ table docs/performance.md keeps.`,
 				}
 				res.Rows = append(res.Rows, benchRow{"training step GFLOP/s", "GFLOP/s", tr.GoGFLOPS, "OpenBLAS SGEMM peak", tr.PeakGFLOPS, tr.PeakShare})
 			}
+			if !skipTrain && !skipMemory {
+				if res.Memory, err = train.BenchCheckpoint(cmd.Context()); err != nil {
+					return err
+				}
+				kept, ckpt := res.Memory[0], res.Memory[1]
+				res.Rows = append(res.Rows,
+					benchRow{"LDN-121 training peak RSS, checkpointed blocks (batch 4, 480x352)", "MiB", ckpt.PeakRSSMB, "blocks kept", kept.PeakRSSMB, ckpt.PeakRSSMB / kept.PeakRSSMB},
+					benchRow{"LDN-121 training step, checkpointed blocks", "ms", ckpt.StepMS, "blocks kept", kept.StepMS, ckpt.StepMS / kept.StepMS})
+			}
 			if asJSON {
 				return printJSON(res)
 			}
@@ -140,12 +167,14 @@ table docs/performance.md keeps.`,
 	node.add(cmd)
 	f.StringVar(&data, "data", "", "dataset for the eval throughput (default: ../shared/datasets/camvid val if present, else testdata/camvid-mini test)")
 	f.StringVar(&split, "split", "", "split of --data")
+	f.StringVar(&frameModel, "frame-model", "models/camvid-so-480x360", "model whose input is the frame's size, for a second node row (\"\" leaves it out)")
 	f.IntVar(&passes, "passes", 5, "passes over the split (the median pass counts)")
 	f.BoolVar(&skipCPU, "skip-cpu", false, "leave out the node's CPU share (it starts roscore and osr node)")
 	f.Float64Var(&cpuRate, "cpu-rate", 10, "camera rate for the node's CPU share, Hz")
 	f.DurationVar(&cpuWindow, "cpu-window", 20*time.Second, "how long the node's CPU time is measured (after 3 s of warm-up)")
-	f.BoolVar(&skipTrain, "skip-train", false, "leave out the training step (it takes a few minutes)")
+	f.BoolVar(&skipTrain, "skip-train", false, "leave out the training rows, memory included (they take minutes)")
 	f.IntVar(&to.Rounds, "train-rounds", to.Rounds, "alternating osr and PyTorch training rounds")
+	f.BoolVar(&skipMemory, "skip-memory", false, "leave out LDN-121's training memory and step time with and without checkpointed blocks (a few minutes)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

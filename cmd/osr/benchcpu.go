@@ -50,48 +50,21 @@ func benchNodeCPU(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 		res.Skipped = "roscore not found (install Debian's ros-core)"
 		return res, nil
 	}
-	img, err := imageio.ReadFile(bundled(image))
-	if err != nil {
-		return nil, fmt.Errorf("bench image: %w", err)
-	}
-	exe, err := os.Executable()
+	ros, err := startBenchROS(ctx, a, fs, roscore, image, "osr-bench-ros-")
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	home, err := os.MkdirTemp("", "osr-bench-ros-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(home)
-	master := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := append(os.Environ(), "ROS_MASTER_URI="+master, "ROS_HOME="+home, "ROS_LOG_DIR="+filepath.Join(home, "log"), "ROS_IP=127.0.0.1")
+	defer ros.close()
+	img := ros.img
 
-	core := background(exec.CommandContext(ctx, roscore, "-p", strconv.Itoa(port)), env)
-	if err := core.Start(); err != nil {
-		return nil, fmt.Errorf("roscore: %w", err)
-	}
-	defer stop(core)
-
-	args := []string{"node", "image:=/osr_bench/image"}
-	if a.configFile != "" {
-		args = append(args, "--config", a.configFile)
-	}
-	fs.Visit(func(f *pflag.Flag) {
-		if _, ok := engineFlagKeys[f.Name]; ok {
-			args = append(args, "--"+f.Name+"="+f.Value.String())
-		}
-	})
-	osrNode := background(exec.CommandContext(ctx, exe, args...), env)
+	args := append([]string{"node", "image:=/osr_bench/image"}, ros.engineArgs...)
+	osrNode := background(exec.CommandContext(ctx, ros.exe, args...), ros.env)
 	if err := osrNode.Start(); err != nil {
 		return nil, fmt.Errorf("osr node: %w", err)
 	}
 	defer stop(osrNode)
 
-	rn, err := rosNode(ctx, master)
+	rn, err := rosNode(ctx, ros.master)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +122,63 @@ func benchNodeCPU(ctx context.Context, a *app, fs *pflag.FlagSet, image string, 
 	res.CPUSec = (cpu1 - cpu0).Seconds()
 	res.Cores = res.CPUSec / res.Seconds
 	return res, nil
+}
+
+// benchROS is a private roscore for one benchmark, and what the osr
+// nodes it starts need: this executable, an environment that points at
+// the master, and the config file and engine flags the command was given.
+type benchROS struct {
+	master     string
+	env        []string
+	exe        string
+	engineArgs []string
+	img        imageio.RGB // the bench image
+	home       string
+	core       *exec.Cmd
+}
+
+// startBenchROS reads the bench image and starts roscore on a free port,
+// its ROS_HOME a new temporary directory named from prefix; close stops
+// it and removes the directory.
+func startBenchROS(ctx context.Context, a *app, fs *pflag.FlagSet, roscore, image, prefix string) (*benchROS, error) {
+	img, err := imageio.ReadFile(bundled(image))
+	if err != nil {
+		return nil, fmt.Errorf("bench image: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	home, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, err
+	}
+	master := "http://127.0.0.1:" + strconv.Itoa(port)
+	env := append(os.Environ(), "ROS_MASTER_URI="+master, "ROS_HOME="+home, "ROS_LOG_DIR="+filepath.Join(home, "log"), "ROS_IP=127.0.0.1")
+	core := background(exec.CommandContext(ctx, roscore, "-p", strconv.Itoa(port)), env)
+	if err := core.Start(); err != nil {
+		os.RemoveAll(home)
+		return nil, fmt.Errorf("roscore: %w", err)
+	}
+	var engineArgs []string
+	if a.configFile != "" {
+		engineArgs = append(engineArgs, "--config", a.configFile)
+	}
+	fs.Visit(func(f *pflag.Flag) {
+		if _, ok := engineFlagKeys[f.Name]; ok {
+			engineArgs = append(engineArgs, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	return &benchROS{master: master, env: env, exe: exe, engineArgs: engineArgs, img: img, home: home, core: core}, nil
+}
+
+func (r *benchROS) close() {
+	stop(r.core)
+	os.RemoveAll(r.home)
 }
 
 // publishTick waits for the next tick and publishes frame, or says why it

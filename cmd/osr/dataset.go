@@ -63,7 +63,11 @@ func newDatasetPasteCmd() *cobra.Command {
 in a random colour, its edge blended) pasted at a random place of each image, as Fishyscapes Static
 pastes objects into Cityscapes: outliers unlike any inlier class. The pasted pixels
 take the protocol's first outlier id and the split's own outlier pixels are ignored,
-so osr eval --protocol P on the new directory measures only the pasted objects.`,
+so osr eval --protocol P on the new directory measures only the pasted objects.
+With --track N the split becomes a sequence for the temporal filter: one object per
+run of N consecutive frames of a sequence, moving in a straight line by at most an
+eighth of its side per frame. S/pasted.csv lists each image's run, its frame in
+the run and the box of the object's labelled pixels (osr eval objects reads it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dataDir == "" || out == "" || o.Protocol == "" {
@@ -95,6 +99,7 @@ so osr eval --protocol P on the new directory measures only the pasted objects.`
 	f.IntVar(&o.MinSide, "min-side", o.MinSide, "smallest object side in pixels")
 	f.IntVar(&o.MaxSide, "max-side", o.MaxSide, "largest object side in pixels")
 	f.Uint64Var(&o.Seed, "seed", o.Seed, "random seed of places, sizes, colours and objects")
+	f.IntVar(&o.Track, "track", 0, "frames per moving object (0: a new object at a random place in each image)")
 	f.StringVarP(&out, "out", "o", "", "new dataset directory")
 	return cmd
 }

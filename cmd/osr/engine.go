@@ -37,16 +37,12 @@ func openEngine(cfg config.Config, a *app) (engine, error) {
 // logging the provider and scoring in use. The benchmarks of the runtime
 // itself (which need Engine.RunRaw) use it directly.
 func openONNX(dir string, opts model.Options, log *slog.Logger) (*model.Engine, error) {
-	pkg, err := model.Load(dir)
-	if err != nil {
-		return nil, err
-	}
-	eng, err := model.NewEngine(pkg, opts)
+	eng, err := model.Open(dir, opts)
 	if err != nil {
 		return nil, err
 	}
 	sc := eng.Scoring()
-	log.Info("model loaded", "model", pkg.Spec.Name, "provider", eng.Provider(), "device", eng.Device(),
+	log.Info("model loaded", "model", eng.Spec().Name, "provider", eng.Provider(), "device", eng.Device(),
 		"onnxruntime", model.RuntimeVersion(), "score", sc.Kind, "temperature", sc.Temperature, "threshold", sc.Threshold)
 	return eng, nil
 }
@@ -67,6 +63,9 @@ func engineOptions(c config.Config, log *slog.Logger) model.Options {
 		Overrides:      overrides(c.Scoring),
 		OverlayAlpha:   float32(c.Overlay.Alpha),
 		Logger:         log,
+		// The node's cameras run as one batch on a GPU (a session per
+		// batch size); see maxBatch.
+		MaxBatch: maxBatch(c.Node, c.Runtime.Device),
 	}
 	for i := 0; i < 3 && i < len(c.Overlay.OutlierColor); i++ {
 		o.OutlierColor[i] = uint8(c.Overlay.OutlierColor[i])
@@ -94,7 +93,7 @@ func pipelined(cfg config.Config) config.Config {
 // first, then the osr checkout the binary was built in (bin/..), so that
 // it is found wherever osr is started from.
 func bundled(dir string) string {
-	if filepath.IsAbs(dir) {
+	if dir == "" || filepath.IsAbs(dir) { // "" is "not given", not the binary's parent
 		return dir
 	}
 	if _, err := os.Stat(dir); err == nil {
@@ -111,4 +110,18 @@ func bundled(dir string) string {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// maxBatch is the most frames the node's engine runs at once: node.max_batch,
+// else (0, auto) one frame at a time on the CPU, where a batch costs as much
+// per frame as single runs and every frame waits for the last
+// (docs/performance.md, osr bench cameras), and one per camera on a GPU.
+func maxBatch(n config.Node, device string) int {
+	switch {
+	case n.MaxBatch > 0:
+		return min(n.MaxBatch, max(1, len(n.Cameras)))
+	case device == "cpu":
+		return min(1, len(n.Cameras)) // 0 without cameras, as model.DefaultOptions
+	}
+	return len(n.Cameras)
 }

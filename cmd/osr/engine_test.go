@@ -36,3 +36,37 @@ func TestEngineOptionsFromConfig(t *testing.T) {
 		t.Fatalf("got\n%+v\nwant\n%+v", got, want)
 	}
 }
+
+// max_batch 0 batches the cameras on a GPU only: on the CPU a batch costs
+// as much per frame as single runs (docs/performance.md).
+func TestMaxBatchAutoByDevice(t *testing.T) {
+	four := config.Node{Cameras: make([]config.Camera, 4)}
+	for _, c := range []struct {
+		node   config.Node
+		device string
+		want   int
+	}{
+		{four, "cpu", 1},
+		{four, "cuda", 4},
+		{four, "tensorrt", 4},
+		{config.Node{Cameras: four.Cameras, MaxBatch: 3}, "cpu", 3},
+		{config.Node{Cameras: four.Cameras, MaxBatch: 8}, "cuda", 4},
+		{config.Node{}, "cuda", 0},
+		{config.Node{}, "cpu", 0},
+	} {
+		if got := maxBatch(c.node, c.device); got != c.want {
+			t.Errorf("maxBatch(max_batch %d, %d cameras, %s) = %d, want %d", c.node.MaxBatch, len(c.node.Cameras), c.device, got, c.want)
+		}
+	}
+}
+
+// An empty path stays empty (a flag not given), so that osr bench all
+// picks its default dataset instead of the binary's parent folder.
+func TestBundledKeepsAnEmptyPath(t *testing.T) {
+	if got := bundled(""); got != "" {
+		t.Fatalf(`bundled("") = %q, want ""`, got)
+	}
+	if got := bundled("/abs/x"); got != "/abs/x" {
+		t.Fatalf(`bundled("/abs/x") = %q`, got)
+	}
+}

@@ -51,12 +51,7 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 			if err != nil {
 				return err
 			}
-			if err := rep.Write(out); err != nil {
-				return err
-			}
-			fmt.Print(rep.Markdown())
-			fmt.Printf("\nreport written to %s\n", out)
-			return nil
+			return writeReport(rep, out)
 		},
 	}
 	addEngineFlags(cmd)
@@ -66,7 +61,7 @@ outliers; metrics are pixel-level over the split and averaged per image.`,
 	f.StringVar(&protocol, "protocol", "", "open-set protocol from dataset.yaml, e.g. camvid-ood")
 	f.StringVarP(&out, "out", "o", "", "report directory")
 	f.IntVar(&limit, "limit", 0, "evaluate at most this many images (0 = all)")
-	cmd.AddCommand(newEvalCompareCmd())
+	cmd.AddCommand(newEvalCompareCmd(), newEvalObjectsCmd(a))
 	return cmd
 }
 
@@ -107,4 +102,17 @@ named by NAME= or else by its directory, for example
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "directory for compare.md, pr.png and roc.png")
 	return cmd
+}
+
+// writeReport writes an eval report to dir and prints its Markdown.
+func writeReport(rep interface {
+	Write(dir string) error
+	Markdown() string
+}, dir string) error {
+	if err := rep.Write(dir); err != nil {
+		return err
+	}
+	fmt.Print(rep.Markdown())
+	fmt.Printf("\nreport written to %s\n", dir)
+	return nil
 }

@@ -208,12 +208,13 @@ func checkNodeRounds(t *testing.T, r model.BenchResult, rounds int) {
 	}
 }
 
-// bench all's table has the node and eval rows, each with a ratio of two
-// measured figures (the training row needs minutes; its parts are tested
-// in package train).
+// bench all's table has the node rows (the shipped model and the one at
+// the frame's size) and the eval row, each with a ratio of two measured
+// figures (the training row needs minutes; its parts are tested in package
+// train).
 func TestBenchAllJSON(t *testing.T) {
 	printed, err := runOSR(t, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "3", "--passes", "1", "--skip-train", "--skip-cpu", "--json",
-		"--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
+		"--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini, "--frame-model", "../../models/camvid-so-480x360")
 	if err != nil {
 		t.Fatalf("bench all: %v\n%s", err, printed)
 	}
@@ -221,7 +222,7 @@ func TestBenchAllJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(printed[strings.Index(printed, "{"):]), &res); err != nil {
 		t.Fatalf("%v\n%s", err, printed)
 	}
-	if len(res.Rows) != 2 || res.Eval.Images != 4 || res.Runtime == "" {
+	if len(res.Rows) != 3 || res.Eval.Images != 4 || res.Runtime == "" {
 		t.Fatalf("rows %+v, eval %+v, runtime %q", res.Rows, res.Eval, res.Runtime)
 	}
 	// The node row is osr bench's result: its ratio the median round's.
@@ -229,7 +230,15 @@ func TestBenchAllJSON(t *testing.T) {
 	if n := res.Rows[0]; n.Ratio != res.Inference.Ratio || n.OSR != res.Inference.E2EMS || n.Ref != res.Inference.RawMS || res.Inference.Spin {
 		t.Errorf("node row %+v from %+v", n, *res.Inference)
 	}
-	for _, r := range res.Rows[1:] {
+	fs := res.FrameSize
+	if fs == nil || fs.Model != "camvid-so-480x360" || fs.Width != 480 || fs.Height != 360 {
+		t.Fatalf("frame-size row %+v", fs)
+	}
+	checkNodeRounds(t, *fs, 3)
+	if n := res.Rows[1]; n.Ratio != fs.Ratio || n.OSR != fs.E2EMS || n.Ref != fs.RawMS || !strings.Contains(n.Figure, "480x360 input") {
+		t.Errorf("frame-size row %+v from %+v", n, *fs)
+	}
+	for _, r := range res.Rows[2:] { // the node rows' ratio is the median round's, checked above
 		if r.OSR <= 0 || r.Ref <= 0 || math.Abs(r.Ratio-r.OSR/r.Ref) > 1e-3*r.Ratio {
 			t.Errorf("row %+v: ratio is not osr / reference", r)
 		}
@@ -243,7 +252,7 @@ func TestBenchAllNodeCPU(t *testing.T) {
 		t.Skip("roscore not installed (Debian ros-core)")
 	}
 	out, code := runBinary(t, nil, "bench", "all", "--model", bundledModel, "--frames", "3", "--rounds", "1", "--passes", "1",
-		"--skip-train", "--cpu-window", "4s", "--json", "--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini)
+		"--skip-train", "--cpu-window", "4s", "--json", "--image", "../../demo/camvid/0001TP_008550.jpg", "--data", mini, "--frame-model=")
 	if code != 0 {
 		t.Fatalf("bench all exited %d:\n%s", code, out)
 	}

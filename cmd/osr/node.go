@@ -23,7 +23,8 @@ import (
 
 // transport is what the node command needs of node/ros1 and node/ros2.
 type transport interface {
-	Sinks() node.Sinks
+	Sinks() node.Sinks // diagnostics
+	Cameras() []node.Camera
 	Now() time.Time
 	NodePath() string
 	Run(ctx context.Context, p *node.Pipeline) error
@@ -39,6 +40,7 @@ var nodeFlagKeys = func() map[string]string {
 		"master":    "ros1.master_uri",
 		"transport": "node.transport",
 		"domain":    "ros2.domain_id",
+		"cameras":   "node.cameras",
 	}
 	for k, v := range engineFlagKeys {
 		m[k] = v
@@ -53,7 +55,10 @@ func newNodeCmd(a *app) *cobra.Command {
 		Long: `Subscribes to camera images and publishes, per frame, with the input header:
 ~labels (mono8 class ids), ~outlier_score (32FC1), ~outlier_mask (mono8 0/255),
 ~overlay (rgb8, for RViz), the latched ~label_info, and /diagnostics once per
-period. ROS remapping arguments work as for any node: image:=/camera/image_raw,
+period. With several cameras (--cameras front,rear or node.cameras) each camera's
+outputs are under its name (~front/labels, ...), its topic <name>/image unless
+given (front/image:=/front/image_raw), and frames that arrive together run as
+one batch. ROS remapping arguments work as for any node: image:=/camera/image_raw,
 __name:=segmenter, __ns:=/robot, and on ROS 2 also --ros-args -r __node:=segmenter
 (as ros2 launch passes them). --transport ros2 (node.transport) joins a DDS
 domain through Cyclone DDS instead of a ROS 1 master. On ROS 1 the node
@@ -121,7 +126,7 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 				return err
 			}
 			defer eng.Close()
-			p := node.NewPipeline(eng, tr.Sinks(), node.Options{
+			p := node.NewCameraPipeline(eng, tr.Cameras(), tr.Sinks().Diagnostics, node.Options{
 				Name:              tr.NodePath(),
 				HardwareID:        hardwareID(eng.Device()),
 				DiagnosticsPeriod: time.Duration(cfg.Node.DiagnosticsPeriod * float64(time.Second)),
@@ -130,6 +135,7 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 				Now:               tr.Now,
 				Objects:           cfg.Objects,
 				JPEGQuality:       cfg.Overlay.JPEGQuality,
+				BatchWindow:       time.Duration(cfg.Node.BatchWindow * float64(time.Second)),
 			})
 			settings.OnApply(func(c config.Config) error {
 				if err := eng.Rescore(overrides(c.Scoring), float32(c.Overlay.Alpha)); err != nil {
@@ -162,6 +168,7 @@ master shuts it down (rosnode kill). Stops cleanly on SIGINT or SIGTERM.`,
 	f.String("name", "osr", "node name")
 	f.String("namespace", "/", "node namespace")
 	f.String("image", "image", "camera topic")
+	f.String("cameras", "", "several cameras, one model: front,rear (topics <name>/image) or front=/front/image_raw,... (node.cameras)")
 	f.String("input", "auto", "camera message type: auto, raw or compressed")
 	f.Bool("lazy", false, "skip inference while no output has a subscriber")
 	f.String("master", "", "ROS master URI (default $ROS_MASTER_URI)")

@@ -142,10 +142,12 @@ func TestEngineFlagsRefusedByEveryCommand(t *testing.T) {
 	commands := [][]string{
 		{"infer", filepath.Join(dir, "frame.png"), "--out", dir},
 		{"eval", "--data", dir, "--out", dir},
+		{"eval", "objects", "--data", dir, "--out", dir},
 		{"calibrate", "--data", dir},
 		{"bag", "eval", filepath.Join(dir, "drive.bag"), "--out", dir},
 		{"bench"},
 		{"bench", "all"},
+		{"bench", "cameras"},
 		{"node"},
 	}
 	for _, args := range commands {
@@ -171,6 +173,7 @@ func TestConfigFlagIsReadOrRefused(t *testing.T) {
 		"osr infer":             {filepath.Join(dir, "frame.png"), "--out", dir},
 		"osr eval":              {"--data", dir, "--out", dir},
 		"osr eval compare":      {"--out", dir, filepath.Join(dir, "report.json")},
+		"osr eval objects":      {"--data", dir, "--out", dir},
 		"osr calibrate":         {"--data", dir},
 		"osr bag eval":          {filepath.Join(dir, "drive.bag"), "--out", dir},
 		"osr bag info":          {filepath.Join(dir, "drive.bag")},
@@ -179,8 +182,10 @@ func TestConfigFlagIsReadOrRefused(t *testing.T) {
 		"osr dataset vistas-np": {"--vistas", dir, "--out", filepath.Join(dir, "np")},
 		"osr train":             {"--out", dir},
 		"osr train imagewide":   {"--out", dir},
+		"osr train export":      {"--model", dir, "--size", "480x360", "--out", dir},
 		"osr bench train":       {"--steps", "1"},
 		"osr bench all":         {},
+		"osr bench cameras":     {},
 		"osr bench":             {},
 		"osr node":              {},
 		"osr doctor":            {},

@@ -5,33 +5,51 @@ import (
 	"sync"
 )
 
-// Task is a loop body: chunk is the chunk's number in [0, Pool.Workers()),
-// for per-chunk scratch space and counts, and [lo, hi) its range.
+// Task is a loop body: worker is the number in [0, Pool.Workers()) of the
+// goroutine that runs [lo, hi), for per-worker scratch space and counts. A
+// worker may run several pieces of one loop, one after the other.
 type Task interface {
-	Do(chunk, lo, hi int)
+	Do(worker, lo, hi int)
 }
 
 // Pool runs loops like For on workers started once, so that a loop
 // allocates nothing (For starts a goroutine per chunk and call): the
-// engine's per-frame path runs on one. A pool runs one loop at a time.
+// engine's per-frame path runs on one. A loop is cut into a few pieces
+// per worker that the calling goroutine and whichever workers wake up in
+// time take in turn, so that on a loaded machine a worker the scheduler
+// has not run yet delays nothing: the caller takes its pieces. A pool
+// runs one loop at a time.
 type Pool struct {
-	task    Task
-	jobs    chan [3]int
-	wg      sync.WaitGroup
+	wake    chan struct{}
+	done    chan struct{} // the last piece's worker tells a waiting caller
 	workers int
+
+	mu      sync.Mutex // guards the loop below
+	task    Task
+	n       int
+	pieces  int
+	next    int // the next piece to take
+	left    int // pieces not finished
+	waiting bool
 }
+
+// piecesPerWorker is how finely a loop is cut: enough for the caller to
+// take a late worker's share, few enough to keep the hand-offs cheap.
+const piecesPerWorker = 4
 
 // NewPool starts a pool of up to GOMAXPROCS (at most 8) workers, the
 // calling goroutine being one of them. Close stops it.
 func NewPool() *Pool {
-	p := &Pool{jobs: make(chan [3]int), workers: min(runtime.GOMAXPROCS(0), 8)}
-	for range p.workers - 1 {
-		go p.work()
+	p := &Pool{workers: min(runtime.GOMAXPROCS(0), 8)}
+	p.wake = make(chan struct{}, p.workers)
+	p.done = make(chan struct{}, 1)
+	for w := 1; w < p.workers; w++ {
+		go p.work(w)
 	}
 	return p
 }
 
-// Workers is the most chunks a loop is split into.
+// Workers is the most goroutines a loop runs on.
 func (p *Pool) Workers() int {
 	if p == nil {
 		return 1
@@ -39,35 +57,69 @@ func (p *Pool) Workers() int {
 	return p.workers
 }
 
-func (p *Pool) work() {
-	for j := range p.jobs {
-		p.task.Do(j[0], j[1], j[2])
-		p.wg.Done()
+func (p *Pool) work(w int) {
+	for range p.wake {
+		p.take(w)
 	}
 }
 
-// For runs t over [0, n) in up to Workers contiguous chunks, chunk 0 on
-// the calling goroutine. Loops shorter than minWork, and any loop on a nil
-// pool, run as one chunk on the calling goroutine.
+// take runs pieces of the current loop until none is left. A worker woken
+// for a loop that has ended finds none.
+func (p *Pool) take(w int) {
+	for {
+		p.mu.Lock()
+		if p.next == p.pieces {
+			p.mu.Unlock()
+			return
+		}
+		t, lo, hi := p.task, p.next*p.n/p.pieces, (p.next+1)*p.n/p.pieces
+		p.next++
+		p.mu.Unlock()
+		t.Do(w, lo, hi)
+		p.mu.Lock()
+		p.left--
+		last := p.left == 0 && p.waiting && w != 0
+		p.mu.Unlock()
+		if last {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// For runs t over [0, n) in up to piecesPerWorker·Workers contiguous
+// pieces of at least minWork each, on the calling goroutine (worker 0) and
+// the pool's workers. Loops shorter than 2·minWork, and any loop on a nil
+// pool, run as one piece on the calling goroutine.
 func (p *Pool) For(n, minWork int, t Task) {
-	k := min(p.Workers(), n)
-	if k <= 1 || n < minWork {
+	pieces := min(p.Workers()*piecesPerWorker, n/max(1, minWork))
+	if p.Workers() <= 1 || pieces <= 1 {
 		t.Do(0, 0, n)
 		return
 	}
-	p.task = t
-	p.wg.Add(k - 1)
-	for c := 1; c < k; c++ {
-		p.jobs <- [3]int{c, c * n / k, (c + 1) * n / k}
+	p.mu.Lock()
+	p.task, p.n, p.pieces, p.next, p.left, p.waiting = t, n, pieces, 0, pieces, false
+	p.mu.Unlock()
+	for range p.workers - 1 {
+		select {
+		case p.wake <- struct{}{}:
+		default: // enough wake-ups are queued already
+		}
 	}
-	t.Do(0, 0, n/k)
-	p.wg.Wait()
+	p.take(0)
+	p.mu.Lock()
+	if p.left > 0 {
+		p.waiting = true
+		p.mu.Unlock()
+		<-p.done
+		p.mu.Lock()
+	}
 	p.task = nil
+	p.mu.Unlock()
 }
 
 // Close stops the workers; the pool must not be used after.
 func (p *Pool) Close() {
 	if p != nil {
-		close(p.jobs)
+		close(p.wake)
 	}
 }

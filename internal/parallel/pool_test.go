@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 )
@@ -28,10 +29,12 @@ func TestPoolCoversEveryIndexOnceWithoutAllocating(t *testing.T) {
 				t.Fatalf("n=%d: index %d visited %d times", n, i, v)
 			}
 		}
+		total := 0
 		for i := range c.chunks {
-			if v := c.chunks[i].Load(); v > 1 {
-				t.Fatalf("n=%d: chunk %d ran %d times", n, i, v)
-			}
+			total += int(c.chunks[i].Load())
+		}
+		if want := min(n, 4*p.Workers()); n > 1 && total != want {
+			t.Fatalf("n=%d: %d pieces, want %d", n, total, want)
 		}
 	}
 	c := &countTask{seen: make([]atomic.Int32, 5000), chunks: make([]atomic.Int32, p.Workers())}
@@ -43,5 +46,27 @@ func TestPoolCoversEveryIndexOnceWithoutAllocating(t *testing.T) {
 	none.For(10, 1, c)
 	if c.chunks[0].Load() != 1 || c.seen[9].Load() != 1 {
 		t.Errorf("nil pool: chunks %d, last index %d", c.chunks[0].Load(), c.seen[9].Load())
+	}
+}
+
+// A worker that the scheduler does not run delays nothing: with one
+// processor left for all goroutines, the caller takes every piece itself
+// and the loop ends without waiting for the woken workers.
+func TestPoolCallerTakesTheLateWorkersPieces(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2 to start a pool with workers")
+	}
+	p := NewPool()
+	defer p.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	c := &countTask{seen: make([]atomic.Int32, 1000), chunks: make([]atomic.Int32, p.Workers())}
+	p.For(1000, 1, c)
+	if got, want := c.chunks[0].Load(), int32(4*p.Workers()); got != want {
+		t.Errorf("the caller ran %d pieces, want all %d", got, want)
+	}
+	for i := range c.seen {
+		if v := c.seen[i].Load(); v != 1 {
+			t.Fatalf("index %d visited %d times", i, v)
+		}
 	}
 }

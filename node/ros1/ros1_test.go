@@ -379,25 +379,34 @@ func launchPackage(t *testing.T) string {
 }
 
 func TestRoslaunchStartsTheNode(t *testing.T) {
+	roslaunchOverlay(t, "image:=/camera/image_raw", "/camera/image_raw", "/osr/overlay")
+}
+
+// roslaunchOverlay starts osr_node.ros1.launch with arg, publishes frames
+// on image and returns rostopic echo's first message on overlay, then
+// stops roslaunch with SIGINT, an error when it does not shut down.
+func roslaunchOverlay(t *testing.T, arg, image, overlay string) string {
+	t.Helper()
 	rostest.Require(t)
 	if _, err := exec.LookPath("roslaunch"); err != nil {
 		t.Skip("roslaunch not found")
 	}
 	m := rostest.StartMaster(t, 0)
-	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + launchPackage(t)}, "roslaunch", "osr", "osr_node.ros1.launch", "image:=/camera/image_raw")
+	launch := m.StartEnv([]string{"ROS_PACKAGE_PATH=" + launchPackage(t)}, "roslaunch", "osr", "osr_node.ros1.launch", arg)
 	if !launch.WaitOutput("registered with the ROS master", 60*time.Second) {
 		t.Fatalf("roslaunch did not start the node:\n%s", launch.Output())
 	}
-	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", "/osr/overlay")
+	echo := m.Start("rostopic", "echo", "-n", "1", "--noarr", overlay)
 	time.Sleep(2500 * time.Millisecond)
-	publishRaw(m, "/camera/image_raw", frameFile(t), 4, 20, "rgb8", 1440)
+	publishRaw(m, image, frameFile(t), 4, 20, "rgb8", 1440)
 	if err := echo.Wait(30 * time.Second); err != nil {
-		t.Fatalf("no overlay from the launched node: %v\n%s", err, launch.Output())
+		t.Fatalf("no %s from the launched node: %v\n%s", overlay, err, launch.Output())
 	}
 	launch.Signal(syscall.SIGINT)
 	if err := launch.Wait(15 * time.Second); err != nil && !launch.Exited() {
 		t.Errorf("roslaunch did not shut down on SIGINT")
 	}
+	return echo.Output()
 }
 
 func TestNodeFollowsSimTime(t *testing.T) {

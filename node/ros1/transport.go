@@ -37,10 +37,10 @@ type Options struct {
 	ParamArgs []string
 }
 
-// topics are the resolved names the transport uses.
+// topics are a camera's resolved names.
 type topics struct {
-	image, labels, score, mask, overlay, labelInfo, diagnostics string
-	labelsC, maskC, overlayC                                    string // <topic>/compressed
+	image, labels, score, mask, overlay, objects string
+	labelsC, maskC, overlayC                     string // <topic>/compressed
 }
 
 // sink is a publisher slot that survives reconnection: the pipeline keeps
@@ -65,22 +65,20 @@ func (d *diagSink) HasSubscribers() bool { return true }
 
 // Transport connects a pipeline to a ROS 1 master.
 type Transport struct {
-	opts   Options
-	names  node.Names
-	topics topics
-	master string // host:port
-	host   string
-	log    *slog.Logger
+	opts                 Options
+	names                node.Names
+	cams                 []*camera
+	labelInfo, diagTopic string // the node's topics
+	master               string // host:port
+	host                 string
+	log                  *slog.Logger
+	diagnostics          diagSink
+	level                *slog.LevelVar // of the logger ros.osr
 
-	labels, score, mask, overlay sink
-	labelsC, maskC, overlayC     sink // <topic>/compressed
-	diagnostics                  diagSink
-	level                        *slog.LevelVar // of the logger ros.osr
-
-	mu        sync.Mutex
-	rn        *goroslib.Node
-	info      *goroslib.Publisher // the latched label info while registered
-	labelInfo string              // its YAML
+	mu       sync.Mutex
+	rn       *goroslib.Node
+	info     *goroslib.Publisher // the latched label info while registered
+	infoYAML string              // its YAML
 }
 
 // New resolves names and addresses; Run connects.
@@ -126,12 +124,8 @@ func New(opts Options) (*Transport, error) {
 		t.level.Set(slog.LevelDebug)
 	}
 	t.log = slog.New(&rosoutHandler{next: opts.Logger.Handler(), level: t.level, node: t.node})
-	t.topics = topics{
-		image: names.Resolve(n.ImageTopic), labels: names.Resolve(n.LabelsTopic), score: names.Resolve(n.ScoreTopic),
-		mask: names.Resolve(n.MaskTopic), overlay: names.Resolve(n.OverlayTopic), labelInfo: names.Resolve(n.LabelInfoTopic),
-		diagnostics: names.Resolve(n.DiagnosticsTopic),
-	}
-	t.topics.labelsC, t.topics.maskC, t.topics.overlayC = t.topics.labels+"/compressed", t.topics.mask+"/compressed", t.topics.overlay+"/compressed"
+	t.labelInfo, t.diagTopic = names.Resolve(n.LabelInfoTopic), names.Resolve(n.DiagnosticsTopic)
+	t.cams = newCameras(t)
 	return t, nil
 }
 
@@ -160,10 +154,12 @@ func (t *Transport) node() *goroslib.Node {
 	return t.rn
 }
 
-// Sinks are the pipeline's outputs on this transport.
+// Sinks are the pipeline's outputs on this transport: the first camera's
+// and the diagnostics.
 func (t *Transport) Sinks() node.Sinks {
-	return node.Sinks{Labels: &t.labels, Score: &t.score, Mask: &t.mask, Overlay: &t.overlay, Diagnostics: &t.diagnostics,
-		LabelsCompressed: &t.labelsC, MaskCompressed: &t.maskC, OverlayCompressed: &t.overlayC}
+	s := t.cams[0].sinks()
+	s.Diagnostics = &t.diagnostics
+	return s
 }
 
 // Now is the ROS clock: /clock when use_sim_time is set, else wall time.
@@ -178,8 +174,8 @@ func (t *Transport) Now() time.Time {
 // NodePath is the node's absolute name.
 func (t *Transport) NodePath() string { return t.names.NodePath() }
 
-// ImageTopic is the resolved camera topic.
-func (t *Transport) ImageTopic() string { return t.topics.image }
+// ImageTopic is the resolved topic of the (first) camera.
+func (t *Transport) ImageTopic() string { return t.cams[0].topics.image }
 
 // Run connects to the master, feeds frames to p and keeps the connection
 // alive until ctx ends: when the master goes away or restarts, it
@@ -192,8 +188,11 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		return err
 	}
 	t.mu.Lock()
-	t.labelInfo = labelInfo
+	t.infoYAML = labelInfo
 	t.mu.Unlock()
+	for _, cam := range t.cams {
+		cam.objects.setClass(p.LabelInfo())
+	}
 	var params *paramWatch
 	if s := t.opts.Settings; s != nil {
 		params = t.newParamWatch(maps.Clone(t.opts.Params))
@@ -222,8 +221,10 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 				t.log.Warn("could not put the command line's parameters on the parameter server", "err", err)
 			}
 		}
-		t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(),
-			"image", t.topics.image, "input", c.input, "outputs", []string{t.topics.labels, t.topics.score, t.topics.mask, t.topics.overlay})
+		for i, cam := range t.cams {
+			t.log.Info("registered with the ROS master", "master", t.master, "node", t.names.NodePath(), "camera", cam.name,
+				"image", cam.topics.image, "input", c.inputs[i], "outputs", []string{cam.topics.labels, cam.topics.score, cam.topics.mask, cam.topics.overlay, cam.topics.objects})
+		}
 		reason, shutdown := t.watch(ctx, c, period, params)
 		if shutdown {
 			t.log.Warn("the ROS master shut the node down", "node", t.names.NodePath(), "request", reason)
@@ -242,14 +243,14 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 
 // conn is one registration with the master.
 type conn struct {
-	rn    *goroslib.Node
-	pubs  []*goroslib.Publisher
-	sub   *goroslib.Subscriber
-	srvs  []*goroslib.ServiceProvider
-	info  *goroslib.Publisher // label info
-	input string              // raw or compressed
-	runID string
-	t     *Transport
+	rn     *goroslib.Node
+	pubs   []*goroslib.Publisher
+	subs   []*goroslib.Subscriber
+	srvs   []*goroslib.ServiceProvider
+	info   *goroslib.Publisher // label info
+	inputs []string            // per camera: raw or compressed
+	runID  string
+	t      *Transport
 	// shutdown receives the master's shutdown request, once.
 	shutdown chan string
 }
@@ -300,7 +301,7 @@ func (t *Transport) connect(p *node.Pipeline) (*conn, error) {
 	}
 	t.mu.Lock()
 	t.rn, t.info = rn, c.info
-	c.info.Write(&msgs.String{Data: t.labelInfo})
+	c.info.Write(&msgs.String{Data: t.infoYAML})
 	t.mu.Unlock()
 	t.refreshSubscribers(rn)
 	return c, nil
@@ -331,15 +332,8 @@ func (c *conn) open(p *node.Pipeline) error {
 		return nil
 	}
 	if err := errors.Join(
-		pub(&t.labels, t.topics.labels, &msgs.Image{}, false),
-		pub(&t.score, t.topics.score, &msgs.Image{}, false),
-		pub(&t.mask, t.topics.mask, &msgs.Image{}, false),
-		pub(&t.overlay, t.topics.overlay, &msgs.Image{}, false),
-		pub(&t.labelsC, t.topics.labelsC, &msgs.CompressedImage{}, false),
-		pub(&t.maskC, t.topics.maskC, &msgs.CompressedImage{}, false),
-		pub(&t.overlayC, t.topics.overlayC, &msgs.CompressedImage{}, false),
-		pub(&t.diagnostics.sink, t.topics.diagnostics, &msgs.DiagnosticArray{}, false),
-		pub(nil, t.topics.labelInfo, &msgs.String{}, true),
+		pub(&t.diagnostics.sink, t.diagTopic, &msgs.DiagnosticArray{}, false),
+		pub(nil, t.labelInfo, &msgs.String{}, true),
 	); err != nil {
 		return err
 	}
@@ -347,14 +341,13 @@ func (c *conn) open(p *node.Pipeline) error {
 	if c.srvs, err = loggerServices(rn, t.names, t.level, t.log); err != nil {
 		return err
 	}
-	c.input = t.inputKind(rn)
-	var cb any = func(m *msgs.Image) { p.Offer(node.Frame{Raw: m}) }
-	if c.input == "compressed" {
-		cb = func(m *msgs.CompressedImage) { p.Offer(node.Frame{Compressed: m}) }
-	}
-	c.sub, err = goroslib.NewSubscriber(goroslib.SubscriberConf{Node: rn, Topic: t.topics.image, Callback: cb})
-	if err != nil {
-		return fmt.Errorf("subscriber %s: %w", t.topics.image, err)
+	c.inputs = t.inputKinds(rn)
+	for i, cam := range t.cams {
+		sub, err := cam.open(c, p, i, pub)
+		if err != nil {
+			return err
+		}
+		c.subs = append(c.subs, sub)
 	}
 	return nil
 }
@@ -375,25 +368,14 @@ func (t *Transport) publishLabelInfo(p *node.Pipeline) {
 	}
 }
 
-// inputKind decides raw or compressed: config, then the type already
-// published on the topic, then the topic name.
-func (t *Transport) inputKind(rn *goroslib.Node) string {
-	switch t.opts.Node.Input {
-	case "raw", "compressed":
-		return t.opts.Node.Input
+// inputKinds decides raw or compressed for each camera.
+func (t *Transport) inputKinds(rn *goroslib.Node) []string {
+	tops, err := rn.MasterGetTopics()
+	var kinds []string
+	for _, c := range t.cams {
+		kinds = append(kinds, c.inputKind(tops, err == nil))
 	}
-	if tops, err := rn.MasterGetTopics(); err == nil {
-		if info, ok := tops[t.topics.image]; ok {
-			if info.Type == "sensor_msgs/CompressedImage" {
-				return "compressed"
-			}
-			return "raw"
-		}
-	}
-	if strings.HasSuffix(t.topics.image, "/compressed") {
-		return "compressed"
-	}
-	return "raw"
+	return kinds
 }
 
 // watch checks the master every period until ctx ends, the master asks
@@ -422,9 +404,9 @@ func (t *Transport) watch(ctx context.Context, c *conn, period time.Duration, pa
 		if params != nil {
 			params.poll()
 		}
-		if t.opts.Node.Input == "auto" {
-			if kind := t.inputKind(c.rn); kind != c.input {
-				return fmt.Sprintf("%s now carries %s images", t.topics.image, kind), false
+		for i, kind := range t.inputKinds(c.rn) {
+			if kind != c.inputs[i] {
+				return fmt.Sprintf("%s now carries %s images", t.cams[i].topics.image, kind), false
 			}
 		}
 	}
@@ -450,13 +432,9 @@ func (t *Transport) refreshSubscribers(rn *goroslib.Node) {
 		}
 		return false
 	}
-	t.labels.subs.Store(has(t.topics.labels))
-	t.score.subs.Store(has(t.topics.score))
-	t.mask.subs.Store(has(t.topics.mask))
-	t.overlay.subs.Store(has(t.topics.overlay))
-	t.labelsC.subs.Store(has(t.topics.labelsC))
-	t.maskC.subs.Store(has(t.topics.maskC))
-	t.overlayC.subs.Store(has(t.topics.overlayC))
+	for _, c := range t.cams {
+		c.refresh(has)
+	}
 }
 
 // close unregisters. Unregistering with a master that is gone waits for
@@ -464,8 +442,11 @@ func (t *Transport) refreshSubscribers(rn *goroslib.Node) {
 // reconnection is quick.
 func (c *conn) close(wait bool) {
 	t := c.t
-	for _, s := range []*sink{&t.labels, &t.score, &t.mask, &t.overlay, &t.labelsC, &t.maskC, &t.overlayC, &t.diagnostics.sink} {
-		s.pub.Store(nil)
+	t.diagnostics.pub.Store(nil)
+	for _, cam := range t.cams {
+		for _, s := range cam.outputs() {
+			s.pub.Store(nil)
+		}
 	}
 	t.mu.Lock()
 	if t.rn == c.rn {
@@ -475,8 +456,8 @@ func (c *conn) close(wait bool) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if c.sub != nil {
-			c.sub.Close()
+		for _, s := range c.subs {
+			s.Close()
 		}
 		for _, p := range c.pubs {
 			p.Close()

@@ -162,6 +162,22 @@ type listened struct {
 	Width, Height   uint32
 }
 
+// listenedByTopic is the last message listen.py printed for each topic.
+func listenedByTopic(t *testing.T, out string) map[string]listened {
+	t.Helper()
+	got := map[string]listened{}
+	for _, line := range ros2test.Lines(out) {
+		if strings.HasPrefix(line, "{") {
+			var m listened
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			got[m.Topic] = m
+		}
+	}
+	return got
+}
+
 // An rclpy camera (sensor-data QoS sending Image, then reliable QoS
 // sending CompressedImage) and rclpy subscribers: labels, score, mask and
 // overlay come back with the camera's stamp and frame_id, and labels and
@@ -198,16 +214,7 @@ func TestJazzyRclpyCameraAndSubscribers(t *testing.T) {
 			if err := l.Wait(60 * time.Second); err != nil {
 				t.Fatalf("listener: %v\n%s\ncamera:\n%s", err, l.Output(), cam.Output())
 			}
-			got := map[string]listened{}
-			for _, line := range ros2test.Lines(l.Output()) {
-				if strings.HasPrefix(line, "{") {
-					var m listened
-					if err := json.Unmarshal([]byte(line), &m); err != nil {
-						t.Fatal(err)
-					}
-					got[m.Topic] = m
-				}
-			}
+			got := listenedByTopic(t, l.Output())
 			enc := map[string]string{"/osr/labels": "mono8", "/osr/outlier_score": "32FC1", "/osr/outlier_mask": "mono8", "/osr/overlay": "rgb8"}
 			for _, topic := range outputs {
 				m, ok := got[topic]

@@ -130,7 +130,7 @@ func TestLaunchFileStructure(t *testing.T) {
 	cmd := launchCommand(t, "/opt/ros/jazzy/share/osr", map[string]string{"image": "/cam/image_raw"})
 	got := regexp.MustCompile(`\S*/launch_params_\d+\.yaml`).ReplaceAllString(strings.Join(cmd, " "), "PARAMS")
 	want := "node --transport ros2 --config /opt/ros/jazzy/share/osr/config/osr.yaml " +
-		"--ros-args -r __node:=osr --params-file PARAMS --params-file PARAMS --params-file PARAMS " +
+		"--ros-args -r __node:=osr --params-file PARAMS --params-file PARAMS --params-file PARAMS --params-file PARAMS " +
 		"--params-file /opt/ros/jazzy/share/osr/config/osr_params.yaml -r image:=/cam/image_raw"
 	if got != want {
 		t.Fatalf("launch_ros would run\n osr %s\nwant\n osr %s", got, want)

@@ -52,15 +52,12 @@ type Plan struct {
 	// warnings rmw would print about them.
 	CycloneConfig  string
 	DiscoveryNotes []string
-	Input          string // raw or compressed, to start with
-	// InputAuto: node.input is auto, so the camera reader follows the type
-	// the topic's publishers use.
-	InputAuto                                                     bool
-	Image                                                         Endpoint
-	Labels, Score, Mask, Overlay, Objects, LabelInfo, Diagnostics Endpoint
-	// <topic>/compressed of labels, mask and overlay, as image_transport
-	// names them.
-	LabelsCompressed, MaskCompressed, OverlayCompressed Endpoint
+	// CameraPlan is the first camera's: the node's only one, or the
+	// first of node.cameras.
+	CameraPlan
+	// Cameras are all cameras, the first one too.
+	Cameras                []CameraPlan
+	LabelInfo, Diagnostics Endpoint
 	// Discovery is ros_discovery_info, outside the rt/ namespace.
 	Discovery Endpoint
 	// ParameterEvents is /parameter_events; Services are the parameter
@@ -104,16 +101,6 @@ func NewPlan(o Options) (Plan, error) {
 		p.Domain = uint32(v)
 	}
 	n := o.Node
-	p.Input = n.Input
-	if p.Input == "auto" {
-		// Until a publisher shows its type: the image_transport naming
-		// convention.
-		p.InputAuto = true
-		p.Input = "raw"
-		if strings.HasSuffix(names.Resolve(n.ImageTopic), "/compressed") {
-			p.Input = "compressed"
-		}
-	}
 	ifaces, err := msgs.LoadInterfaces()
 	if err != nil {
 		return Plan{}, err
@@ -139,16 +126,31 @@ func NewPlan(o Options) (Plan, error) {
 	}
 	q := o.ROS2
 	outRel := q.OutputReliability == "reliable"
-	p.Image = ep(n.ImageTopic, msgs.ROS2Image, q.ImageReliability == "reliable", false, q.ImageDepth)
-	p.Image = p.ImageEndpoint(p.Input)
-	p.Labels = ep(n.LabelsTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
-	p.Score = ep(n.ScoreTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
-	p.Mask = ep(n.MaskTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
-	p.Overlay = ep(n.OverlayTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
-	p.LabelsCompressed = ep(n.LabelsTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
-	p.MaskCompressed = ep(n.MaskTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
-	p.OverlayCompressed = ep(n.OverlayTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
-	p.Objects = ep(n.ObjectsTopic, msgs.ROS2Detection2DArray, outRel, false, q.OutputDepth)
+	for _, cn := range node.CameraNodes(n) {
+		n := cn.Node
+		c := CameraPlan{Name: cn.Name, Input: n.Input, hashes: p.hashes}
+		if c.Input == "auto" {
+			// Until a publisher shows its type: the image_transport naming
+			// convention.
+			c.InputAuto = true
+			c.Input = "raw"
+			if strings.HasSuffix(names.Resolve(n.ImageTopic), "/compressed") {
+				c.Input = "compressed"
+			}
+		}
+		c.Image = ep(n.ImageTopic, msgs.ROS2Image, q.ImageReliability == "reliable", false, q.ImageDepth)
+		c.Image = c.ImageEndpoint(c.Input)
+		c.Labels = ep(n.LabelsTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+		c.Score = ep(n.ScoreTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+		c.Mask = ep(n.MaskTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+		c.Overlay = ep(n.OverlayTopic, msgs.ROS2Image, outRel, false, q.OutputDepth)
+		c.LabelsCompressed = ep(n.LabelsTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
+		c.MaskCompressed = ep(n.MaskTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
+		c.OverlayCompressed = ep(n.OverlayTopic+"/compressed", msgs.ROS2CompressedImage, outRel, false, q.OutputDepth)
+		c.Objects = ep(n.ObjectsTopic, msgs.ROS2Detection2DArray, outRel, false, q.OutputDepth)
+		p.Cameras = append(p.Cameras, c)
+	}
+	p.CameraPlan = p.Cameras[0]
 	p.Diagnostics = ep(n.DiagnosticsTopic, msgs.ROS2DiagnosticArray, outRel, false, q.OutputDepth)
 	p.LabelInfo = ep(n.LabelInfoTopic, msgs.ROS2LabelInfo, true, true, 1)
 	// rmw's discovery topic: reliable, transient-local, keep last 1.
@@ -192,8 +194,29 @@ type Service struct {
 	Request, Reply Endpoint
 }
 
+// CameraPlan is one camera's reader and output writers.
+type CameraPlan struct {
+	Name  string // "" for the one-camera node
+	Input string // raw or compressed, to start with
+	// InputAuto: the camera's input is auto, so its reader follows the
+	// type the topic's publishers use.
+	InputAuto                             bool
+	Image                                 Endpoint
+	Labels, Score, Mask, Overlay, Objects Endpoint
+	// <topic>/compressed of labels, mask and overlay, as image_transport
+	// names them.
+	LabelsCompressed, MaskCompressed, OverlayCompressed Endpoint
+
+	hashes map[string]string // the plan's
+}
+
+// Outputs are the camera's output writers, in a fixed order.
+func (p CameraPlan) Outputs() []Endpoint {
+	return []Endpoint{p.Labels, p.Score, p.Mask, p.Overlay, p.Objects, p.LabelsCompressed, p.MaskCompressed, p.OverlayCompressed}
+}
+
 // ImageEndpoint is the camera reader for raw or compressed input.
-func (p Plan) ImageEndpoint(input string) Endpoint {
+func (p CameraPlan) ImageEndpoint(input string) Endpoint {
 	e := p.Image
 	e.ROSType, e.Type = msgs.ROS2Image, "sensor_msgs::msg::dds_::Image_"
 	if input == "compressed" {
@@ -224,10 +247,14 @@ func inputOf(types []string) string {
 	return ""
 }
 
-// Outputs are the writers that carry the pipeline's outputs, in a fixed order.
+// Outputs are the writers that carry the pipeline's outputs, in a fixed
+// order: each camera's, then diagnostics and label info.
 func (p Plan) Outputs() []Endpoint {
-	return []Endpoint{p.Labels, p.Score, p.Mask, p.Overlay, p.Objects, p.LabelsCompressed, p.MaskCompressed, p.OverlayCompressed,
-		p.Diagnostics, p.LabelInfo}
+	var out []Endpoint
+	for _, c := range p.Cameras {
+		out = append(out, c.Outputs()...)
+	}
+	return append(out, p.Diagnostics, p.LabelInfo)
 }
 
 // EntitiesInfo is the ros_discovery_info message of a participant that

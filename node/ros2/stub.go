@@ -29,6 +29,9 @@ func New(Options) (*Transport, error) { return nil, ErrNotBuilt }
 // Sinks are the pipeline's outputs on this transport.
 func (t *Transport) Sinks() node.Sinks { return node.Sinks{} }
 
+// Cameras are none.
+func (t *Transport) Cameras() []node.Camera { return nil }
+
 // Logger is the default logger.
 func (t *Transport) Logger() *slog.Logger { return slog.Default() }
 

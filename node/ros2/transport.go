@@ -75,8 +75,8 @@ type Transport struct {
 	plan Plan
 	log  *slog.Logger
 
-	labels, score, mask, overlay, objects, diagnostics *sink
-	labelsC, maskC, overlayC                           *sink // <topic>/compressed
+	cams        []*cameraSinks
+	diagnostics *sink
 	// closed is set before the participant goes, so that a parameter
 	// change after that writes nothing.
 	closed atomic.Bool
@@ -92,6 +92,7 @@ type Transport struct {
 	annPP     *participant
 	annW      entity
 	annR, ann []msgs.Gid
+	camGids   []msgs.Gid // the camera readers', zero while one is closed
 }
 
 // New resolves names, domain and QoS; Run joins the domain.
@@ -103,11 +104,10 @@ func New(opts Options) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Transport{
-		opts: opts, plan: plan, log: opts.Logger, simTime: opts.ROS2.UseSimTime,
-		labels: newSink(plan.Labels, false), score: newSink(plan.Score, false), mask: newSink(plan.Mask, false),
-		overlay: newSink(plan.Overlay, false), objects: newSink(plan.Objects, false), diagnostics: newSink(plan.Diagnostics, true),
-		labelsC: newSink(plan.LabelsCompressed, false), maskC: newSink(plan.MaskCompressed, false), overlayC: newSink(plan.OverlayCompressed, false),
+	t := &Transport{opts: opts, plan: plan, log: opts.Logger, simTime: opts.ROS2.UseSimTime,
+		diagnostics: newSink(plan.Diagnostics, true), camGids: make([]msgs.Gid, len(plan.Cameras))}
+	for _, c := range plan.Cameras {
+		t.cams = append(t.cams, newCameraSinks(c))
 	}
 	if !opts.NoRosout {
 		t.log = slog.New(&rosout{inner: opts.Logger.Handler(), t: t, w: &t.rosout})
@@ -119,10 +119,12 @@ func New(opts Options) (*Transport, error) {
 // Logger is the node's logger: the given one, and /rosout while running.
 func (t *Transport) Logger() *slog.Logger { return t.log }
 
-// Sinks are the pipeline's outputs on this transport.
+// Sinks are the pipeline's outputs on this transport: the first camera's
+// and the diagnostics.
 func (t *Transport) Sinks() node.Sinks {
-	return node.Sinks{Labels: t.labels, Score: t.score, Mask: t.mask, Overlay: t.overlay, Objects: t.objects, Diagnostics: t.diagnostics,
-		LabelsCompressed: t.labelsC, MaskCompressed: t.maskC, OverlayCompressed: t.overlayC}
+	s := t.cams[0].sinks()
+	s.Diagnostics = t.diagnostics
+	return s
 }
 
 // Now is ROS time: wall time, or with use_sim_time the last /clock
@@ -168,7 +170,11 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		t.rosout.Store(int32(w))
 		defer t.rosout.Store(0)
 	}
-	sinks := []*sink{t.labels, t.score, t.mask, t.overlay, t.objects, t.labelsC, t.maskC, t.overlayC, t.diagnostics}
+	var sinks []*sink
+	for _, c := range t.cams {
+		sinks = append(sinks, c.all()...)
+	}
+	sinks = append(sinks, t.diagnostics)
 	for _, s := range sinks {
 		w, err := pp.writer(s.ep)
 		if err != nil {
@@ -269,15 +275,23 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		}
 		svcReaders = append(svcReaders, g)
 	}
-	c := &camera{t: t, pp: pp, stop: stop, discovery: discovery, writers: writers, readers: svcReaders}
-	if err := c.open(t.plan.Input); err != nil {
-		return err
+	var cams []*camera
+	for i, cp := range t.plan.Cameras {
+		// Each camera its own guard: receive clears it after waking.
+		camStop, err := pp.guard()
+		if err != nil {
+			return err
+		}
+		c := &camera{t: t, idx: i, cp: cp, pp: pp, stop: camStop, discovery: discovery, writers: writers, readers: svcReaders}
+		if err := c.open(cp.Input); err != nil {
+			return err
+		}
+		defer c.close()
+		cams = append(cams, c)
+		t.log.Info("joined the DDS domain as a ROS 2 node", "domain", t.plan.Domain, "node", t.plan.Names.NodePath(), "camera", cp.Name,
+			"image", cp.Image.Name, "input", cp.Input, "image_reliable", cp.Image.Reliable,
+			"outputs", []string{cp.Labels.Name, cp.Score.Name, cp.Mask.Name, cp.Overlay.Name})
 	}
-	defer c.close()
-
-	t.log.Info("joined the DDS domain as a ROS 2 node", "domain", t.plan.Domain, "node", t.plan.Names.NodePath(),
-		"image", t.plan.Image.Name, "input", t.plan.Input, "image_reliable", t.plan.Image.Reliable,
-		"outputs", []string{t.plan.Labels.Name, t.plan.Score.Name, t.plan.Mask.Name, t.plan.Overlay.Name})
 
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
@@ -285,6 +299,9 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		cancel()
 		trigger(stop)
 		trigger(svcStop)
+		for _, c := range cams {
+			trigger(c.stop)
+		}
 		wg.Wait() // nothing may touch an entity once the participant is gone
 	}()
 	if clock != nil {
@@ -301,18 +318,21 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 		go func() { defer wg.Done(); s.run(ctx, t.log) }()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); t.watch(ctx, c, pubs, peers, sinks, labelInfo) }()
+	go func() { defer wg.Done(); t.watch(ctx, cams, pubs, peers, sinks, labelInfo) }()
 
-	errc := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		errc <- c.receive(ctx, p)
-	}()
+	// One receiving goroutine per camera; the first error ends them all.
+	errc := make(chan error, len(cams))
+	for _, c := range cams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errc <- c.receive(ctx, p)
+		}()
+	}
+	// Run ends with ctx, or with the first camera's error.
 	select {
 	case <-ctx.Done():
-		trigger(stop)
-		return <-errc
+		return nil
 	case err := <-errc:
 		return err
 	}
@@ -324,6 +344,8 @@ func (t *Transport) Run(ctx context.Context, p *node.Pipeline) error {
 // alone uses the reader.
 type camera struct {
 	t         *Transport
+	idx       int        // the pipeline's camera
+	cp        CameraPlan // its plan
 	pp        *participant
 	stop      entity // guard condition that ends receive
 	discovery entity // ros_discovery_info writer
@@ -339,7 +361,7 @@ type camera struct {
 
 // open creates the reader for input and announces the node's endpoints.
 func (c *camera) open(input string) error {
-	ep := c.t.plan.ImageEndpoint(input)
+	ep := c.cp.ImageEndpoint(input)
 	rd, tp, err := c.pp.reader(ep)
 	if err != nil {
 		return err
@@ -355,11 +377,14 @@ func (c *camera) open(input string) error {
 	if err != nil {
 		return err
 	}
-	return c.t.announce(c.pp, c.discovery, append([]msgs.Gid{g}, c.readers...), c.writers)
+	return c.t.announceCamera(c.idx, g, c.pp, c.discovery, c.readers, c.writers)
 }
 
 func (c *camera) close() {
 	c.matched.Store(0)
+	c.t.annMu.Lock()
+	c.t.camGids[c.idx] = msgs.Gid{}
+	c.t.annMu.Unlock()
 	if c.wt != nil {
 		c.wt.close()
 	}
@@ -372,7 +397,7 @@ func (c *camera) close() {
 func (c *camera) receive(ctx context.Context, p *node.Pipeline) error {
 	for ctx.Err() == nil {
 		if w := c.want.Load(); w != nil && *w != c.input {
-			c.t.log.Info("camera topic now carries "+*w+" images: switching the reader", "topic", c.t.plan.Image.Name)
+			c.t.log.Info("camera topic now carries "+*w+" images: switching the reader", "topic", c.cp.Image.Name)
 			c.close()
 			if err := c.open(*w); err != nil {
 				return err
@@ -385,7 +410,7 @@ func (c *camera) receive(ctx context.Context, p *node.Pipeline) error {
 		for ctx.Err() == nil {
 			data, ok, err := take(c.reader)
 			if err != nil {
-				return fmt.Errorf("camera %s: %w", c.t.plan.Image.Name, err)
+				return fmt.Errorf("camera %s: %w", c.cp.Image.Name, err)
 			}
 			if !ok {
 				break
@@ -395,25 +420,18 @@ func (c *camera) receive(ctx context.Context, p *node.Pipeline) error {
 			}
 			f, err := decodeFrame(c.input, data)
 			if err != nil {
-				p.Reject(&msgs.BadFrameError{Reason: err.Error()})
+				p.RejectFrom(c.idx, &msgs.BadFrameError{Reason: err.Error()})
 				continue
 			}
 			f.Received = time.Now()
-			p.Offer(f)
+			p.OfferFrom(c.idx, f)
 		}
 	}
 	return nil
 }
 
-// announce publishes the participant's ros_discovery_info, which ROS 2
-// tools read to map DDS endpoints to nodes.
-func (t *Transport) announce(pp *participant, w entity, readers, writers []msgs.Gid) error {
-	t.annMu.Lock()
-	defer t.annMu.Unlock()
-	t.annPP, t.annW, t.annR, t.ann = pp, w, readers, writers
-	return t.announceLocked()
-}
-
+// announceLocked publishes the participant's ros_discovery_info, which
+// ROS 2 tools read to map DDS endpoints to nodes (see announceCamera).
 func (t *Transport) announceLocked() error {
 	self, err := gid(t.annPP.pp)
 	if err != nil {
@@ -434,10 +452,13 @@ func (t *Transport) announceLocked() error {
 // camera reader never matches a best-effort camera, and DDS says so only
 // through these statuses. With node.input auto it also tells the camera
 // which type the topic's publishers use.
-func (t *Transport) watch(ctx context.Context, c *camera, pubs, peers entity, sinks []*sink, labelInfo entity) {
+func (t *Transport) watch(ctx context.Context, cams []*camera, pubs, peers entity, sinks []*sink, labelInfo entity) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	lastPubs := -1
+	lastPubs := make([]int, len(cams))
+	for i := range lastPubs {
+		lastPubs[i] = -1
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -445,28 +466,8 @@ func (t *Transport) watch(ctx context.Context, c *camera, pubs, peers entity, si
 		case <-tick.C:
 		}
 		t.followPeers(peers)
-		if t.plan.InputAuto {
-			types, err := publishedTypes(pubs, t.plan.Image.Topic)
-			if err != nil {
-				t.log.Warn("cannot read discovered publications", "err", err)
-			} else if in := inputOf(types); in != "" {
-				if w := c.want.Load(); w == nil || *w != in {
-					c.want.Store(&in)
-					trigger(c.stop) // receive switches now, not after its wait
-				}
-			}
-		}
-		camera := entity(c.matched.Load())
-		if camera <= 0 {
-			continue
-		}
-		if n := publishers(camera); n != lastPubs {
-			t.log.Info("camera publishers", "topic", t.plan.Image.Name, "matched", n)
-			lastPubs = n
-		}
-		if n, policy := incompatible(camera, true); n > 0 {
-			t.log.Warn("a camera publisher does not match this node's QoS", "topic", t.plan.Image.Name, "policy", policy,
-				"publishers", n, "hint", hint(policy, t.plan.Image.Reliable))
+		for i, c := range cams {
+			t.watchCamera(c, pubs, &lastPubs[i])
 		}
 		for _, s := range sinks {
 			if n, policy := incompatible(entity(s.w.Load()), false); n > 0 {
@@ -476,6 +477,35 @@ func (t *Transport) watch(ctx context.Context, c *camera, pubs, peers entity, si
 		if n, policy := incompatible(labelInfo, false); n > 0 {
 			t.log.Warn("a subscriber asks for QoS label info does not offer", "topic", t.plan.LabelInfo.Name, "policy", policy, "subscribers", n)
 		}
+	}
+}
+
+// watchCamera tells camera c which type its publishers use, and logs
+// its publishers and QoS mismatches.
+func (t *Transport) watchCamera(c *camera, pubs entity, lastPubs *int) {
+	img := c.cp.Image
+	if c.cp.InputAuto {
+		types, err := publishedTypes(pubs, img.Topic)
+		if err != nil {
+			t.log.Warn("cannot read discovered publications", "err", err)
+		} else if in := inputOf(types); in != "" {
+			if w := c.want.Load(); w == nil || *w != in {
+				c.want.Store(&in)
+				trigger(c.stop) // receive switches now, not after its wait
+			}
+		}
+	}
+	camera := entity(c.matched.Load())
+	if camera <= 0 {
+		return
+	}
+	if n := publishers(camera); n != *lastPubs {
+		t.log.Info("camera publishers", "topic", img.Name, "matched", n)
+		*lastPubs = n
+	}
+	if n, policy := incompatible(camera, true); n > 0 {
+		t.log.Warn("a camera publisher does not match this node's QoS", "topic", img.Name, "policy", policy,
+			"publishers", n, "hint", hint(policy, img.Reliable))
 	}
 }
 

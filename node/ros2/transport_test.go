@@ -56,13 +56,9 @@ func startNode(t *testing.T, mod func(*config.Config)) *running {
 	if mod != nil {
 		mod(&cfg)
 	}
-	pkg, err := model.Load("../../models/camvid-so")
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := model.DefaultOptions()
 	opts.IntraOpThreads = 1
-	eng, err := model.NewEngine(pkg, opts)
+	eng, err := model.Open("../../models/camvid-so", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +201,7 @@ func TestNodeServesROS2Graph(t *testing.T) {
 		return matched(cam) == 1 && publishers(labels) == 1 && publishers(mask) == 1 && publishers(overlay) == 1
 	})
 	// Nobody reads the score: the node must not build it.
-	if n.tr.score.HasSubscribers() || !n.tr.labels.HasSubscribers() {
+	if n.tr.cams[0].score.HasSubscribers() || !n.tr.cams[0].labels.HasSubscribers() {
 		t.Fatal("HasSubscribers does not follow matching")
 	}
 

@@ -3,7 +3,10 @@
 sensor_msgs/msg/Image (rgb8, from raw pixels) or CompressedImage (the
 JPEG's bytes), with a fixed stamp per message: sec = 1000 + i, nanosec = 500.
 
-camera.py TOPIC raw|compressed FILE WIDTH HEIGHT sensor|reliable RATE COUNT
+camera.py TOPIC raw|compressed FILE WIDTH HEIGHT sensor|reliable RATE COUNT [FRAME_ID]
+
+FRAME_ID (default camvid_camera) also names the node (camera_FRAME_ID), so
+that several cameras can run side by side.
 """
 import sys
 
@@ -15,8 +18,9 @@ from sensor_msgs.msg import CompressedImage, Image
 
 def main():
     topic, kind, path, width, height, qos, rate, count = sys.argv[1:9]
+    frame_id = sys.argv[9] if len(sys.argv) > 9 else 'camvid_camera'
     rclpy.init()
-    node = Node('camera')
+    node = Node('camera' if len(sys.argv) <= 9 else 'camera_' + frame_id)
     profile = qos_profile_sensor_data if qos == 'sensor' else QoSProfile(
         depth=5, reliability=ReliabilityPolicy.RELIABLE)
     data = open(path, 'rb').read()
@@ -28,7 +32,7 @@ def main():
         msg = CompressedImage(format='jpeg')
         msg.data = data
         pub = node.create_publisher(CompressedImage, topic, profile)
-    msg.header.frame_id = 'camvid_camera'
+    msg.header.frame_id = frame_id
     sent = [0]
 
     def tick():

@@ -25,6 +25,8 @@ type Workspace struct {
 	Workers int
 
 	cols, parts [][]float32
+	slots       [][]float32 // scratch of ops that recompute (dense blocks)
+	turned      []float32   // a kernel turned for convDX, [C x out·K·K]
 }
 
 // workers is how many goroutines an op over n images uses.
@@ -87,6 +89,10 @@ type geometry struct {
 	c, h, w, oh, ow int
 }
 
+func newGeometry(s ConvSpec, c, h, w int) geometry {
+	return geometry{ConvSpec: s, c: c, h: h, w: w, oh: s.out(h), ow: s.out(w)}
+}
+
 func (g geometry) kk() int { return g.c * g.K * g.K }
 func (g geometry) p() int  { return g.oh * g.ow }
 
@@ -122,20 +128,6 @@ func view(d []float32, rows, n, ld, off int) blas32.General {
 	return blas32.General{Rows: rows, Cols: n, Stride: ld, Data: d[off:]}
 }
 
-// apply is one image's convolution y = W·im2col(x) (+ beta·y), tile by
-// tile, on worker wk; wm is the [out x kk] weight matrix.
-func (g geometry) apply(ws *Workspace, wk int, wm blas32.General, x []float32, beta float32, y []float32) {
-	g.tiles(ws, wk, x, func(oy0, oy1 int, col []float32) {
-		cols := (oy1 - oy0) * g.ow
-		ld, off := cols, 0
-		if g.pointwise() {
-			ld, off = g.p(), oy0*g.ow
-		}
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), cols, ld, off),
-			beta, view(y, wm.Rows, cols, g.p(), oy0*g.ow))
-	})
-}
-
 // Conv is a 2-D convolution of x [N,C,H,W] with w [O,C,K,K] and, when b is
 // not nil, a bias [O]: im2col and one OpenBLAS GEMM per image.
 func Conv(ws *Workspace, x, w, b *G.Node, s ConvSpec) (*G.Node, error) {
@@ -169,45 +161,56 @@ func (o *convOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *convOp) geometry(x G.Value) (n int, g geometry) {
 	n, c, h, w := dims(x)
-	return n, geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+	return n, newGeometry(o.spec, c, h, w)
 }
 
 func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 	n, g := o.geometry(in[0])
-	wt := f32(in[1])
 	out := in[1].Shape()[0]
 	y := o.output(false, n, out, g.oh, g.ow)
-	x, yd := f32(in[0]), f32(y)
-	wm := view(wt, out, g.kk(), g.kk(), 0)
+	var bias []float32
+	if len(in) == 3 {
+		bias = f32(in[2])
+	}
 	if o.ws.KeepColumns && !g.pointwise() {
 		o.kept = grow(o.kept, n*g.kk()*g.p())
 	}
-	o.ws.forImages(n, func(wk, lo, hi int) {
+	o.ws.convForward(g, n, out, f32(in[0]), f32(in[1]), bias, f32(y), o.kept)
+	return y, nil
+}
+
+// convForward is y [n,out,oh,ow] = w ⊛ x (+ bias). With kept (n column
+// matrices long) it stores each image's column matrix there.
+func (ws *Workspace) convForward(g geometry, n, out int, x, wt, bias, yd, kept []float32) {
+	wm := view(wt, out, g.kk(), g.kk(), 0)
+	beta := float32(0)
+	if bias != nil {
+		beta = 1
+	}
+	ws.forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			yi := yd[i*out*g.p() : (i+1)*out*g.p()]
-			if o.kept != nil {
-				col := o.kept[i*g.kk()*g.p() : (i+1)*g.kk()*g.p()]
+			for c, bc := range bias {
+				fill(yi[c*g.p():(c+1)*g.p()], bc)
+			}
+			if kept != nil {
+				col := kept[i*g.kk()*g.p() : (i+1)*g.kk()*g.p()]
 				im2colRows(x[i*g.c*g.h*g.w:], g.c, g.h, g.w, g.K, g.Stride, g.Pad, g.ow, 0, g.oh, col)
-				if len(in) == 3 {
-					for c, bc := range f32(in[2]) {
-						fill(yi[c*g.p():(c+1)*g.p()], bc)
-					}
-				}
 				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), g.p(), g.p(), 0),
-					float32(len(in)-2), view(yi, out, g.p(), g.p(), 0))
+					beta, view(yi, out, g.p(), g.p(), 0))
 				continue
 			}
-			beta := float32(0)
-			if len(in) == 3 {
-				for c, bc := range f32(in[2]) {
-					fill(yi[c*g.p():(c+1)*g.p()], bc)
+			g.tiles(ws, wk, x[i*g.c*g.h*g.w:], func(oy0, oy1 int, col []float32) {
+				cols := (oy1 - oy0) * g.ow
+				ld, off := cols, 0
+				if g.pointwise() {
+					ld, off = g.p(), oy0*g.ow
 				}
-				beta = 1
-			}
-			g.apply(o.ws, wk, wm, x[i*g.c*g.h*g.w:], beta, yi)
+				blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), cols, ld, off),
+					beta, view(yi, out, cols, g.p(), oy0*g.ow))
+			})
 		}
 	})
-	return y, nil
 }
 
 func (o *convOp) DiffWRT(n int) []bool { return trues(n) }
@@ -240,9 +243,8 @@ func (o *convOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 // which col2im then adds up.
 type convDataGrad struct {
 	op
-	spec   ConvSpec
-	ws     *Workspace
-	turned []float32 // [C x out·K·K], for stride 1
+	spec ConvSpec
+	ws   *Workspace
 }
 
 func (o *convDataGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -251,58 +253,36 @@ func (o *convDataGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *convDataGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
-	g := geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
-	out := in[1].Shape()[0]
+	g := newGeometry(o.spec, c, h, w)
 	dx := o.output(false, n, c, h, w)
-	if g.turnable() {
-		o.turnedConv(g, n, out, f32(in[1]), f32(in[2]), f32(dx))
-	} else {
-		o.col2im(g, n, out, f32(in[1]), f32(in[2]), f32(dx))
-	}
+	o.ws.convDX(g, n, in[1].Shape()[0], f32(in[1]), f32(in[2]), f32(dx))
 	return dx, nil
+}
+
+// convDX is dx for n images: a convolution of dy with the turned kernel
+// for stride 1, else col2im(wᵀ·dy).
+func (ws *Workspace) convDX(g geometry, n, out int, wt, dy, dxd []float32) {
+	if g.turnable() {
+		ws.turnedDX(g, n, out, wt, dy, dxd)
+		return
+	}
+	ws.col2imDX(g, n, out, wt, dy, dxd)
 }
 
 // turnable is whether dx can be computed as a convolution of dy.
 func (g geometry) turnable() bool { return g.Stride == 1 && !g.pointwise() && g.Pad <= g.K-1 }
 
-// turnedConv is dx for stride 1: a convolution of dy, padded by K-1-pad,
+// turnedDX is dx for stride 1: a convolution of dy, padded by K-1-pad,
 // with the turned kernel.
-func (o *convDataGrad) turnedConv(g geometry, n, out int, wt, dy, dx []float32) {
+func (ws *Workspace) turnedDX(g geometry, n, out int, wt, dy, dx []float32) {
 	k := g.K
-	t := geometry{ConvSpec: ConvSpec{K: k, Stride: 1, Pad: k - 1 - g.Pad}, c: out, h: g.oh, w: g.ow, oh: g.h, ow: g.w}
-	o.turned = turnKernel(wt, out, g.c, k, o.turned)
-	tm := view(o.turned, g.c, t.kk(), t.kk(), 0)
+	t := newGeometry(ConvSpec{K: k, Stride: 1, Pad: k - 1 - g.Pad}, out, g.oh, g.ow)
+	ws.turned = turnKernel(wt, out, g.c, k, ws.turned)
+	tm := view(ws.turned, g.c, t.kk(), t.kk(), 0)
 	plane := g.c * g.h * g.w
-	o.ws.forImages(n, func(wk, lo, hi int) {
+	ws.forImages(n, func(wk, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			t.apply(o.ws, wk, tm, dy[i*out*g.p():], 0, dx[i*plane:(i+1)*plane])
-		}
-	})
-}
-
-// col2im is dx as col2im(Wᵀ·dy), for any stride.
-func (o *convDataGrad) col2im(g geometry, n, out int, wt, dy, dx []float32) {
-	c, h, w := g.c, g.h, g.w
-	wm := view(wt, out, g.kk(), g.kk(), 0)
-	o.ws.forImages(n, func(wk, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			dxi := dx[i*c*h*w : (i+1)*c*h*w]
-			dyi := dy[i*out*g.p():]
-			if g.pointwise() {
-				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, g.p(), g.p(), 0),
-					0, view(dxi, g.kk(), g.p(), g.p(), 0))
-				continue
-			}
-			clear(dxi)
-			rows := g.tileRows()
-			for oy0 := 0; oy0 < g.oh; oy0 += rows {
-				oy1 := min(oy0+rows, g.oh)
-				cols := (oy1 - oy0) * g.ow
-				dcol := o.ws.col(wk, g.kk()*cols)
-				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, cols, g.p(), oy0*g.ow),
-					0, view(dcol, g.kk(), cols, cols, 0))
-				col2imRows(dcol, c, h, w, g.K, g.Stride, g.Pad, g.ow, oy0, oy1, dxi)
-			}
+			t.apply(ws, wk, tm, dy[i*out*g.p():], 0, dx[i*plane:(i+1)*plane])
 		}
 	})
 }
@@ -321,6 +301,47 @@ func turnKernel(w []float32, out, c, k int, dst []float32) []float32 {
 		}
 	}
 	return dst
+}
+
+// apply is one image's convolution y = W·im2col(x) (+ beta·y), tile by
+// tile, on worker wk; wm is the [out x kk] weight matrix.
+func (g geometry) apply(ws *Workspace, wk int, wm blas32.General, x []float32, beta float32, y []float32) {
+	g.tiles(ws, wk, x, func(oy0, oy1 int, col []float32) {
+		cols := (oy1 - oy0) * g.ow
+		ld, off := cols, 0
+		if g.pointwise() {
+			ld, off = g.p(), oy0*g.ow
+		}
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, wm, view(col, g.kk(), cols, ld, off),
+			beta, view(y, wm.Rows, cols, g.p(), oy0*g.ow))
+	})
+}
+
+// col2imDX is dx = col2im(wᵀ·dy) for n images, any stride.
+func (ws *Workspace) col2imDX(g geometry, n, out int, wt, dy, dxd []float32) {
+	c, h, w := g.c, g.h, g.w
+	wm := view(wt, out, g.kk(), g.kk(), 0)
+	ws.forImages(n, func(wk, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dxi := dxd[i*c*h*w : (i+1)*c*h*w]
+			dyi := dy[i*out*g.p():]
+			if g.pointwise() {
+				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, g.p(), g.p(), 0),
+					0, view(dxi, g.kk(), g.p(), g.p(), 0))
+				continue
+			}
+			clear(dxi)
+			rows := g.tileRows()
+			for oy0 := 0; oy0 < g.oh; oy0 += rows {
+				oy1 := min(oy0+rows, g.oh)
+				cols := (oy1 - oy0) * g.ow
+				dcol := ws.col(wk, g.kk()*cols)
+				blas32.Gemm(blas.Trans, blas.NoTrans, 1, wm, view(dyi, out, cols, g.p(), oy0*g.ow),
+					0, view(dcol, g.kk(), cols, cols, 0))
+				col2imRows(dcol, c, h, w, g.K, g.Stride, g.Pad, g.ow, oy0, oy1, dxi)
+			}
+		}
+	})
 }
 
 // convFilterGrad is dL/dW = Σ_images dy·im2col(x)ᵀ. It recomputes im2col
@@ -344,28 +365,35 @@ func (o *convFilterGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
-	g := geometry{ConvSpec: o.spec, c: c, h: h, w: w, oh: o.spec.out(h), ow: o.spec.out(w)}
+	g := newGeometry(o.spec, c, h, w)
 	out := in[1].Shape()[1]
 	dw := o.output(false, out, c, o.spec.K, o.spec.K)
-	x, dy := f32(in[0]), f32(in[1])
-	k := o.ws.workers(n)
-	o.ws.forImages(n, func(wk, lo, hi int) {
+	o.ws.convDW(g, n, out, f32(in[0]), f32(in[1]), o.fwd.kept, f32(dw))
+	return dw, nil
+}
+
+// convDW is dw = Σ_images dy·im2col(x)ᵀ, from the column matrices in kept
+// when the forward pass stored them.
+func (ws *Workspace) convDW(g geometry, n, out int, x, dy, kept, d []float32) {
+	c, h, w := g.c, g.h, g.w
+	k := ws.workers(n)
+	ws.forImages(n, func(wk, lo, hi int) {
 		// Each worker sums its images into its own buffer; worker 0's is
 		// the output itself.
-		part := f32(dw)
+		part := d
 		if wk > 0 {
-			part = o.ws.part(wk, len(part))
+			part = ws.part(wk, len(part))
 		}
 		clear(part)
 		pm := view(part, out, g.kk(), g.kk(), 0)
 		for i := lo; i < hi; i++ {
 			dyi := dy[i*out*g.p():]
-			if kept := o.fwd.kept; kept != nil {
+			if kept != nil {
 				blas32.Gemm(blas.NoTrans, blas.Trans, 1, view(dyi, out, g.p(), g.p(), 0),
 					view(kept[i*g.kk()*g.p():], g.kk(), g.p(), g.p(), 0), 1, pm)
 				continue
 			}
-			g.tiles(o.ws, wk, x[i*c*h*w:], func(oy0, oy1 int, col []float32) {
+			g.tiles(ws, wk, x[i*c*h*w:], func(oy0, oy1 int, col []float32) {
 				cols := (oy1 - oy0) * g.ow
 				ld, off := cols, 0
 				if g.pointwise() {
@@ -376,13 +404,11 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 			})
 		}
 	})
-	d := f32(dw)
 	for wk := 1; wk < k; wk++ {
-		for j, v := range o.ws.parts[wk][:len(d)] {
+		for j, v := range ws.parts[wk][:len(d)] {
 			d[j] += v
 		}
 	}
-	return dw, nil
 }
 
 // biasGrad sums dy [N,C,H,W] over everything but channels.

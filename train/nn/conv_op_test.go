@@ -21,15 +21,15 @@ func TestTurnedConvMatchesCol2im(t *testing.T) {
 		{ConvSpec{5, 1, 2}, 1, 4, 8, 7, 2},
 		{ConvSpec{3, 1, 1}, 2, 64, 20, 120, 16}, // a dense layer's, in several row tiles
 	} {
-		g := geometry{ConvSpec: c.spec, c: c.c, h: c.h, w: c.w, oh: c.spec.out(c.h), ow: c.spec.out(c.w)}
+		g := newGeometry(c.spec, c.c, c.h, c.w)
 		if !g.turnable() {
 			t.Fatalf("%+v: not turnable", c)
 		}
 		wt, dy := randn(r, c.out*g.kk()), randn(r, c.n*c.out*g.p())
-		o := &convDataGrad{spec: c.spec, ws: &Workspace{}}
+		ws := &Workspace{}
 		got, want := make([]float32, c.n*c.c*c.h*c.w), make([]float32, c.n*c.c*c.h*c.w)
-		o.turnedConv(g, c.n, c.out, wt, dy, got)
-		o.col2im(g, c.n, c.out, wt, dy, want)
+		ws.turnedDX(g, c.n, c.out, wt, dy, got)
+		ws.col2imDX(g, c.n, c.out, wt, dy, want)
 		for i := range want {
 			if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Max(1, math.Abs(float64(want[i]))) {
 				t.Fatalf("%+v: dx[%d] = %g, col2im gives %g", c, i, got[i], want[i])

@@ -195,7 +195,12 @@ func (g *Graph) ConvInit(name string, x *G.Node, out int, s ConvSpec, bias bool,
 }
 
 // BNReLU is batch normalisation followed by a ReLU.
-func (g *Graph) BNReLU(name string, x *G.Node) *G.Node {
+func (g *Graph) BNReLU(name string, x *G.Node) *G.Node { return g.norm(name, x, true) }
+
+// BN is batch normalisation without a ReLU (before a residual sum).
+func (g *Graph) BN(name string, x *G.Node) *G.Node { return g.norm(name, x, false) }
+
+func (g *Graph) norm(name string, x *G.Node, relu bool) *G.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -203,8 +208,8 @@ func (g *Graph) BNReLU(name string, x *G.Node) *G.Node {
 	bn := g.Store.Norm(name, c)
 	gamma := g.P(name+".weight", Const(1), c)
 	beta := g.P(name+".bias", Const(0), c)
-	y := g.Apply(func() (*G.Node, error) { return bn.apply(x, gamma, beta, true, !g.NoStatUpdates) })
-	g.onnx.batchNorm(g, y, x, bn, gamma, beta, true)
+	y := g.Apply(func() (*G.Node, error) { return bn.apply(x, gamma, beta, relu, !g.NoStatUpdates) })
+	g.onnx.batchNorm(g, y, x, bn, gamma, beta, relu)
 	return y
 }
 

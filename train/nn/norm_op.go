@@ -81,27 +81,38 @@ func (o *bnOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 
 func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
-	p := h * w
-	x, gamma, beta := f32(in[0]), f32(in[1]), f32(in[2])
-	bn := o.bn
-	if bn.Train {
-		o.batchStats(x, n, p)
-	} else {
-		for ch := range c {
-			o.mean[ch] = bn.RunMean[ch]
-			o.invStd[ch] = float32(1 / math.Sqrt(float64(bn.RunVar[ch]+bn.Eps)))
-		}
-	}
+	x := f32(in[0])
+	o.bn.stats(x, n, h*w, o.update, o.mean, o.invStd)
 	y := o.output(false, n, c, h, w)
-	yd := f32(y)
+	normalize(x, f32(in[1]), f32(in[2]), o.mean, o.invStd, f32(y), n, c, h*w, o.relu)
+	o.gen++
+	return y, nil
+}
+
+// stats sets mean and invStd: from x in training mode (updating the
+// running averages when update is set), else from the running averages.
+func (bn *BatchNorm) stats(x []float32, n, p int, update bool, mean, invStd []float32) {
+	if bn.Train {
+		bn.batchStats(x, n, p, update, mean, invStd)
+		return
+	}
+	for ch := range bn.C {
+		mean[ch] = bn.RunMean[ch]
+		invStd[ch] = float32(1 / math.Sqrt(float64(bn.RunVar[ch]+bn.Eps)))
+	}
+}
+
+// normalize is y = (x-mean)·invStd·gamma + beta, then a ReLU when relu is
+// set, for x [n,c,p].
+func normalize(x, gamma, beta, mean, invStd, yd []float32, n, c, p int, relu bool) {
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
-			s := o.invStd[ch] * gamma[ch]
-			t := beta[ch] - o.mean[ch]*s
+			s := invStd[ch] * gamma[ch]
+			t := beta[ch] - mean[ch]*s
 			src, dst := x[k*p:(k+1)*p], yd[k*p:(k+1)*p]
 			dst = dst[:len(src)]
-			if o.relu {
+			if relu {
 				for i, v := range src {
 					dst[i] = max(v*s+t, 0)
 				}
@@ -112,14 +123,11 @@ func (o *bnOp) Do(in ...G.Value) (G.Value, error) {
 			}
 		}
 	})
-	o.gen++
-	return y, nil
 }
 
-// batchStats sets mean and invStd from x and updates the running averages
-// (with the unbiased variance, as PyTorch and ONNX expect).
-func (o *bnOp) batchStats(x []float32, n, p int) {
-	bn := o.bn
+// batchStats sets mean and invStd from x and, with update, updates the
+// running averages (with the unbiased variance, as PyTorch and ONNX expect).
+func (bn *BatchNorm) batchStats(x []float32, n, p int, update bool, means, invStd []float32) {
 	m := float64(n * p)
 	parallel.For(bn.C, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
@@ -130,9 +138,9 @@ func (o *bnOp) batchStats(x []float32, n, p int) {
 			}
 			mean := s / m
 			v := max(ss/m-mean*mean, 0)
-			o.mean[ch] = float32(mean)
-			o.invStd[ch] = float32(1 / math.Sqrt(v+float64(bn.Eps)))
-			if !o.update {
+			means[ch] = float32(mean)
+			invStd[ch] = float32(1 / math.Sqrt(v+float64(bn.Eps)))
+			if !update {
 				continue
 			}
 			mo := bn.Momentum
@@ -183,27 +191,37 @@ func (f *bnOp) sums(x, y, dy []float32, n, c, p int, dst []float32) {
 	}
 	f.sumGen = f.gen
 	f.masked = f.relu && dst != nil
+	if !f.masked {
+		dst = nil
+	}
 	f.sdy, f.sdyx = growF64(f.sdy, c), growF64(f.sdyx, c)
+	bnSums(x, y, dy, f.mean, f.invStd, f.relu, n, c, p, f.sdy, f.sdyx, dst)
+}
+
+// bnSums sets sdy and sdyx to Σg and Σg·x̂ per channel, g being dy masked
+// by the ReLU (whose output y is) when relu is set; with relu and out, it
+// writes g into out.
+func bnSums(x, y, dy, mean, invStd []float32, relu bool, n, c, p int, sdy, sdyx []float64, out []float32) {
 	parallel.For(c, 2, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var a, b float64
-			mean := f.mean[ch]
+			mu := mean[ch]
 			for i := range n {
 				off := (i*c + ch) * p
 				xs, ys := x[off:off+p], y[off:off+p]
 				var a32, b32 float32
 				switch {
-				case f.masked:
-					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mean, dst[off:off+p])
-				case f.relu:
-					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mean, nil)
+				case relu && out != nil:
+					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mu, out[off:off+p])
+				case relu:
+					a32, b32 = maskedSums(dy[off:off+p], ys, xs, mu, nil)
 				default:
-					a32, b32 = gradSums(dy[off:off+p], xs, mean)
+					a32, b32 = gradSums(dy[off:off+p], xs, mu)
 				}
 				a += float64(a32)
 				b += float64(b32)
 			}
-			f.sdy[ch], f.sdyx[ch] = a, b*float64(f.invStd[ch])
+			sdy[ch], sdyx[ch] = a, b*float64(invStd[ch])
 		}
 	})
 }
@@ -212,7 +230,7 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 	n, c, h, w := dims(in[0])
 	p := h * w
 	x, gamma, y, dy := f32(in[0]), f32(in[1]), f32(in[2]), f32(in[3])
-	f, bn := o.fwd, o.fwd.bn
+	f := o.fwd
 	var dst []float32
 	if o.which == 0 {
 		dst = f32(o.output(false, n, c, h, w))
@@ -231,30 +249,36 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 		return d, nil
 	}
 	dx := o.output(false, n, c, h, w)
-	dxd := f32(dx)
+	bnDX(x, gamma, y, dy, f.mean, f.invStd, f.sdy, f.sdyx, f.bn.Train, f.relu, f.masked, n, c, p, f32(dx))
+	return dx, nil
+}
+
+// bnDX is batch norm's input gradient from the sums of bnSums; with fixed
+// statistics (evaluation mode) the layer is affine in x. With masked, dxd
+// holds the ReLU-masked dy already (bnSums wrote it) and dy and y go unread.
+func bnDX(x, gamma, y, dy, mean, invStd []float32, sdy, sdyx []float64, train, relu, masked bool, n, c, p int, dxd []float32) {
 	m := float32(n * p)
 	parallel.For(n*c, 4, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			ch := k % c
-			is := f.invStd[ch]
+			is := invStd[ch]
 			s := gamma[ch] * is
 			off := k * p
 			xs, ys, gs, ds := x[off:off+p], y[off:off+p], dy[off:off+p], dxd[off:off+p]
 			xs, ys, ds = xs[:len(gs)], ys[:len(gs)], ds[:len(gs)]
-			// Fixed statistics make the layer affine in x.
 			var mdy, mdyx float32
-			if bn.Train {
-				mdy, mdyx = float32(f.sdy[ch])/m, float32(f.sdyx[ch])/m*is
+			if train {
+				mdy, mdyx = float32(sdy[ch])/m, float32(sdyx[ch])/m*is
 			}
 			// s·(g - mdy - (x-mean)·mdyx) = s·g + a·x + b
-			a, b := -s*mdyx, s*(f.mean[ch]*mdyx-mdy)
+			a, b := -s*mdyx, s*(mean[ch]*mdyx-mdy)
 			switch {
-			case f.masked: // ds holds g already
+			case masked: // ds holds g already
 				for j, g := range ds {
 					ds[j] = s*g + a*xs[j] + b
 				}
 				continue
-			case f.relu:
+			case relu:
 				for j, g := range gs {
 					ds[j] = s*reluMask(g, ys[j]) + a*xs[j] + b
 				}
@@ -265,7 +289,6 @@ func (o *bnGrad) Do(in ...G.Value) (G.Value, error) {
 			}
 		}
 	})
-	return dx, nil
 }
 
 func growF64(s []float64, n int) []float64 {

@@ -12,12 +12,13 @@ densenet121 when it is installed, else the same network written below with
 torchvision's module names.
 """
 import re
-import sys
 from collections import OrderedDict
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import parity
 
 
 class DenseLayer(nn.Module):
@@ -59,24 +60,7 @@ def densenet121_script(growth=32, blocks=(6, 12, 24, 16), stem=64, bn_size=4):
 
 
 def main():
-    out, h, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    torch.manual_seed(0)
-    try:
-        from torchvision.models import densenet121
-        net, source = densenet121(), "torchvision"
-    except ImportError:
-        net, source = densenet121_script(), "script"
-    # Random statistics and affine parameters, so that evaluation-mode
-    # batch norm is not the identity.
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.normal_(0, 0.2)
-                m.running_var.uniform_(0.5, 2)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.2)
-    net.eval()
-    x = torch.randn(1, 3, h, w)
+    out, net, x, source = parity.start("densenet121", densenet121_script)
     outs, y = [], x
     with torch.no_grad():
         for name, mod in net.features.named_children():
@@ -84,25 +68,9 @@ def main():
             if name in ("denseblock1", "denseblock2", "denseblock3"):
                 outs.append(y)
         outs.append(F.relu(y))
-    sd = net.state_dict()
-    torch.save(sd, out + "/densenet121.pth")
-    legacy = OrderedDict((re.sub(r"(denselayer\d+\.(?:norm|conv))([12])\.", r"\1.\2.", k), v) for k, v in sd.items())
-    torch.save(legacy, out + "/densenet121_legacy.pth", _use_new_zipfile_serialization=False)
-    # Training mode keeps batch norms apart from the convolutions, so the
-    # initializers keep the state dict's names; momentum 0 keeps the
-    # export's one forward pass from moving the running statistics.
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.momentum = 0.0
-    torch.onnx.export(net, x, out + "/densenet121.onnx", training=torch.onnx.TrainingMode.TRAINING,
-                      do_constant_folding=False)
-    x.numpy().astype("<f4").tofile(out + "/input.bin")
-    with open(out + "/features.bin", "wb") as f:
-        for o in outs:
-            f.write(o.numpy().astype("<f4").tobytes())
-    with open(out + "/shapes.txt", "w") as f:
-        for o in [x] + outs:
-            f.write(" ".join(str(d) for d in o.shape) + "\n")
+    # torchvision's own download has the pre-0.3 names norm.1/conv.1.
+    parity.write(out, "densenet121", net, x, outs, lambda sd: OrderedDict(
+        (re.sub(r"(denselayer\d+\.(?:norm|conv))([12])\.", r"\1.\2.", k), v) for k, v in sd.items()))
     print(source)
 
 
