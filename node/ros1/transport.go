@@ -355,7 +355,11 @@ func (c *conn) open(p *node.Pipeline) error {
 // publishLabelInfo re-publishes the latched label info after a live
 // parameter change (the threshold is in it).
 func (t *Transport) publishLabelInfo(p *node.Pipeline) {
-	y, err := p.LabelInfo().YAML()
+	li := p.LabelInfo()
+	for _, cam := range t.cams { // a live open_set change moves the unknown id
+		cam.objects.setClass(li)
+	}
+	y, err := li.YAML()
 	if err != nil {
 		t.log.Warn("label info", "err", err)
 		return
