@@ -227,19 +227,8 @@ func TestSegLossSumGradient(t *testing.T) {
 	tg, logits := segLossCase(3)
 	grad := func(sum bool) []float32 {
 		tg.Sum = sum
-		g := G.NewGraph()
-		x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
-		loss := G.Must(SegLoss(x, tg))
-		gr, err := G.Grad(loss, x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := G.NewTapeMachine(g)
-		defer m.Close()
-		if err := m.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		return append([]float32(nil), f32(gr[0].Value())...)
+		_, g := segLossAndGrad(t, tg, logits)
+		return g
 	}
 	mean, sum := grad(false), grad(true)
 	wsum := 0.0
@@ -322,22 +311,11 @@ func TestSegLossAcrossBlocks(t *testing.T) {
 			outliers++
 		}
 	}
-	g := G.NewGraph()
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(n, k, h, w), G.WithValue(logits))
-	loss := G.Must(SegLoss(x, tg))
-	gr, err := G.Grad(loss, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := float64(scalar(loss.Value())), ce/wsum+lambda*kl/float64(outliers); math.Abs(got-want) > 1e-5*want {
+	loss, grad := segLossAndGrad(t, tg, logits)
+	if got, want := loss, ce/wsum+lambda*kl/float64(outliers); math.Abs(got-want) > 1e-5*want {
 		t.Errorf("loss %.7f, want %.7f", got, want)
 	}
-	for i, d := range f32(gr[0].Value()) {
+	for i, d := range grad {
 		q := (i/(k*p))*p + i%p
 		c := (i / p) % k
 		var want float64
@@ -354,4 +332,23 @@ func TestSegLossAcrossBlocks(t *testing.T) {
 			t.Fatalf("gradient element %d (label %d, class %d) = %g, want %g", i, tg.Labels[q], c, d, want)
 		}
 	}
+}
+
+// segLossAndGrad is SegLoss of logits (segN x segK x segH x segW) and its
+// gradient with respect to them, through a gorgonia graph.
+func segLossAndGrad(t *testing.T, tg *Targets, logits *tensor.Dense) (float64, []float32) {
+	t.Helper()
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(segN, segK, segH, segW), G.WithValue(logits))
+	loss := G.Must(SegLoss(x, tg))
+	gr, err := G.Grad(loss, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	return float64(scalar(loss.Value())), append([]float32(nil), f32(gr[0].Value())...)
 }
