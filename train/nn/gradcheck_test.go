@@ -334,12 +334,12 @@ func TestSegLossAcrossBlocks(t *testing.T) {
 	}
 }
 
-// segLossAndGrad is SegLoss of logits (segN x segK x segH x segW) and its
-// gradient with respect to them, through a gorgonia graph.
+// segLossAndGrad is SegLoss of logits (N x K x H x W) and its gradient
+// with respect to them, through a gorgonia graph.
 func segLossAndGrad(t *testing.T, tg *Targets, logits *tensor.Dense) (float64, []float32) {
 	t.Helper()
 	g := G.NewGraph()
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(segN, segK, segH, segW), G.WithValue(logits))
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(logits.Shape()...), G.WithValue(logits))
 	loss := G.Must(SegLoss(x, tg))
 	gr, err := G.Grad(loss, x)
 	if err != nil {
