@@ -71,6 +71,15 @@ func (e *gateEngine) runs() [][]uint8 {
 	return append([][]uint8(nil), e.batches...)
 }
 
+// runGated runs p until the test ends, then opens eng's gate for good so
+// that a run still waiting at it returns.
+func runGated(t *testing.T, p *Pipeline, eng *gateEngine) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); close(eng.gate); <-done })
+}
+
 // camFrame is a 4x2 rgb8 frame of camera id, sequence seq.
 func camFrame(id uint8, seq uint32) Frame {
 	pix := bytes.Repeat([]byte{id}, 4*2*3)
@@ -109,10 +118,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestCamerasSlotsAreIndependent(t *testing.T) {
 	eng := &gateEngine{gate: make(chan struct{}), started: make(chan struct{}, 1)}
 	p, labels, _ := newCameras(t, eng, 3, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); close(eng.gate); <-done }()
+	runGated(t, p, eng)
 
 	p.OfferFrom(0, camFrame(0, 1))
 	<-eng.started // camera 0's frame is in the engine
@@ -207,10 +213,7 @@ func TestCamerasMaxBatch(t *testing.T) {
 func TestCamerasTakeTurnsWithoutBatches(t *testing.T) {
 	eng := &gateEngine{max: 1, gate: make(chan struct{}), started: make(chan struct{}, 1)}
 	p, labels, _ := newCameras(t, eng, 3, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); close(eng.gate); <-done }()
+	runGated(t, p, eng)
 
 	p.OfferFrom(0, camFrame(0, 1))
 	<-eng.started // camera 0 runs
