@@ -213,14 +213,7 @@ func TestProbeDevice(t *testing.T) {
 // npm build has one, so the error names both the install step and that.
 func TestNoPluginTriesTheBuiltInProvider(t *testing.T) {
 	t.Setenv(PluginEnv, t.TempDir())
-	net := newTestNet(3, 16, 16, 1)
-	pkg, err := Load(writePackage(t, net.spec(), net.onnx()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := DefaultOptions()
-	opts.Device, opts.Fallback = "cuda", "fail"
-	e, err := NewEngine(pkg, opts)
+	e, err := openCUDAFail(t)
 	if err == nil {
 		e.Close()
 		t.Skip("this ONNX Runtime has a working built-in CUDA provider")

@@ -37,7 +37,9 @@ func TestDeviceFallsBackToCPUWithOneWarning(t *testing.T) {
 	}
 }
 
-func TestDeviceFallbackFail(t *testing.T) {
+// openCUDAFail opens a small test network on CUDA with fallback fail.
+func openCUDAFail(t *testing.T) (*Engine, error) {
+	t.Helper()
 	net := newTestNet(3, 16, 16, 1)
 	pkg, err := Load(writePackage(t, net.spec(), net.onnx()))
 	if err != nil {
@@ -45,7 +47,11 @@ func TestDeviceFallbackFail(t *testing.T) {
 	}
 	opts := DefaultOptions()
 	opts.Device, opts.Fallback = "cuda", "fail"
-	e, err := NewEngine(pkg, opts)
+	return NewEngine(pkg, opts)
+}
+
+func TestDeviceFallbackFail(t *testing.T) {
+	e, err := openCUDAFail(t)
 	if err == nil {
 		e.Close()
 		t.Fatal("cuda with fallback=fail opened an engine on a machine without CUDA")
