@@ -3,8 +3,23 @@ package calibration
 import (
 	"context"
 	"os"
+	"syscall"
 	"testing"
+	"time"
+
+	"osr/dataset"
+	"osr/model"
 )
+
+// processCPU is the process's CPU time so far, for cpu-ms/op: on a shared
+// machine other load disturbs it less than wall time.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // BenchmarkEvaluate is osr eval's path (decode, run, metrics, extremes) on
 // the bundled mini split; osr bench all reports the same as pixels/s.
@@ -31,11 +46,58 @@ func BenchmarkEvaluateVal(b *testing.B) {
 		b.Skip("no camvid dataset at " + dir + " (set OSR_CAMVID)")
 	}
 	eng, ds := openMini(b, dir)
+	cpu := processCPU(b)
 	for b.Loop() {
 		rep, err := Evaluate(context.Background(), eng, ds, EvalOptions{Split: "val", Protocol: true})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(rep.PixelsPerSecond/1e6, "Mpixel/s")
+		b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1e3/float64(b.N*rep.Images), "cpu-ms/image")
 	}
+}
+
+// BenchmarkEvaluatorAdd is the metrics of osr eval alone: Evaluator.Add
+// on the engine's outputs for 16 camvid val images (or the mini split's
+// 4), one image per op.
+func BenchmarkEvaluatorAdd(b *testing.B) {
+	dir, split := camvid, "val"
+	if _, err := os.Stat(dir); err != nil {
+		dir, split = mini, "test"
+	}
+	eng, ds := openMini(b, dir)
+	samples, err := ds.Samples(split)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lm := NewLabelMap(ds, eng.Spec().Classes, ds.Protocol.OutlierIDs)
+	type image struct {
+		gt  []uint8
+		res model.Result
+	}
+	var ims []image
+	for _, s := range samples[:min(16, len(samples))] {
+		rgb, lab, err := dataset.Load(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var im image
+		if err := eng.Run(rgb, &im.res); err != nil {
+			b.Fatal(err)
+		}
+		im.gt = make([]uint8, len(lab.Pix))
+		lm.Apply(im.gt, lab.Pix)
+		ims = append(ims, im)
+	}
+	ev := NewEvaluator(eng.Spec().Classes)
+	i := 0
+	cpu := processCPU(b)
+	for b.Loop() {
+		im := &ims[i%len(ims)]
+		if _, err := ev.Add("x", im.gt, im.res.Labels, im.res.Score, im.res.Mask); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 }

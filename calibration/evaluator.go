@@ -34,8 +34,11 @@ type Evaluator struct {
 	scoreSum []float64 // per ground-truth class, then outliers (index k)
 	scoreN   []int64
 	images   []ImageResult
-	keys     []uint64 // one image's pixel keys (pixelKey) and the sort's buffer
+	keys     []uint64 // one image's pixel entries (pixelKey and a count) and the sort's buffer
 	sorted   []uint64
+	// recent is the entry (an index into keys) of a recently seen key, by
+	// the key's hash, for merging a pixel into an entry of the same key.
+	recent *[1 << recentBits]int32
 	// classHist counts each inlier class's pixels per coarse score bin,
 	// for FalseAlarms.
 	classHist [][]uint32
@@ -45,7 +48,7 @@ type Evaluator struct {
 func NewEvaluator(classes []string) *Evaluator {
 	k := len(classes)
 	e := &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist(),
-		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k)}
+		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k), recent: new([1 << recentBits]int32)}
 	for c := range e.classHist {
 		e.classHist[c] = make([]uint32, classBins+1)
 	}
@@ -62,7 +65,11 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 	k := len(e.classes)
 	r := ImageResult{Name: name}
 	keys := slices.Grow(e.keys[:0], len(gt))[:len(gt)]
-	n := 0
+	// Pixels of one key share an entry (see pixelEntries): the pixel
+	// before's, else a recent one's found through the hash table.
+	n, keyed := 0, int64(0)
+	last, lastKey := 0, uint64(math.MaxUint64)
+	recent := e.recent
 	var correct, flagged int64
 	// The per-class score sums add each pixel in pixel order, as one sum
 	// per class must for the same result; a run of pixels of one class
@@ -78,8 +85,22 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		}
 		p := int(pred[i]) // an id outside the classes (k or more) is always wrong
 		outlier := g == GTOutlier
-		keys[n] = pixelKey(score[i], outlier)
-		n++
+		keyed++
+		if key := pixelKey(score[i], outlier); key == lastKey {
+			keys[last] += entryPixel
+		} else {
+			h := key * 0x9e3779b97f4a7c15 >> (64 - recentBits)
+			j := int(recent[h])
+			if j < n && keys[j]&keyMask == key {
+				keys[j] += entryPixel
+			} else {
+				j = n
+				keys[n] = key
+				recent[h] = int32(n)
+				n++
+			}
+			last, lastKey = j, key
+		}
 		openPred := min(p, k)
 		if mask[i] != 0 {
 			openPred = k
@@ -121,15 +142,15 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
 	}
 	r.OutlierShare = float64(flagged) / float64(len(gt))
-	// One radix sort of the image's pixels and one walk over them, highest
-	// score first, give the image's exact ranking and fill the split's
-	// histogram in bin order.
+	// One radix sort of the image's entries and one walk over them,
+	// highest score first, give the image's exact ranking and fill the
+	// split's histogram in bin order.
 	if cap(e.sorted) < len(e.keys) {
 		e.sorted = make([]uint64, len(e.keys))
 	}
 	groups := groupsOf(radixSort(e.keys, e.sorted), e.hist)
 	if r.OutlierPixels > 0 && r.InlierPixels > 0 {
-		rk, err := rankTotals(r.OutlierPixels, int64(len(e.keys))-r.OutlierPixels, groups, nil)
+		rk, err := rankTotals(r.OutlierPixels, keyed-r.OutlierPixels, groups, nil)
 		if err == nil {
 			r.AP, r.FPR95, r.AUROC = ptr(rk.AP), ptr(rk.FPR95), ptr(rk.AUROC)
 		}

@@ -70,23 +70,45 @@ func TestEvaluatorRejectsSizeMismatch(t *testing.T) {
 
 // The split's histogram, filled from each image's sorted pixels, counts
 // what adding pixel by pixel counts, and the per-image ranking is the
-// exact one of RankPixels.
+// exact one of RankPixels: for scores with many ties, and for scores
+// upsampled 2x from a model's resolution (each a 2x2 block of pixels that
+// Add merges into one entry where their flags agree) beside ground truth
+// in runs, on an image wide enough to overflow the table of recent keys.
 func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	ev := NewEvaluator([]string{"a", "b", "c"})
 	want := NewHist()
-	for img := range 3 {
-		n := 3000
+	classes := []uint8{0, 1, 2, GTOutlier, GTIgnore}
+	for img := range 6 {
+		n, w := 3000, 0
+		blocks := img >= 3
+		if blocks {
+			n, w = 360*480, 480
+			if img == 5 {
+				n, w = 200*9000, 9000
+			}
+		}
 		gt, pred, mask := make([]uint8, n), make([]uint8, n), make([]uint8, n)
 		score := make([]float32, n)
 		var scores []float32
 		var outlier []bool
 		for i := range n {
-			gt[i] = []uint8{0, 1, 2, GTOutlier, GTIgnore}[r.IntN(5)]
+			gt[i] = classes[r.IntN(5)]
 			pred[i] = uint8(r.IntN(3))
 			score[i] = float32(math.Round(r.Float64()*300) / 300)
 			if i%97 == 0 {
 				score[i] = float32(math.NaN())
+			}
+			if blocks {
+				x, y := i%w, i/w
+				if x%2 == 1 || y%2 == 1 {
+					score[i] = score[(y&^1)*w+x&^1]
+				} else {
+					score[i] = r.Float32()
+				}
+				if x > 0 && r.IntN(20) != 0 {
+					gt[i] = gt[i-1]
+				}
 			}
 			if gt[i] != GTIgnore {
 				want.Add(score[i], gt[i] == GTOutlier)

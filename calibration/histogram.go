@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -101,6 +102,21 @@ func pixelKey(s float32, outlier bool) uint64 {
 	return k
 }
 
+// A pixel entry is a pixelKey with, above its keyBits, how many more
+// pixels of that key it stands for: the pixels of an image that share a
+// score and flag (runs along a row, and the blocks of a score upsampled
+// from the model's resolution) are sorted and walked once instead of once
+// each. A plain pixelKey is an entry of one pixel.
+const (
+	keyBits    = 33
+	keyMask    = 1<<keyBits - 1
+	entryPixel = 1 << keyBits // adds a pixel to an entry
+	// recentBits sizes Evaluator.Add's table of recent keys: 4096
+	// entries hold the keys of more than a 480-pixel row, so that the
+	// row below an upsampled row finds its entries.
+	recentBits = 12
+)
+
 // keyScore is the score a pixelKey was made from (+0 for -0).
 func keyScore(k uint64) float32 {
 	b := uint32(k >> 1)
@@ -118,20 +134,21 @@ func rankSorted(keys []uint64) (Ranking, error) {
 	return rank(groupsOf(keys, nil), nil)
 }
 
-// groupsOf yields sorted pixel keys as groups of one score, highest
-// first, and adds each group to h when h is not nil: one bin lookup per
-// score, and the bins in order, so the 8 MiB of counts are walked once
-// instead of hit at random per pixel.
+// groupsOf yields pixel entries sorted by key as groups of one score,
+// highest first, and adds each group to h when h is not nil: one bin
+// lookup per score, and the bins in order, so the 8 MiB of counts are
+// walked once instead of hit at random per pixel.
 func groupsOf(keys []uint64, h *Hist) func(yield func(group) bool) {
 	return func(yield func(group) bool) {
 		for i := len(keys) - 1; i >= 0; {
 			var g group
-			s := keys[i] >> 1
-			for ; i >= 0 && keys[i]>>1 == s; i-- {
+			s := keys[i] & keyMask >> 1
+			for ; i >= 0 && keys[i]&keyMask>>1 == s; i-- {
+				pixels := int64(1 + keys[i]>>keyBits)
 				if keys[i]&1 != 0 {
-					g.pos++
+					g.pos += pixels
 				} else {
-					g.neg++
+					g.neg += pixels
 				}
 			}
 			if h != nil {
@@ -149,13 +166,14 @@ func groupsOf(keys []uint64, h *Hist) func(yield func(group) bool) {
 // radixBits is the digit of radixSort: three passes cover the 33-bit keys.
 const radixBits = 11
 
-// radixSort sorts 33-bit keys ascending by least-significant-digit radix
-// sort and returns the sorted slice, which is keys or scratch. One pass
-// counts all three digits; a digit that is the same in every key is not
-// scattered.
+// radixSort sorts pixel entries ascending by their 33-bit keys (the bits
+// above, an entry's count, do not take part) by least-significant-digit
+// radix sort and returns the sorted slice, which is keys or scratch. One
+// pass counts all three digits; a digit that is the same in every key is
+// not scattered.
 func radixSort(keys, scratch []uint64) []uint64 {
 	if len(keys) < 256 {
-		slices.Sort(keys)
+		slices.SortFunc(keys, func(a, b uint64) int { return cmp.Compare(a&keyMask, b&keyMask) })
 		return keys
 	}
 	if cap(scratch) < len(keys) {

@@ -181,8 +181,23 @@ func TestRadixSortMatchesSort(t *testing.T) {
 		}
 		want := slices.Clone(keys)
 		slices.Sort(want)
-		if got := radixSort(keys, nil); !slices.Equal(got, want) {
+		if got := radixSort(slices.Clone(keys), nil); !slices.Equal(got, want) {
 			t.Fatalf("n=%d: radix order differs from sort", n)
+		}
+		// Entries that count more pixels sort by their keys alone.
+		for i := range keys {
+			keys[i] += uint64(r.IntN(1000)) * entryPixel
+		}
+		got := radixSort(slices.Clone(keys), nil)
+		for i := range got {
+			if got[i]&keyMask != want[i] {
+				t.Fatalf("n=%d: entries with counts out of their keys' order at %d", n, i)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(keys)
+		if !slices.Equal(got, keys) {
+			t.Fatalf("n=%d: the sort lost or changed entries", n)
 		}
 	}
 }
