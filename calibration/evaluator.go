@@ -2,6 +2,7 @@ package calibration
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 )
@@ -39,6 +40,7 @@ type Evaluator struct {
 	// recent is the entry (an index into keys) of a recently seen key, by
 	// the key's hash, for merging a pixel into an entry of the same key.
 	recent *[1 << recentBits]int32
+	counts splitCounts // the walk's view of hist, classHist and scoreN
 	// classHist counts each inlier class's pixels per coarse score bin,
 	// for FalseAlarms.
 	classHist [][]uint32
@@ -52,6 +54,10 @@ func NewEvaluator(classes []string) *Evaluator {
 	for c := range e.classHist {
 		e.classHist[c] = make([]uint32, classBins+1)
 	}
+	e.counts = splitCounts{hist: e.hist}
+	if k <= noClass { // the entries carry the class
+		e.counts.classHist, e.counts.classN = e.classHist, e.scoreN
+	}
 	return e
 }
 
@@ -62,13 +68,17 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 	if len(gt) != len(pred) || len(gt) != len(score) || len(gt) != len(mask) {
 		return ImageResult{}, errors.New("evaluator: label, prediction, score and mask sizes differ")
 	}
+	if len(gt) > maxEntryPixels {
+		return ImageResult{}, fmt.Errorf("evaluator: %d pixels, over the %d an image may have", len(gt), maxEntryPixels)
+	}
 	k := len(e.classes)
+	classInEntry := e.counts.classHist != nil
 	r := ImageResult{Name: name}
 	keys := slices.Grow(e.keys[:0], len(gt))[:len(gt)]
-	// Pixels of one key share an entry (see pixelEntries): the pixel
-	// before's, else a recent one's found through the hash table.
+	// Pixels of one key and class share an entry (see keyBits): the
+	// pixel before's, else a recent one's found through the hash table.
 	n, keyed := 0, int64(0)
-	last, lastKey := 0, uint64(math.MaxUint64)
+	last, lastEntry := 0, uint64(math.MaxUint64)
 	recent := e.recent
 	var correct, flagged int64
 	// The per-class score sums add each pixel in pixel order, as one sum
@@ -86,20 +96,24 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		p := int(pred[i]) // an id outside the classes (k or more) is always wrong
 		outlier := g == GTOutlier
 		keyed++
-		if key := pixelKey(score[i], outlier); key == lastKey {
+		class := uint64(noClass)
+		if classInEntry && !outlier && int(g) < k {
+			class = uint64(g)
+		}
+		if entry := pixelKey(score[i], outlier) | class<<keyBits; entry == lastEntry {
 			keys[last] += entryPixel
 		} else {
-			h := key * 0x9e3779b97f4a7c15 >> (64 - recentBits)
+			h := entry * 0x9e3779b97f4a7c15 >> (64 - recentBits)
 			j := int(recent[h])
-			if j < n && keys[j]&keyMask == key {
+			if j < n && keys[j]&entryMask == entry {
 				keys[j] += entryPixel
 			} else {
 				j = n
-				keys[n] = key
+				keys[n] = entry
 				recent[h] = int32(n)
 				n++
 			}
-			last, lastKey = j, key
+			last, lastEntry = j, entry
 		}
 		openPred := min(p, k)
 		if mask[i] != 0 {
@@ -118,7 +132,6 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		}
 		sum += float64(score[i])
 		if outlier {
-			e.scoreN[k]++
 			r.OutlierPixels++
 			if openPred < k || mask[i] != 0 {
 				e.open[k*(k+1)+openPred]++
@@ -126,8 +139,10 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			continue
 		}
 		r.InlierPixels++
-		e.classHist[g][bin(score[i])>>classShift]++
-		e.scoreN[g]++
+		if !classInEntry { // else the walk of the sorted entries counts them
+			e.classHist[g][bin(score[i])>>classShift]++
+			e.scoreN[g]++
+		}
 		if p < k {
 			e.closed[int(g)*k+p]++
 			e.open[int(g)*(k+1)+openPred]++
@@ -137,6 +152,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		}
 	}
 	sums[cur] = sum
+	e.scoreN[k] += r.OutlierPixels
 	e.keys = keys[:n]
 	if r.InlierPixels > 0 {
 		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
@@ -144,11 +160,11 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 	r.OutlierShare = float64(flagged) / float64(len(gt))
 	// One radix sort of the image's entries and one walk over them,
 	// highest score first, give the image's exact ranking and fill the
-	// split's histogram in bin order.
+	// split's histogram (and the classes' coarse ones) in bin order.
 	if cap(e.sorted) < len(e.keys) {
 		e.sorted = make([]uint64, len(e.keys))
 	}
-	groups := groupsOf(radixSort(e.keys, e.sorted), e.hist)
+	groups := groupsOf(radixSort(e.keys, e.sorted), &e.counts)
 	if r.OutlierPixels > 0 && r.InlierPixels > 0 {
 		rk, err := rankTotals(r.OutlierPixels, keyed-r.OutlierPixels, groups, nil)
 		if err == nil {

@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -68,65 +69,99 @@ func TestEvaluatorRejectsSizeMismatch(t *testing.T) {
 	}
 }
 
-// The split's histogram, filled from each image's sorted pixels, counts
-// what adding pixel by pixel counts, and the per-image ranking is the
-// exact one of RankPixels: for scores with many ties, and for scores
-// upsampled 2x from a model's resolution (each a 2x2 block of pixels that
-// Add merges into one entry where their flags agree) beside ground truth
-// in runs, on an image wide enough to overflow the table of recent keys.
+// The split's histogram and the classes' coarse ones, filled from each
+// image's sorted entries, count what adding pixel by pixel counts, and the
+// per-image ranking is the exact one of RankPixels: for scores with many
+// ties, and for scores upsampled 2x from a model's resolution (each a 2x2
+// block of pixels that Add merges into one entry where their flags and
+// classes agree) beside ground truth in runs, on an image wide enough to
+// overflow the table of recent entries; with 3 classes, which the entries
+// carry, and with 40, which they cannot.
 func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	ev := NewEvaluator([]string{"a", "b", "c"})
-	want := NewHist()
-	classes := []uint8{0, 1, 2, GTOutlier, GTIgnore}
-	for img := range 6 {
-		n, w := 3000, 0
-		blocks := img >= 3
-		if blocks {
-			n, w = 360*480, 480
-			if img == 5 {
-				n, w = 200*9000, 9000
-			}
+	for _, k := range []int{3, 40} {
+		r := rand.New(rand.NewPCG(7, 8))
+		names := make([]string, k)
+		for c := range names {
+			names[c] = fmt.Sprint("class", c)
 		}
-		gt, pred, mask := make([]uint8, n), make([]uint8, n), make([]uint8, n)
-		score := make([]float32, n)
-		var scores []float32
-		var outlier []bool
-		for i := range n {
-			gt[i] = classes[r.IntN(5)]
-			pred[i] = uint8(r.IntN(3))
-			score[i] = float32(math.Round(r.Float64()*300) / 300)
-			if i%97 == 0 {
-				score[i] = float32(math.NaN())
-			}
+		ev := NewEvaluator(names)
+		want := NewHist()
+		wantClass := make([][]uint32, k)
+		for c := range wantClass {
+			wantClass[c] = make([]uint32, classBins+1)
+		}
+		wantN := make([]int64, k+1)
+		for img := range 6 {
+			n, w := 3000, 0
+			blocks := img >= 3
 			if blocks {
-				x, y := i%w, i/w
-				if x%2 == 1 || y%2 == 1 {
-					score[i] = score[(y&^1)*w+x&^1]
-				} else {
-					score[i] = r.Float32()
-				}
-				if x > 0 && r.IntN(20) != 0 {
-					gt[i] = gt[i-1]
+				n, w = 360*480, 480
+				if img == 5 {
+					n, w = 200*9000, 9000
 				}
 			}
-			if gt[i] != GTIgnore {
-				want.Add(score[i], gt[i] == GTOutlier)
-				scores, outlier = append(scores, score[i]), append(outlier, gt[i] == GTOutlier)
+			gt, pred, mask := make([]uint8, n), make([]uint8, n), make([]uint8, n)
+			score := make([]float32, n)
+			var scores []float32
+			var outlier []bool
+			for i := range n {
+				switch v := r.IntN(k + 3); {
+				case v < k+1: // k: a class the model does not know
+					gt[i] = uint8(v)
+				case v == k+1:
+					gt[i] = GTOutlier
+				default:
+					gt[i] = GTIgnore
+				}
+				pred[i] = uint8(r.IntN(k))
+				score[i] = float32(math.Round(r.Float64()*300) / 300)
+				if i%97 == 0 {
+					score[i] = float32(math.NaN())
+				}
+				if blocks {
+					x, y := i%w, i/w
+					if x%2 == 1 || y%2 == 1 {
+						score[i] = score[(y&^1)*w+x&^1]
+					} else {
+						score[i] = r.Float32()
+					}
+					if x > 0 && r.IntN(20) != 0 {
+						gt[i] = gt[i-1]
+					}
+				}
+				if gt[i] != GTIgnore {
+					want.Add(score[i], gt[i] == GTOutlier)
+					scores, outlier = append(scores, score[i]), append(outlier, gt[i] == GTOutlier)
+				}
+				switch g := int(gt[i]); {
+				case g < k:
+					wantClass[g][bin(score[i])>>classShift]++
+					wantN[g]++
+				case gt[i] == GTOutlier:
+					wantN[k]++
+				}
+			}
+			res, err := ev.Add("img", gt, pred, score, mask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact, err := RankPixels(scores, outlier)
+			if err != nil || res.AP == nil || *res.AP != exact.AP || *res.AUROC != exact.AUROC || *res.FPR95 != exact.FPR95 {
+				t.Fatalf("%d classes, image %d: ranking %+v, exact %+v (%v)", k, img, res, exact, err)
 			}
 		}
-		res, err := ev.Add("img", gt, pred, score, mask)
-		if err != nil {
-			t.Fatal(err)
+		got := ev.Hist()
+		if !slices.Equal(got.pos, want.pos) || !slices.Equal(got.neg, want.neg) {
+			t.Fatalf("%d classes: histogram from sorted pixels differs from one filled pixel by pixel", k)
 		}
-		exact, err := RankPixels(scores, outlier)
-		if err != nil || res.AP == nil || *res.AP != exact.AP || *res.AUROC != exact.AUROC || *res.FPR95 != exact.FPR95 {
-			t.Fatalf("image %d: ranking %+v, exact %+v (%v)", img, res, exact, err)
+		for c := range k {
+			if !slices.Equal(ev.classHist[c], wantClass[c]) {
+				t.Fatalf("%d classes: class %d's coarse histogram differs from one filled pixel by pixel", k, c)
+			}
 		}
-	}
-	got := ev.Hist()
-	if !slices.Equal(got.pos, want.pos) || !slices.Equal(got.neg, want.neg) {
-		t.Fatal("histogram from sorted pixels differs from one filled pixel by pixel")
+		if !slices.Equal(ev.scoreN, wantN) {
+			t.Fatalf("%d classes: pixels per class %v, want %v", k, ev.scoreN, wantN)
+		}
 	}
 }
 

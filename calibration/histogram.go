@@ -102,18 +102,24 @@ func pixelKey(s float32, outlier bool) uint64 {
 	return k
 }
 
-// A pixel entry is a pixelKey with, above its keyBits, how many more
-// pixels of that key it stands for: the pixels of an image that share a
-// score and flag (runs along a row, and the blocks of a score upsampled
-// from the model's resolution) are sorted and walked once instead of once
-// each. A plain pixelKey is an entry of one pixel.
+// A pixel entry is a pixelKey with, above its keyBits, the ground-truth
+// class of its pixels (Evaluator.Add's entries; noClass for outliers and
+// classes the model does not know) and how many more pixels of that key
+// and class it stands for: the pixels of an image that share a score, flag
+// and class (runs along a row, and the blocks of a score upsampled from
+// the model's resolution) are sorted and walked once instead of once each.
+// A plain pixelKey is an entry of one pixel.
 const (
-	keyBits    = 33
-	keyMask    = 1<<keyBits - 1
-	entryPixel = 1 << keyBits // adds a pixel to an entry
-	// recentBits sizes Evaluator.Add's table of recent keys: 4096
-	// entries hold the keys of more than a 480-pixel row, so that the
-	// row below an upsampled row finds its entries.
+	keyBits        = 33
+	keyMask        = 1<<keyBits - 1
+	classBits      = 5
+	noClass        = 1<<classBits - 1
+	entryMask      = 1<<(keyBits+classBits) - 1 // key and class
+	entryPixel     = 1 << (keyBits + classBits) // adds a pixel to an entry
+	maxEntryPixels = 1 << (64 - keyBits - classBits)
+	// recentBits sizes Evaluator.Add's table of recent entries: 4096
+	// hold the entries of more than a 480-pixel row, so that the row
+	// below an upsampled row finds them.
 	recentBits = 12
 )
 
@@ -134,27 +140,51 @@ func rankSorted(keys []uint64) (Ranking, error) {
 	return rank(groupsOf(keys, nil), nil)
 }
 
+// splitCounts are what the walk of an image's sorted entries adds to:
+// the split's histogram, and per inlier class its coarse histogram (for
+// FalseAlarms) and pixel count, when the entries carry the class.
+type splitCounts struct {
+	hist      *Hist
+	classHist [][]uint32
+	classN    []int64
+}
+
 // groupsOf yields pixel entries sorted by key as groups of one score,
-// highest first, and adds each group to h when h is not nil: one bin
-// lookup per score, and the bins in order, so the 8 MiB of counts are
-// walked once instead of hit at random per pixel.
-func groupsOf(keys []uint64, h *Hist) func(yield func(group) bool) {
+// highest first, and adds each group to sc when sc is not nil: one bin
+// lookup per score, and the bins in order, so the 8 MiB of counts (and
+// the coarse ones per class) are walked once instead of hit at random per
+// pixel.
+func groupsOf(keys []uint64, sc *splitCounts) func(yield func(group) bool) {
 	return func(yield func(group) bool) {
 		for i := len(keys) - 1; i >= 0; {
 			var g group
 			s := keys[i] & keyMask >> 1
+			j := i
 			for ; i >= 0 && keys[i]&keyMask>>1 == s; i-- {
-				pixels := int64(1 + keys[i]>>keyBits)
+				pixels := int64(1 + keys[i]>>(keyBits+classBits))
 				if keys[i]&1 != 0 {
 					g.pos += pixels
 				} else {
 					g.neg += pixels
 				}
 			}
-			if h != nil {
+			if sc != nil {
 				b := bin(keyScore(s << 1))
-				h.pos[b] += uint32(g.pos)
-				h.neg[b] += uint32(g.neg)
+				// Most scores have no outlier pixel: pos's line is
+				// left alone.
+				if g.pos != 0 {
+					sc.hist.pos[b] += uint32(g.pos)
+				}
+				if g.neg != 0 {
+					sc.hist.neg[b] += uint32(g.neg)
+				}
+				for ; j > i; j-- {
+					if c := keys[j] >> keyBits & noClass; c != noClass && sc.classHist != nil {
+						pixels := 1 + keys[j]>>(keyBits+classBits)
+						sc.classHist[c][b>>classShift] += uint32(pixels)
+						sc.classN[c] += int64(pixels)
+					}
+				}
 			}
 			if !yield(g) {
 				return
