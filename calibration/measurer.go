@@ -26,16 +26,26 @@ type Slot struct {
 // keep gives the result outputs of its own: an engine may hand out its
 // output tensors (the logits always, everything at the model's size), and
 // it overwrites them with the next frame while this one is measured.
+// Outputs already in the slot's own buffers (the engine upsampled them
+// into the slot's Result, which keep gave those buffers) stay where they
+// are: a copy onto itself would cost a pass over a megabyte per frame.
 func (s *Slot) keep() {
 	r := &s.Res
-	s.labels = append(s.labels[:0], r.Labels...)
-	s.score = append(s.score[:0], r.Score...)
-	s.mask = append(s.mask[:0], r.Mask...)
-	r.Labels, r.Score, r.Mask = s.labels, s.score, s.mask
+	s.labels, r.Labels = own(s.labels, r.Labels)
+	s.score, r.Score = own(s.score, r.Score)
+	s.mask, r.Mask = own(s.mask, r.Mask)
 	if r.Logits != nil {
-		s.logits = append(s.logits[:0], r.Logits...)
-		r.Logits = s.logits
+		s.logits, r.Logits = own(s.logits, r.Logits)
 	}
+}
+
+// own returns v in buf (buf itself when v is buf's content), twice.
+func own[T any](buf, v []T) ([]T, []T) {
+	if len(v) > 0 && len(buf) == len(v) && &buf[0] == &v[0] {
+		return buf, buf
+	}
+	buf = append(buf[:0], v...)
+	return buf, buf
 }
 
 // Measurer runs measure on its own goroutine over the slots submitted to

@@ -215,3 +215,31 @@ func waitGoroutines(t *testing.T, want int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// keep copies outputs the engine still owns (its tensors, which the next
+// frame overwrites) into the slot, and leaves outputs already in the
+// slot's buffers where they are.
+func TestSlotKeepCopiesTheEnginesOutputsOnly(t *testing.T) {
+	engine := model.Result{Labels: []uint8{1, 2, 3}, Score: []float32{.1, .2, .3}, Mask: []uint8{0, 1, 0}, Logits: []float32{4, 5}}
+	var s Slot
+	s.Res = engine
+	s.keep()
+	engine.Labels[0], engine.Score[0], engine.Mask[0], engine.Logits[0] = 9, 9, 9, 9 // the next frame
+	r := &s.Res
+	if r.Labels[0] != 1 || r.Score[0] != .1 || r.Mask[0] != 0 || r.Logits[0] != 4 {
+		t.Fatalf("kept outputs changed with the engine's: %+v", *r)
+	}
+	labels, score := &r.Labels[0], &r.Score[0]
+	r.Labels[1], r.Score[1] = 7, .7 // the engine wrote into the slot's buffers
+	s.keep()
+	if &r.Labels[0] != labels || &r.Score[0] != score || r.Labels[1] != 7 || r.Score[1] != .7 {
+		t.Fatalf("outputs in the slot's own buffers moved or changed: %+v", *r)
+	}
+	engine.Labels, engine.Score = []uint8{5, 6}, []float32{.5, .6} // the engine's again, another size
+	r.Labels, r.Score = engine.Labels, engine.Score
+	s.keep()
+	engine.Labels[0], engine.Score[0] = 9, 9
+	if !slices.Equal(r.Labels, []uint8{5, 6}) || !slices.Equal(r.Score, []float32{.5, .6}) {
+		t.Fatalf("outputs of another size: %+v", *r)
+	}
+}
