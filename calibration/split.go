@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"slices"
 	"sync"
 	"time"
 
@@ -94,6 +93,12 @@ func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 			defer close(q)
 			for i := d; i < len(samples); i += decoders {
 				im, lab, err := dataset.Load(samples[i])
+				if err == nil {
+					// The label image is this sample's own: mapped in
+					// place here, it becomes the slot's ground truth
+					// without a pass on the runner's goroutine.
+					lm.Apply(lab.Pix, lab.Pix)
+				}
 				select {
 				case q <- loaded{samples[i], im, lab, err}:
 				case <-meas.Done():
@@ -125,8 +130,7 @@ func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 			if err := eng.Run(l.im, &sl.Res); err != nil {
 				return fmt.Errorf("%s: %w", l.s.Image, err)
 			}
-			sl.GT = slices.Grow(sl.GT[:0], len(l.lab.Pix))[:len(l.lab.Pix)]
-			lm.Apply(sl.GT, l.lab.Pix)
+			sl.GT = l.lab.Pix
 			sl.Name, sl.Image = l.s.Name, l.im
 			meas.Submit(sl)
 		}
