@@ -105,6 +105,28 @@ func readFile(path string) (Decoded, error) {
 	return Decode(data)
 }
 
+// chroma and ycc are color.YCbCrToRGB in two steps, the same integer
+// arithmetic to the bit: the chroma terms of R, G and B, then one pixel's
+// luma added and clamped, so that pixels sharing a chroma sample compute
+// its terms once.
+func chroma(cb, cr uint8) (rc, gc, bc int32) {
+	cb1, cr1 := int32(cb)-128, int32(cr)-128
+	return 91881 * cr1, -22554*cb1 - 46802*cr1, 116130 * cb1
+}
+
+func ycc(y uint8, rc, gc, bc int32) (uint8, uint8, uint8) {
+	yy1 := int32(y) * 0x10101
+	return clamp16(yy1 + rc), clamp16(yy1 + gc), clamp16(yy1 + bc)
+}
+
+// clamp16 is v>>16 clamped to [0, 255], as color.YCbCrToRGB does it.
+func clamp16(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	return uint8(^(v >> 31))
+}
+
 // sniff names the format of data by its magic bytes, or "".
 func sniff(data []byte) string {
 	for _, m := range []struct{ magic, name string }{
@@ -147,11 +169,31 @@ func toRGB(im image.Image) (RGB, string) {
 			yi := src.YOffset(b.Min.X, b.Min.Y+y)
 			ci := src.COffset(b.Min.X, b.Min.Y+y)
 			ys := src.Y[yi : yi+w]
-			c0 := b.Min.X >> hs
-			for x := range ys {
-				c := ci + (b.Min.X+x)>>hs - c0
+			if hs == 0 {
+				for x := range ys {
+					p := row[3*x : 3*x+3 : 3*x+3]
+					p[0], p[1], p[2] = color.YCbCrToRGB(ys[x], src.Cb[ci+x], src.Cr[ci+x])
+				}
+				continue
+			}
+			// Two pixels share a chroma sample: its terms are computed
+			// once for both (a pixel at an odd left edge or at the right
+			// edge alone).
+			x := 0
+			if b.Min.X&1 == 1 {
+				p := row[0:3:3]
+				p[0], p[1], p[2] = color.YCbCrToRGB(ys[0], src.Cb[ci], src.Cr[ci])
+				x, ci = 1, ci+1
+			}
+			for ; x+1 < w; x, ci = x+2, ci+1 {
+				rc, gc, bc := chroma(src.Cb[ci], src.Cr[ci])
+				p := row[3*x : 3*x+6 : 3*x+6]
+				p[0], p[1], p[2] = ycc(ys[x], rc, gc, bc)
+				p[3], p[4], p[5] = ycc(ys[x+1], rc, gc, bc)
+			}
+			if x < w {
 				p := row[3*x : 3*x+3 : 3*x+3]
-				p[0], p[1], p[2] = color.YCbCrToRGB(ys[x], src.Cb[c], src.Cr[c])
+				p[0], p[1], p[2] = color.YCbCrToRGB(ys[x], src.Cb[ci], src.Cr[ci])
 			}
 		}
 		return out, ""

@@ -169,6 +169,22 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 }
 
+
+// chroma then ycc is color.YCbCrToRGB, for every luma and chroma value.
+func TestYCCIsYCbCrToRGB(t *testing.T) {
+	for cb := range 256 {
+		for cr := range 256 {
+			rc, gc, bc := chroma(uint8(cb), uint8(cr))
+			for y := range 256 {
+				r, g, b := ycc(uint8(y), rc, gc, bc)
+				if wr, wg, wb := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr)); r != wr || g != wg || b != wb {
+					t.Fatalf("Y %d Cb %d Cr %d: %d %d %d, want %d %d %d", y, cb, cr, r, g, b, wr, wg, wb)
+				}
+			}
+		}
+	}
+}
+
 // The row-wise YCbCr conversion gives what converting each pixel through
 // YCbCrAt gives, for every subsampling and for sub-images at odd offsets.
 func TestYCbCrToRGBEveryRatio(t *testing.T) {
@@ -198,5 +214,21 @@ func TestYCbCrToRGBEveryRatio(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkToRGB is the YCbCr to RGB conversion of a 480x360 CamVid frame
+// (4:2:0), which osr eval runs once per image.
+func BenchmarkToRGB(b *testing.B) {
+	data, err := os.ReadFile("../../demo/camvid/0001TP_008550.jpg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	im, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		toRGB(im)
 	}
 }
