@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -35,7 +36,9 @@ const splitDecoders = 2
 // Decoding, inference and fn run as a three-stage pipeline (splitDecoders
 // goroutines decode, one runs the model, one runs fn; two images in flight
 // per goroutine), so that on a small CPU the decoding and the metrics
-// overlap the runtime instead of adding to it.
+// overlap the runtime instead of adding to it; decoding and fn run on at
+// most GOMAXPROCS-1 processors at a time, so that the model's goroutine
+// finds one free.
 // fn sees images in split order and must copy what it keeps of res.
 func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 	fn func(name string, im imageio.RGB, gt []uint8, res *model.Result) error) (LabelMap, string, error) {
@@ -64,8 +67,17 @@ func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 		progressbar.OptionSetItsString("img"), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond))
 
+	// Decoding and measuring hold a token while they run, so that they
+	// leave a processor to the goroutine that runs the model: Go's
+	// scheduler has no priorities, and with every processor held by a
+	// decoder or the measurer, the runner waited for one after each
+	// decoded image and each return from the runtime, the runtime idle.
+	tokens := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
 	meas := NewMeasurer(ctx, func(s *Slot) error {
-		if err := fn(s.Name, s.Image, s.GT, &s.Res); err != nil {
+		tokens <- struct{}{}
+		err := fn(s.Name, s.Image, s.GT, &s.Res)
+		<-tokens
+		if err != nil {
 			return err
 		}
 		bar.Add(1)
@@ -92,6 +104,11 @@ func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 		wg.Go(func() {
 			defer close(q)
 			for i := d; i < len(samples); i += decoders {
+				select {
+				case tokens <- struct{}{}:
+				case <-meas.Done():
+					return
+				}
 				im, lab, err := dataset.Load(samples[i])
 				if err == nil {
 					// The label image is this sample's own: mapped in
@@ -99,6 +116,7 @@ func runSplit(ctx context.Context, eng Engine, ds *dataset.Dataset, o splitRun,
 					// without a pass on the runner's goroutine.
 					lm.Apply(lab.Pix, lab.Pix)
 				}
+				<-tokens
 				select {
 				case q <- loaded{samples[i], im, lab, err}:
 				case <-meas.Done():
