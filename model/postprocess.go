@@ -133,9 +133,9 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 
 // upsampleHalves is upsampleNearest for a frame of exactly twice the
 // content's size, where each model pixel is a 2x2 block of frame pixels:
-// one pass per frame row reads each model pixel once, writes its two
-// frame pixels' labels, score and mask, and paints both with one blend
-// entry.
+// the first frame row of a block reads each model pixel once, writes its
+// two frame pixels' labels, score and mask, and paints both with one blend
+// entry; the second copies those rows and paints its own pixels.
 func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int) int {
 	w := l.FrameW
 	total := 0
@@ -145,6 +145,23 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 		ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
 		lab, sc, mk := out.Labels[row:row+2*l.W], out.Score[row:row+2*l.W], out.Mask[row:row+2*l.W]
 		ov, im := out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)]
+		if y%2 == 1 && y > y0 {
+			copy(lab, out.Labels[row-w:row-w+2*l.W])
+			copy(sc, out.Score[row-w:row-w+2*l.W])
+			copy(mk, out.Mask[row-w:row-w+2*l.W])
+			n := 0
+			for x, lv := range ml {
+				o := int(mm[x] & 1)
+				n += o
+				e := &p.blend[int(lv)|o<<8]
+				a, d := im[6*x:6*x+6:6*x+6], ov[6*x:6*x+6:6*x+6]
+				v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
+				v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
+				d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
+			}
+			total += 2 * n
+			continue
+		}
 		for x, lv := range ml {
 			sv, m := ms[x], mm[x]
 			o := int(m & 1)
@@ -152,10 +169,9 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 			l2, s2, m2 := lab[2*x:2*x+2:2*x+2], sc[2*x:2*x+2:2*x+2], mk[2*x:2*x+2:2*x+2]
 			l2[0], l2[1], s2[0], s2[1], m2[0], m2[1] = lv, lv, sv, sv, m, m
 			e := &p.blend[int(lv)|o<<8]
-			a := im[6*x : 6*x+6 : 6*x+6]
+			a, d := im[6*x:6*x+6:6*x+6], ov[6*x:6*x+6:6*x+6]
 			v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
 			v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
-			d := ov[6*x : 6*x+6 : 6*x+6]
 			d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
 		}
 	}
