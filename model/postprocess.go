@@ -34,8 +34,9 @@ type Scoring struct {
 // nearest model pixel for labels, mask and score alike, so that the mask
 // is always the thresholded score. out.Logits is left to the engine.
 //
-// The work is split over pool's workers (nil: the calling goroutine does it
-// all); nothing is allocated once out's buffers have the frame's size.
+// The work is split over pool's workers where that has been faster for
+// l's frames (nil: the calling goroutine does it all); nothing is allocated
+// once out's buffers have the frame's size.
 func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, score []float32, mask []uint8, pool *parallel.Pool) error {
 	if !l.Fits(im) || len(im.Pix) != 3*im.Width*im.Height {
 		return fmt.Errorf("postprocess: a %dx%d frame (%d bytes) through the layout of %dx%d frames", im.Width, im.Height, len(im.Pix), l.FrameW, l.FrameH)
@@ -58,9 +59,9 @@ func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, s
 	l.post = postTask{out: out, l: l, p: p, img: im.Pix, labels: labels, score: score, mask: mask}
 	l.post.outliers = [maxWorkers]int{}
 	if l.Identity() {
-		pool.For(n, 4096, &l.post)
+		l.postLoop.For(pool, n, 4096, &l.post)
 	} else {
-		pool.For(im.Height, 16, &l.post)
+		l.postLoop.For(pool, im.Height, 16, &l.post)
 	}
 	out.OutlierPixels = 0
 	for _, c := range l.post.outliers {
