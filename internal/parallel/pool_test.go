@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,4 +124,33 @@ func TestAdaptiveChoosesTheFasterWay(t *testing.T) {
 	if allocs := testing.AllocsPerRun(20, func() { a.For(p, 5000, 1, c) }); allocs != 0 {
 		t.Errorf("Adaptive.For allocates %g times per loop, want 0", allocs)
 	}
+}
+
+// BenchmarkWakeSleepingWorker is how long a worker that has slept for a
+// while takes to start after it is woken (the median, and the 90th
+// percentile): what a pool's hand-off costs on this machine, against the
+// loops' own time (Adaptive's choice).
+func BenchmarkWakeSleepingWorker(b *testing.B) {
+	wake := make(chan time.Time, 1)
+	var late atomic.Int64
+	go func() {
+		for t0 := range wake {
+			late.Store(int64(time.Since(t0)))
+		}
+	}()
+	defer close(wake)
+	var lat []float64
+	for b.Loop() {
+		b.StopTimer()
+		time.Sleep(2 * time.Millisecond) // the worker's thread goes to sleep
+		late.Store(-1)
+		b.StartTimer()
+		wake <- time.Now()
+		for late.Load() < 0 {
+		}
+		lat = append(lat, float64(late.Load()))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(lat[len(lat)/2]/1e3, "p50-µs")
+	b.ReportMetric(lat[len(lat)*9/10]/1e3, "p90-µs")
 }
