@@ -34,8 +34,9 @@ type Scoring struct {
 // nearest model pixel for labels, mask and score alike, so that the mask
 // is always the thresholded score. out.Logits is left to the engine.
 //
-// The work is split over pool's workers (nil: the calling goroutine does it
-// all); nothing is allocated once out's buffers have the frame's size.
+// The work is split over pool's workers where that has been faster for
+// l's frames (nil: the calling goroutine does it all); nothing is allocated
+// once out's buffers have the frame's size.
 func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, score []float32, mask []uint8, pool *parallel.Pool) error {
 	if !l.Fits(im) || len(im.Pix) != 3*im.Width*im.Height {
 		return fmt.Errorf("postprocess: a %dx%d frame (%d bytes) through the layout of %dx%d frames", im.Width, im.Height, len(im.Pix), l.FrameW, l.FrameH)
@@ -58,9 +59,9 @@ func Postprocess(out *Result, im Image, l *Layout, p *Painter, labels []uint8, s
 	l.post = postTask{out: out, l: l, p: p, img: im.Pix, labels: labels, score: score, mask: mask}
 	l.post.outliers = [maxWorkers]int{}
 	if l.Identity() {
-		pool.For(n, 4096, &l.post)
+		l.postLoop.For(pool, n, 4096, &l.post)
 	} else {
-		pool.For(im.Height, 16, &l.post)
+		l.postLoop.For(pool, im.Height, 16, &l.post)
 	}
 	out.OutlierPixels = 0
 	for _, c := range l.post.outliers {
@@ -133,9 +134,9 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 
 // upsampleHalves is upsampleNearest for a frame of exactly twice the
 // content's size, where each model pixel is a 2x2 block of frame pixels:
-// one pass per frame row reads each model pixel once, writes its two
-// frame pixels' labels, score and mask, and paints both with one blend
-// entry.
+// the first frame row of a block reads each model pixel once, writes its
+// two frame pixels' labels, score and mask, and paints both with one blend
+// entry; the second copies those rows and paints its own pixels.
 func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int) int {
 	w := l.FrameW
 	total := 0
@@ -145,6 +146,23 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 		ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
 		lab, sc, mk := out.Labels[row:row+2*l.W], out.Score[row:row+2*l.W], out.Mask[row:row+2*l.W]
 		ov, im := out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)]
+		if y%2 == 1 && y > y0 {
+			copy(lab, out.Labels[row-w:row-w+2*l.W])
+			copy(sc, out.Score[row-w:row-w+2*l.W])
+			copy(mk, out.Mask[row-w:row-w+2*l.W])
+			n := 0
+			for x, lv := range ml {
+				o := int(mm[x] & 1)
+				n += o
+				e := &p.blend[int(lv)|o<<8]
+				a, d := im[6*x:6*x+6:6*x+6], ov[6*x:6*x+6:6*x+6]
+				v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
+				v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
+				d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
+			}
+			total += 2 * n
+			continue
+		}
 		for x, lv := range ml {
 			sv, m := ms[x], mm[x]
 			o := int(m & 1)
@@ -152,10 +170,9 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 			l2, s2, m2 := lab[2*x:2*x+2:2*x+2], sc[2*x:2*x+2:2*x+2], mk[2*x:2*x+2:2*x+2]
 			l2[0], l2[1], s2[0], s2[1], m2[0], m2[1] = lv, lv, sv, sv, m, m
 			e := &p.blend[int(lv)|o<<8]
-			a := im[6*x : 6*x+6 : 6*x+6]
+			a, d := im[6*x:6*x+6:6*x+6], ov[6*x:6*x+6:6*x+6]
 			v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
 			v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
-			d := ov[6*x : 6*x+6 : 6*x+6]
 			d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
 		}
 	}

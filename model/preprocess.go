@@ -29,6 +29,9 @@ type Layout struct {
 	blendIdx []uint16
 	pre      preTask
 	post     postTask
+	// Whether waking the pool's workers pays for each loop, learnt from
+	// its frames (see parallel.Adaptive).
+	preLoop, postLoop parallel.Adaptive
 }
 
 // NewLayout is the layout of frameW x frameH frames on the model input in.
@@ -99,7 +102,8 @@ const maxWorkers = 8
 // model's size each pixel goes through the lookup table; other sizes are
 // resampled bilinearly (half-pixel centres) into the content rectangle,
 // with zero padding around it. The work is split over pool's workers
-// (nil: the calling goroutine does it all); nothing is allocated.
+// where that has been faster for l's frames (nil: the calling goroutine
+// does it all); nothing is allocated.
 func Preprocess(dst []float32, im Image, l *Layout, n *Normalizer, pool *parallel.Pool) error {
 	if err := im.Check(); err != nil {
 		return err
@@ -115,9 +119,9 @@ func Preprocess(dst []float32, im Image, l *Layout, n *Normalizer, pool *paralle
 	}
 	l.pre = preTask{dst: dst, im: im, l: l, n: n}
 	if l.Identity() {
-		pool.For(im.Width*im.Height, 4096, &l.pre)
+		l.preLoop.For(pool, im.Width*im.Height, 4096, &l.pre)
 	} else {
-		pool.For(l.H, 16, &l.pre)
+		l.preLoop.For(pool, l.H, 16, &l.pre)
 	}
 	l.pre = preTask{}
 	return nil

@@ -2,8 +2,10 @@ package parallel
 
 import (
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type countTask struct {
@@ -69,4 +71,86 @@ func TestPoolCallerTakesTheLateWorkersPieces(t *testing.T) {
 			t.Fatalf("index %d visited %d times", i, v)
 		}
 	}
+}
+
+// sleepTask's pieces take a fixed time per index, on the caller (worker
+// 0) and on the other workers.
+type sleepTask struct{ caller, worker time.Duration }
+
+func (s sleepTask) Do(w, lo, hi int) {
+	d := s.caller
+	if w != 0 {
+		d = s.worker
+	}
+	time.Sleep(time.Duration(hi-lo) * d)
+}
+
+// Adaptive keeps waking the workers where they shorten the loop, stops
+// where the caller alone is faster, and covers every index either way.
+func TestAdaptiveChoosesTheFasterWay(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS >= 2 to start a pool with workers")
+	}
+	p := NewPool()
+	defer p.Close()
+	n := piecesPerWorker * p.Workers()
+	var helps Adaptive // workers as fast as the caller: the loop ends sooner with them
+	for range 4 {
+		helps.For(p, n, 1, sleepTask{caller: 2 * time.Millisecond, worker: 2 * time.Millisecond})
+	}
+	if !helps.Helps() {
+		t.Errorf("workers as fast as the caller: helped %v, alone %v: want the workers to help", helps.helped, helps.alone)
+	}
+	var hinders Adaptive // a worker's piece outlasts the whole loop on the caller
+	for range 4 {
+		hinders.For(p, n, 1, sleepTask{caller: time.Millisecond, worker: time.Duration(2*n) * time.Millisecond})
+	}
+	if hinders.Helps() {
+		t.Errorf("slow workers: helped %v, alone %v: want the caller alone", hinders.helped, hinders.alone)
+	}
+	c := &countTask{seen: make([]atomic.Int32, 5000), chunks: make([]atomic.Int32, p.Workers())}
+	var a Adaptive
+	for range 2 * probeEvery {
+		for i := range c.seen {
+			c.seen[i].Store(0)
+		}
+		a.For(p, 5000, 1, c)
+		for i := range c.seen {
+			if v := c.seen[i].Load(); v != 1 {
+				t.Fatalf("index %d visited %d times", i, v)
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(20, func() { a.For(p, 5000, 1, c) }); allocs != 0 {
+		t.Errorf("Adaptive.For allocates %g times per loop, want 0", allocs)
+	}
+}
+
+// BenchmarkWakeSleepingWorker is how long a worker that has slept for a
+// while takes to start after it is woken (the median, and the 90th
+// percentile): what a pool's hand-off costs on this machine, against the
+// loops' own time (Adaptive's choice).
+func BenchmarkWakeSleepingWorker(b *testing.B) {
+	wake := make(chan time.Time, 1)
+	var late atomic.Int64
+	go func() {
+		for t0 := range wake {
+			late.Store(int64(time.Since(t0)))
+		}
+	}()
+	defer close(wake)
+	var lat []float64
+	for b.Loop() {
+		b.StopTimer()
+		time.Sleep(2 * time.Millisecond) // the worker's thread goes to sleep
+		late.Store(-1)
+		b.StartTimer()
+		wake <- time.Now()
+		for late.Load() < 0 {
+		}
+		lat = append(lat, float64(late.Load()))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(lat[len(lat)/2]/1e3, "p50-µs")
+	b.ReportMetric(lat[len(lat)*9/10]/1e3, "p90-µs")
 }
