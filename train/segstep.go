@@ -30,6 +30,8 @@ type segStep struct {
 	Lambda   float32   // weight of the outlier term
 	SumLoss  bool      // the paper's summed form of the loss (nn.Targets.Sum)
 	replicas []*replica
+	cores    nn.Cores // lent by replicas that are done to the others' convs
+	spare    int      // cores no replica holds
 	flops    float64
 	grad     []float32
 }
@@ -63,14 +65,17 @@ func newSegStep(net network, opt *nn.Adam, n, h, w, replicas int, imageGrad bool
 	c := net.channels()
 	s := &segStep{net: net, opt: opt, n: n, h: h, w: w, Input: make([]float32, n*c*h*w)}
 	k := max(1, min(replicas, n))
+	workers := max(1, runtime.GOMAXPROCS(0)/k)
+	s.spare = max(0, runtime.GOMAXPROCS(0)-k*workers)
 	for r := range k {
 		rp := &replica{lo: r * n / k, hi: (r + 1) * n / k}
 		m := rp.hi - rp.lo
 		g := nn.NewGraph(net.store())
 		g.NoStatUpdates = r > 0
 		if k > 1 {
-			// The replicas run at once: each takes its share of the cores.
-			g.WS.Workers = max(1, runtime.GOMAXPROCS(0)/k)
+			// The replicas run at once: each takes its share of the cores
+			// and lends it to the others when it is done.
+			g.WS.Workers, g.WS.Spare = workers, &s.cores
 		}
 		x, xv := g.Input("image", m, c, h, w)
 		logits := net.logits(g, x)
@@ -110,6 +115,7 @@ func (s *segStep) Run() (float64, error) {
 	losses := make([]float64, len(s.replicas))
 	errs := make([]error, len(s.replicas))
 	var wg sync.WaitGroup
+	s.cores.Set(s.spare)
 	for i, rp := range s.replicas {
 		copy(rp.input.Float32s(), s.Input[rp.lo*plane:rp.hi*plane])
 		copy(rp.targets.Labels, s.Labels[rp.lo*lplane:rp.hi*lplane])
@@ -118,6 +124,7 @@ func (s *segStep) Run() (float64, error) {
 		go func() {
 			defer wg.Done()
 			losses[i], errs[i] = rp.prog.Exec()
+			s.cores.Give(rp.graph.WS.Workers)
 		}()
 	}
 	wg.Wait()
