@@ -1,7 +1,9 @@
 package train
 
 import (
+	"context"
 	"runtime"
+	"runtime/trace"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -109,6 +111,11 @@ func newSegStep(net network, opt *nn.Adam, n, h, w, replicas int, imageGrad bool
 // Run does one step and returns the loss (the mean over replicas). A
 // non-finite loss returns nn.ErrNonFinite before the weights change.
 func (s *segStep) Run() (float64, error) {
+	// Regions for an execution trace (go test -trace; bench/step_trace.py
+	// reads them): each replica's forward and backward pass, then the
+	// update. Without a trace they cost nothing measurable.
+	ctx, task := trace.NewTask(context.Background(), "step")
+	defer task.End()
 	s.net.store().SetTrain(true)
 	plane := s.net.channels() * s.h * s.w
 	lplane := s.lh * s.lw
@@ -123,11 +130,12 @@ func (s *segStep) Run() (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			losses[i], errs[i] = rp.prog.Exec()
+			trace.WithRegion(ctx, "replica", func() { losses[i], errs[i] = rp.prog.Exec() })
 			s.cores.Give(rp.graph.WS.Workers)
 		}()
 	}
 	wg.Wait()
+	defer trace.StartRegion(ctx, "update").End()
 	var loss float64
 	for i, rp := range s.replicas {
 		if errs[i] != nil {

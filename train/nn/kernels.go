@@ -55,15 +55,16 @@ func sumSquares(x []float32) (s, ss float64) {
 }
 
 func sumSquaresScalar(x []float32) (s, ss float64) {
-	var sv, qv [4]float64
+	// Locals rather than arrays: Go keeps these in registers.
+	var s0, s1, s2, s3, q0, q1, q2, q3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		v := x[i : i+4 : i+4]
 		a, b, c, d := float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3])
-		sv[0], sv[1], sv[2], sv[3] = sv[0]+a, sv[1]+b, sv[2]+c, sv[3]+d
-		qv[0], qv[1], qv[2], qv[3] = qv[0]+a*a, qv[1]+b*b, qv[2]+c*c, qv[3]+d*d
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
 	}
-	return sumSquaresTail(x[i:], sv, qv)
+	return sumSquaresTail(x[i:], [4]float64{s0, s1, s2, s3}, [4]float64{q0, q1, q2, q3})
 }
 
 // sumSquaresTail adds the values after the last whole four into the first
@@ -91,7 +92,7 @@ func maskedSumsScalar(dy, y, x []float32, mean float32, out []float32) (sg, sgx 
 	if out != nil {
 		out = out[:len(dy)]
 	}
-	var a, b [4]float32
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
 	i := 0
 	for ; i+4 <= len(dy); i += 4 {
 		g, yv, xv := dy[i:i+4:i+4], y[i:i+4:i+4], x[i:i+4:i+4]
@@ -100,13 +101,13 @@ func maskedSumsScalar(dy, y, x []float32, mean float32, out []float32) (sg, sgx 
 			o := out[i : i+4 : i+4]
 			o[0], o[1], o[2], o[3] = g0, g1, g2, g3
 		}
-		a[0], a[1], a[2], a[3] = a[0]+g0, a[1]+g1, a[2]+g2, a[3]+g3
-		b[0], b[1], b[2], b[3] = b[0]+g0*(xv[0]-mean), b[1]+g1*(xv[1]-mean), b[2]+g2*(xv[2]-mean), b[3]+g3*(xv[3]-mean)
+		a0, a1, a2, a3 = a0+g0, a1+g1, a2+g2, a3+g3
+		b0, b1, b2, b3 = b0+g0*(xv[0]-mean), b1+g1*(xv[1]-mean), b2+g2*(xv[2]-mean), b3+g3*(xv[3]-mean)
 	}
 	if out != nil {
 		out = out[i:]
 	}
-	return maskedSumsTail(dy[i:], y[i:], x[i:], mean, out, a, b)
+	return maskedSumsTail(dy[i:], y[i:], x[i:], mean, out, [4]float32{a0, a1, a2, a3}, [4]float32{b0, b1, b2, b3})
 }
 
 // maskedSumsTail is maskedSums's last values (fewer than four) and the
@@ -133,14 +134,14 @@ func gradSums(dy, x []float32, mean float32) (sg, sgx float32) {
 
 func gradSumsScalar(dy, x []float32, mean float32) (sg, sgx float32) {
 	x = x[:len(dy)]
-	var a, b [4]float32
+	var a0, a1, a2, a3, b0, b1, b2, b3 float32
 	i := 0
 	for ; i+4 <= len(dy); i += 4 {
 		g, xv := dy[i:i+4:i+4], x[i:i+4:i+4]
-		a[0], a[1], a[2], a[3] = a[0]+g[0], a[1]+g[1], a[2]+g[2], a[3]+g[3]
-		b[0], b[1], b[2], b[3] = b[0]+g[0]*(xv[0]-mean), b[1]+g[1]*(xv[1]-mean), b[2]+g[2]*(xv[2]-mean), b[3]+g[3]*(xv[3]-mean)
+		a0, a1, a2, a3 = a0+g[0], a1+g[1], a2+g[2], a3+g[3]
+		b0, b1, b2, b3 = b0+g[0]*(xv[0]-mean), b1+g[1]*(xv[1]-mean), b2+g[2]*(xv[2]-mean), b3+g[3]*(xv[3]-mean)
 	}
-	return gradSumsTail(dy[i:], x[i:], mean, a, b)
+	return gradSumsTail(dy[i:], x[i:], mean, [4]float32{a0, a1, a2, a3}, [4]float32{b0, b1, b2, b3})
 }
 
 func gradSumsTail(dy, x []float32, mean float32, a, b [4]float32) (sg, sgx float32) {
