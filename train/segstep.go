@@ -1,7 +1,9 @@
 package train
 
 import (
+	"context"
 	"runtime"
+	"runtime/trace"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -30,6 +32,8 @@ type segStep struct {
 	Lambda   float32   // weight of the outlier term
 	SumLoss  bool      // the paper's summed form of the loss (nn.Targets.Sum)
 	replicas []*replica
+	cores    nn.Cores // lent by replicas that are done to the others' convs
+	spare    int      // cores no replica holds
 	flops    float64
 	grad     []float32
 }
@@ -63,14 +67,17 @@ func newSegStep(net network, opt *nn.Adam, n, h, w, replicas int, imageGrad bool
 	c := net.channels()
 	s := &segStep{net: net, opt: opt, n: n, h: h, w: w, Input: make([]float32, n*c*h*w)}
 	k := max(1, min(replicas, n))
+	workers := max(1, runtime.GOMAXPROCS(0)/k)
+	s.spare = max(0, runtime.GOMAXPROCS(0)-k*workers)
 	for r := range k {
 		rp := &replica{lo: r * n / k, hi: (r + 1) * n / k}
 		m := rp.hi - rp.lo
 		g := nn.NewGraph(net.store())
 		g.NoStatUpdates = r > 0
 		if k > 1 {
-			// The replicas run at once: each takes its share of the cores.
-			g.WS.Workers = max(1, runtime.GOMAXPROCS(0)/k)
+			// The replicas run at once: each takes its share of the cores
+			// and lends it to the others when it is done.
+			g.WS.Workers, g.WS.Spare = workers, &s.cores
 		}
 		x, xv := g.Input("image", m, c, h, w)
 		logits := net.logits(g, x)
@@ -104,12 +111,18 @@ func newSegStep(net network, opt *nn.Adam, n, h, w, replicas int, imageGrad bool
 // Run does one step and returns the loss (the mean over replicas). A
 // non-finite loss returns nn.ErrNonFinite before the weights change.
 func (s *segStep) Run() (float64, error) {
+	// Regions for an execution trace (go test -trace; bench/step_trace.py
+	// reads them): each replica's forward and backward pass, then the
+	// update. Without a trace they cost nothing measurable.
+	ctx, task := trace.NewTask(context.Background(), "step")
+	defer task.End()
 	s.net.store().SetTrain(true)
 	plane := s.net.channels() * s.h * s.w
 	lplane := s.lh * s.lw
 	losses := make([]float64, len(s.replicas))
 	errs := make([]error, len(s.replicas))
 	var wg sync.WaitGroup
+	s.cores.Set(s.spare)
 	for i, rp := range s.replicas {
 		copy(rp.input.Float32s(), s.Input[rp.lo*plane:rp.hi*plane])
 		copy(rp.targets.Labels, s.Labels[rp.lo*lplane:rp.hi*lplane])
@@ -117,10 +130,12 @@ func (s *segStep) Run() (float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			losses[i], errs[i] = rp.prog.Exec()
+			trace.WithRegion(ctx, "replica", func() { losses[i], errs[i] = rp.prog.Exec() })
+			s.cores.Give(rp.graph.WS.Workers)
 		}()
 	}
 	wg.Wait()
+	defer trace.StartRegion(ctx, "update").End()
 	var loss float64
 	for i, rp := range s.replicas {
 		if errs[i] != nil {

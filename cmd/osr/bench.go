@@ -156,8 +156,12 @@ SGEMM peak (the median of the rounds') osr achieves.`,
 			if asJSON {
 				return printJSON(r)
 			}
-			fmt.Printf("training step, default segmenter, batch %d at %dx%d, %d threads (%.1f GFLOP per step)\n",
-				r.Batch, r.Width, r.Height, r.Threads, r.StepGFLOP)
+			kernels := "scalar element-wise kernels"
+			if r.SIMD {
+				kernels = "SIMD element-wise kernels"
+			}
+			fmt.Printf("training step, default segmenter, batch %d at %dx%d, %d threads, %s (%.1f GFLOP per step)\n",
+				r.Batch, r.Width, r.Height, r.Threads, kernels, r.StepGFLOP)
 			fmt.Printf("  osr (gorgonia + OpenBLAS)  %8.0f ms   %6.1f GFLOP/s  (%.0f %% of the %.0f GFLOP/s SGEMM peak, median of the rounds)\n",
 				r.GoStepMS, r.GoGFLOPS, 100*r.PeakShare, r.PeakGFLOPS)
 			if r.TorchError != "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -23,6 +24,11 @@ type Workspace struct {
 	// Workers caps the goroutines a conv uses (0: one per core); replicas
 	// of a batch that run at once take one each.
 	Workers int
+	// Spare, when set, are cores that graphs running at once share: a
+	// conv takes free ones for more of its images than Workers, so that
+	// the replica that finishes last in a step does not run its last
+	// convolutions on one core while the others idle.
+	Spare *Cores
 
 	cols, parts [][]float32
 	slots       [][]float32 // scratch of ops that recompute (dense blocks)
@@ -38,27 +44,60 @@ func (ws *Workspace) workers(n int) int {
 	return max(1, min(k, n))
 }
 
+// Cores counts the free cores of a machine that several graphs share.
+type Cores struct{ free atomic.Int32 }
+
+// Set makes n cores free.
+func (c *Cores) Set(n int) { c.free.Store(int32(n)) }
+
+// Give frees n cores.
+func (c *Cores) Give(n int) { c.free.Add(int32(n)) }
+
+// take takes up to n free cores and returns how many it took.
+func (c *Cores) take(n int) int {
+	for {
+		f := c.free.Load()
+		k := min(f, int32(n))
+		if k <= 0 {
+			return 0
+		}
+		if c.free.CompareAndSwap(f, f-k) {
+			return int(k)
+		}
+	}
+}
+
 // col is worker w's column buffer of at least n floats.
 func (ws *Workspace) col(w, n int) []float32 {
 	ws.cols[w] = grow(ws.cols[w], n)
 	return ws.cols[w]
 }
 
-// part is worker w's partial-sum buffer of n floats.
-func (ws *Workspace) part(w, n int) []float32 {
-	ws.parts[w] = grow(ws.parts[w], n)
-	return ws.parts[w]
+// parts sizes image i's partial-sum buffer to m floats for images [1, n),
+// before the workers start, so that they never append.
+func (ws *Workspace) sizeParts(n, m int) {
+	for len(ws.parts) < n {
+		ws.parts = append(ws.parts, nil)
+	}
+	for i := 1; i < n; i++ {
+		ws.parts[i] = grow(ws.parts[i], m)
+	}
 }
 
-// forImages runs fn for images [0, n), split over workers(n) goroutines;
-// each image runs im2col and a single-threaded GEMM on its worker, with
-// that worker's buffers in ws.
+// forImages runs fn for images [0, n), split over workers(n) goroutines
+// and as many spare cores as are free; each image runs im2col and a
+// single-threaded GEMM on its worker, with that worker's buffers in ws.
+// What an image computes must not depend on how the images are split.
 func (ws *Workspace) forImages(n int, fn func(worker, lo, hi int)) {
 	k := ws.workers(n)
+	if ws.Spare != nil && k < n {
+		extra := ws.Spare.take(min(n, runtime.GOMAXPROCS(0)) - k)
+		defer ws.Spare.Give(extra)
+		k += extra
+	}
 	// Sized here, before the workers start, so that they never append.
 	for len(ws.cols) < k {
 		ws.cols = append(ws.cols, nil)
-		ws.parts = append(ws.parts, nil)
 	}
 	if k == 1 {
 		fn(0, 0, n)
@@ -373,20 +412,20 @@ func (o *convFilterGrad) Do(in ...G.Value) (G.Value, error) {
 }
 
 // convDW is dw = Σ_images dy·im2col(x)ᵀ, from the column matrices in kept
-// when the forward pass stored them.
+// when the forward pass stored them. Each image's term is a sum of its own
+// (image 0's in d itself), added up in image order after, so that dw is
+// the same however the images are split over workers.
 func (ws *Workspace) convDW(g geometry, n, out int, x, dy, kept, d []float32) {
 	c, h, w := g.c, g.h, g.w
-	k := ws.workers(n)
+	ws.sizeParts(n, len(d))
 	ws.forImages(n, func(wk, lo, hi int) {
-		// Each worker sums its images into its own buffer; worker 0's is
-		// the output itself.
-		part := d
-		if wk > 0 {
-			part = ws.part(wk, len(part))
-		}
-		clear(part)
-		pm := view(part, out, g.kk(), g.kk(), 0)
 		for i := lo; i < hi; i++ {
+			part := d
+			if i > 0 {
+				part = ws.parts[i]
+			}
+			clear(part)
+			pm := view(part, out, g.kk(), g.kk(), 0)
 			dyi := dy[i*out*g.p():]
 			if kept != nil {
 				blas32.Gemm(blas.NoTrans, blas.Trans, 1, view(dyi, out, g.p(), g.p(), 0),
@@ -404,8 +443,8 @@ func (ws *Workspace) convDW(g geometry, n, out int, x, dy, kept, d []float32) {
 			})
 		}
 	})
-	for wk := 1; wk < k; wk++ {
-		for j, v := range ws.parts[wk][:len(d)] {
+	for i := 1; i < n; i++ {
+		for j, v := range ws.parts[i][:len(d)] {
 			d[j] += v
 		}
 	}

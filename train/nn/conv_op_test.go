@@ -37,3 +37,31 @@ func TestTurnedConvMatchesCol2im(t *testing.T) {
 		}
 	}
 }
+
+// The weight gradient is the same bits however the images are split: one
+// worker, one per image, and one worker with spare cores lent to it.
+func TestConvDWSameForAnyWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const n, c, h, w, out = 3, 64, 20, 120, 16 // several row tiles per image
+	g := newGeometry(ConvSpec{3, 1, 1}, c, h, w)
+	x, dy := randn(r, n*c*h*w), randn(r, n*out*g.p())
+	dw := func(ws *Workspace) []float32 {
+		d := make([]float32, out*g.kk())
+		ws.convDW(g, n, out, x, dy, nil, d)
+		return d
+	}
+	want := dw(&Workspace{Workers: 1})
+	spare := &Cores{}
+	spare.Set(2)
+	for _, ws := range []*Workspace{{Workers: 3}, {Workers: 2}, {Workers: 1, Spare: spare}} {
+		got := dw(ws)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("workers %d, spare %v: dw[%d] = %g, one worker %g", ws.Workers, ws.Spare != nil, i, got[i], want[i])
+			}
+		}
+	}
+	if f := spare.free.Load(); f != 2 {
+		t.Errorf("%d spare cores after the convolutions, want the 2 lent", f)
+	}
+}

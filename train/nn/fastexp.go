@@ -9,21 +9,37 @@ import "math"
 // over a block rather than a function of one value because that function
 // is too large for Go to inline, and the call cost a third of the time.
 func expShifted(dst, z, shift, sum []float32) {
-	z, shift, sum = z[:len(dst)], shift[:len(dst)], sum[:len(dst)]
-	const log2e, ln2hi, ln2lo = 1.44269504088896341, 0.693359375, -2.12194440e-4
+	if simdOK {
+		expShiftedSIMD(dst, z, shift, sum)
+		return
+	}
+	expShiftedScalar(dst, z, shift, sum)
+}
+
+// The constants of expShifted.
+const (
+	expLog2e = 1.44269504088896341
+	expLn2hi = 0.693359375
+	expLn2lo = -2.12194440e-4
 	// Adding and subtracting 1.5·2^23 rounds to the nearest integer.
-	const magic = 12582912
+	expMagic = 12582912
+	expOver  = 88.37 // above, 2^n would not fit the exponent
+	expUnder = -87.3 // below, e^x is taken as 0
+)
+
+func expShiftedScalar(dst, z, shift, sum []float32) {
+	z, shift, sum = z[:len(dst)], shift[:len(dst)], sum[:len(dst)]
 	for j := range dst {
 		x := z[j] - shift[j]
 		var e float32
 		switch {
-		case x > 88.37: // 2^128 would not fit the exponent
+		case x > expOver:
 			e = float32(math.Inf(1))
-		case x < -87.3:
+		case x < expUnder:
 			e = 0
 		default:
-			n := (x*log2e + magic) - magic
-			r := x - n*ln2hi - n*ln2lo
+			n := (x*expLog2e + expMagic) - expMagic
+			r := x - n*expLn2hi - n*expLn2lo
 			p := float32(1.0 / 720)
 			p = p*r + 1.0/120
 			p = p*r + 1.0/24

@@ -95,9 +95,7 @@ func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
 				mx, sum := mx[:m], sum[:m]
 				copy(mx, z[base:base+m])
 				for c := 1; c < k; c++ {
-					for j, v := range z[base+c*p:][:m] {
-						mx[j] = max(mx[j], v)
-					}
+					maxRow(mx, z[base+c*p:][:m])
 				}
 				clear(sum)
 				for c := range k {
@@ -125,10 +123,7 @@ func (o *segLoss) Do(in ...G.Value) (G.Value, error) {
 					sum[j] = 1 / sum[j]
 				}
 				for c := range k {
-					pc := o.prob[base+c*p:][:m]
-					for j, inv := range sum {
-						pc[j] *= inv
-					}
+					mulRow(o.prob[base+c*p:][:m], sum)
 				}
 				q0 += m
 			}

@@ -110,17 +110,7 @@ func normalize(x, gamma, beta, mean, invStd, yd []float32, n, c, p int, relu boo
 			ch := k % c
 			s := invStd[ch] * gamma[ch]
 			t := beta[ch] - mean[ch]*s
-			src, dst := x[k*p:(k+1)*p], yd[k*p:(k+1)*p]
-			dst = dst[:len(src)]
-			if relu {
-				for i, v := range src {
-					dst[i] = max(v*s+t, 0)
-				}
-				continue
-			}
-			for i, v := range src {
-				dst[i] = v*s + t
-			}
+			normRow(x[k*p:(k+1)*p], yd[k*p:(k+1)*p], s, t, relu)
 		}
 	})
 }
@@ -274,18 +264,13 @@ func bnDX(x, gamma, y, dy, mean, invStd []float32, sdy, sdyx []float64, train, r
 			a, b := -s*mdyx, s*(mean[ch]*mdyx-mdy)
 			switch {
 			case masked: // ds holds g already
-				for j, g := range ds {
-					ds[j] = s*g + a*xs[j] + b
-				}
-				continue
+				dxRow(ds, ds, xs, s, a, b)
 			case relu:
 				for j, g := range gs {
 					ds[j] = s*reluMask(g, ys[j]) + a*xs[j] + b
 				}
-				continue
-			}
-			for j, g := range gs {
-				ds[j] = s*g + a*xs[j] + b
+			default:
+				dxRow(ds, gs, xs, s, a, b)
 			}
 		}
 	})
@@ -305,70 +290,4 @@ func reluMask(g, y float32) float32 {
 	b := math.Float32bits(y)
 	keep := uint32(int32(b|-b) >> 31) // all ones when b != 0
 	return math.Float32frombits(math.Float32bits(g) & keep)
-}
-
-// sumSquares is Σx and Σx² in float64, four partial sums at a time so
-// that the additions do not wait on each other.
-func sumSquares(x []float32) (s, ss float64) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		a, b, c, d := float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3])
-		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
-		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
-	}
-	for _, v := range x[i:] {
-		s0 += float64(v)
-		q0 += float64(v) * float64(v)
-	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
-}
-
-// maskedSums is Σg and Σg·(x-mean) with g = dy where the ReLU output y is
-// positive, four partial sums at a time; it writes g into out unless out
-// is nil.
-func maskedSums(dy, y, x []float32, mean float32, out []float32) (sg, sgx float32) {
-	y, x = y[:len(dy)], x[:len(dy)]
-	if out != nil {
-		out = out[:len(dy)]
-	}
-	var a0, a1, a2, a3, b0, b1, b2, b3 float32
-	i := 0
-	for ; i+4 <= len(dy); i += 4 {
-		g, yv, xv := dy[i:i+4:i+4], y[i:i+4:i+4], x[i:i+4:i+4]
-		g0, g1, g2, g3 := reluMask(g[0], yv[0]), reluMask(g[1], yv[1]), reluMask(g[2], yv[2]), reluMask(g[3], yv[3])
-		if out != nil {
-			o := out[i : i+4 : i+4]
-			o[0], o[1], o[2], o[3] = g0, g1, g2, g3
-		}
-		a0, a1, a2, a3 = a0+g0, a1+g1, a2+g2, a3+g3
-		b0, b1, b2, b3 = b0+g0*(xv[0]-mean), b1+g1*(xv[1]-mean), b2+g2*(xv[2]-mean), b3+g3*(xv[3]-mean)
-	}
-	for j := i; j < len(dy); j++ {
-		g := reluMask(dy[j], y[j])
-		if out != nil {
-			out[j] = g
-		}
-		a0 += g
-		b0 += g * (x[j] - mean)
-	}
-	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
-}
-
-// gradSums is Σdy and Σdy·(x-mean), four partial sums at a time.
-func gradSums(dy, x []float32, mean float32) (sg, sgx float32) {
-	x = x[:len(dy)]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float32
-	i := 0
-	for ; i+4 <= len(dy); i += 4 {
-		g, xv := dy[i:i+4:i+4], x[i:i+4:i+4]
-		a0, a1, a2, a3 = a0+g[0], a1+g[1], a2+g[2], a3+g[3]
-		b0, b1, b2, b3 = b0+g[0]*(xv[0]-mean), b1+g[1]*(xv[1]-mean), b2+g[2]*(xv[2]-mean), b3+g[3]*(xv[3]-mean)
-	}
-	for j := i; j < len(dy); j++ {
-		a0 += dy[j]
-		b0 += dy[j] * (x[j] - mean)
-	}
-	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
 }

@@ -49,11 +49,7 @@ func (r *resizer) forward(x, y []float32, planes int) {
 			}
 			dst := y[pl*oh*ow:][:oh*ow]
 			for oy, tp := range r.ty {
-				a, b, d := t[tp.I0*ow:][:ow], t[tp.I1*ow:][:ow], dst[oy*ow:][:ow]
-				w0, w1 := 1-tp.W, tp.W
-				for i := range d {
-					d[i] = a[i]*w0 + b[i]*w1
-				}
+				blendRow(dst[oy*ow:][:ow], t[tp.I0*ow:][:ow], t[tp.I1*ow:][:ow], 1-tp.W, tp.W)
 			}
 		}
 	})
@@ -67,12 +63,7 @@ func (r *resizer) backward(dy, dx []float32, planes int) {
 			t, g := r.tmp[pl*h*ow:][:h*ow], dy[pl*oh*ow:][:oh*ow]
 			clear(t)
 			for oy, tp := range r.ty {
-				a, b, d := t[tp.I0*ow:][:ow], t[tp.I1*ow:][:ow], g[oy*ow:][:ow]
-				w0, w1 := 1-tp.W, tp.W
-				for i, v := range d {
-					a[i] += v * w0
-					b[i] += v * w1
-				}
+				spreadRow(t[tp.I0*ow:][:ow], t[tp.I1*ow:][:ow], g[oy*ow:][:ow], 1-tp.W, tp.W)
 			}
 			dst := dx[pl*h*w:][:h*w]
 			clear(dst)
