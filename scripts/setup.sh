@@ -145,5 +145,11 @@ mkdir -p bin
 # GOEXPERIMENT=simd: the training ops' element-wise kernels (batch norm,
 # the loss's softmax, the resize) run vectorised on AVX2 with the same bits
 # as without it (train/nn/simd_amd64.go); go build without it gives the
-# scalar kernels.
-GOEXPERIMENT=simd go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr
+# scalar kernels. simd/archsimd is experimental in Go 1.26: a Go that does
+# not know the experiment builds the scalar kernels instead.
+if GOEXPERIMENT=simd go env GOVERSION >/dev/null 2>&1; then
+	GOEXPERIMENT=simd go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr
+else
+	echo "setup: this Go has no GOEXPERIMENT=simd; bin/osr trains with the scalar kernels (the same results, slower)" >&2
+	go build "${OSR_TAGS[@]}" -o bin/osr ./cmd/osr
+fi
