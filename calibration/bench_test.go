@@ -3,23 +3,12 @@ package calibration
 import (
 	"context"
 	"os"
-	"syscall"
 	"testing"
-	"time"
 
 	"osr/dataset"
+	"osr/internal/cputime"
 	"osr/model"
 )
-
-// processCPU is the process's CPU time so far, for cpu-ms/op: on a shared
-// machine other load disturbs it less than wall time.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkEvaluate is osr eval's path (decode, run, metrics, extremes) on
 // the bundled mini split; osr bench all reports the same as pixels/s.
@@ -46,7 +35,7 @@ func BenchmarkEvaluateVal(b *testing.B) {
 		b.Skip("no camvid dataset at " + dir + " (set OSR_CAMVID)")
 	}
 	eng, ds := openMini(b, dir)
-	cpu, images := processCPU(b), 0
+	cpu, images := cputime.Process(), 0
 	for b.Loop() {
 		rep, err := Evaluate(context.Background(), eng, ds, EvalOptions{Split: "val", Protocol: true})
 		if err != nil {
@@ -55,7 +44,7 @@ func BenchmarkEvaluateVal(b *testing.B) {
 		b.ReportMetric(rep.PixelsPerSecond/1e6, "Mpixel/s")
 		images += rep.Images
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1e3/float64(images), "cpu-ms/image")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1e3/float64(images), "cpu-ms/image")
 }
 
 // BenchmarkEvaluatorAdd is the metrics of osr eval alone: Evaluator.Add
@@ -92,7 +81,7 @@ func BenchmarkEvaluatorAdd(b *testing.B) {
 	}
 	ev := NewEvaluator(eng.Spec().Classes)
 	i := 0
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for b.Loop() {
 		im := &ims[i%len(ims)]
 		if _, err := ev.Add("x", im.gt, im.res.Labels, im.res.Score, im.res.Mask); err != nil {
@@ -100,5 +89,5 @@ func BenchmarkEvaluatorAdd(b *testing.B) {
 		}
 		i++
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1e3/float64(i), "cpu-ms/op")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1e3/float64(i), "cpu-ms/op")
 }

@@ -3,9 +3,9 @@ package model
 import (
 	"fmt"
 	"slices"
-	"syscall"
 	"time"
 
+	"osr/internal/cputime"
 	"osr/internal/imageio"
 )
 
@@ -114,7 +114,7 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 				if (i+j/benchBlock)%2 == 1 && k < 2 {
 					p = 1 - k // node and raw swap places every other block
 				}
-				c0 := processCPU()
+				c0 := cputime.Process()
 				for range min(benchBlock, o.Frames-j) {
 					t0 := time.Now()
 					if err := paths[p](); err != nil {
@@ -122,7 +122,7 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 					}
 					times[p] = append(times[p], ms(time.Since(t0)))
 				}
-				cpu[p] += processCPU() - c0
+				cpu[p] += cputime.Process() - c0
 			}
 		}
 		rd := BenchRound{E2EMS: median(times[0]), RawMS: median(times[1])}
@@ -156,15 +156,6 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-
-// processCPU is the CPU time this process has used, all threads.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // median is the middle value of v (the mean of the middle two for an even
 // count), or 0 for none; v is left unchanged.

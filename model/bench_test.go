@@ -2,10 +2,9 @@ package model
 
 import (
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
+	"osr/internal/cputime"
 	"osr/internal/imageio"
 	"osr/internal/parallel"
 )
@@ -29,26 +28,16 @@ func shippedEngine(b *testing.B) (*Engine, Image) {
 	return e, im
 }
 
-// threadCPU is the calling thread's CPU time, which a loaded machine
-// disturbs less than wall time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // loop runs f b.N times and adds the calling thread's CPU time per call.
 func loop(b *testing.B, f func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
-	t0 := threadCPU()
+	t0 := cputime.Thread()
 	for b.Loop() {
 		f()
 	}
-	b.ReportMetric(float64(threadCPU()-t0)/float64(b.N), "thread-cpu-ns/op")
+	b.ReportMetric(float64(cputime.Thread()-t0)/float64(b.N), "thread-cpu-ns/op")
 }
 
 // BenchmarkFrame is the node's per-frame path with the shipped model on a

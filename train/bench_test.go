@@ -1,9 +1,9 @@
 package train
 
 import (
-	"syscall"
 	"testing"
-	"time"
+
+	"osr/internal/cputime"
 )
 
 // BenchmarkSegStep is one training step (forward, backward, Adam) of the
@@ -20,21 +20,12 @@ func BenchmarkSegStep(b *testing.B) {
 	if _, err := st.Run(); err != nil {
 		b.Fatal(err)
 	}
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := st.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((cputime.Process()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(st.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-}
-
-// processCPU is the CPU time this process has used, all threads.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

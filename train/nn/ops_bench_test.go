@@ -2,12 +2,12 @@ package nn
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
-	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"osr/internal/cputime"
 )
 
 // benchGraph times forward and backward of build over one input of the
@@ -25,24 +25,14 @@ func benchGraph(b *testing.B, build func(x *G.Node) (*G.Node, error), shape ...i
 	}
 	m := G.NewTapeMachine(g)
 	defer m.Close()
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for b.Loop() {
 		m.Reset()
 		if err := m.RunAll(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-}
-
-// processCPU is the CPU time this process has used, all threads: on a
-// shared machine it varies less than the wall time.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkSegLoss is the loss of one replica of the benchmark step:
@@ -68,7 +58,7 @@ func BenchmarkBNReLU(b *testing.B) {
 	for i := range grads {
 		grads[i] = &bnGrad{op: newOp("bn/d", 4, 4, 1, 4, 4), fwd: fwd, which: i}
 	}
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for b.Loop() {
 		y, err := fwd.Do(x, gamma, beta)
 		if err != nil {
@@ -80,7 +70,7 @@ func BenchmarkBNReLU(b *testing.B) {
 			}
 		}
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkConvDenseLayer is a dense layer's 3x3 convolution (64 to 16
@@ -95,7 +85,7 @@ func BenchmarkConvDenseLayer(b *testing.B) {
 	dx := &convDataGrad{op: newOp("conv/dx", 4, 4, 4, 4), spec: s, ws: ws}
 	dw := &convFilterGrad{op: newOp("conv/dw", 4, 4, 4), spec: s, ws: ws, fwd: fwd}
 	x, wt, dy := randTensor(r, 1, n, c, h, w), randTensor(r, 0.1, out, c, 3, 3), randTensor(r, 1, n, out, h, w)
-	cpu := processCPU(b)
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := fwd.Do(x, wt); err != nil {
 			b.Fatal(err)
@@ -107,6 +97,6 @@ func BenchmarkConvDenseLayer(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
-	b.ReportMetric(3*2*float64(n*out*h*w*c*9)/1e9/((processCPU(b)-cpu).Seconds()/float64(b.N)), "GFLOP/cpu-s")
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(3*2*float64(n*out*h*w*c*9)/1e9/((cputime.Process()-cpu).Seconds()/float64(b.N)), "GFLOP/cpu-s")
 }
