@@ -31,21 +31,22 @@ type Slot struct {
 // are: a copy onto itself would cost a pass over a megabyte per frame.
 func (s *Slot) keep() {
 	r := &s.Res
-	s.labels, r.Labels = own(s.labels, r.Labels)
-	s.score, r.Score = own(s.score, r.Score)
-	s.mask, r.Mask = own(s.mask, r.Mask)
+	r.Labels = own(&s.labels, r.Labels)
+	r.Score = own(&s.score, r.Score)
+	r.Mask = own(&s.mask, r.Mask)
 	if r.Logits != nil {
-		s.logits, r.Logits = own(s.logits, r.Logits)
+		r.Logits = own(&s.logits, r.Logits)
 	}
 }
 
-// own returns v in buf (buf itself when v is buf's content), twice.
-func own[T any](buf, v []T) ([]T, []T) {
-	if len(v) > 0 && len(buf) == len(v) && &buf[0] == &v[0] {
-		return buf, buf
+// own puts v in *buf, unless it is *buf's content already, and returns
+// *buf.
+func own[T any](buf *[]T, v []T) []T {
+	if b := *buf; len(v) > 0 && len(b) == len(v) && &b[0] == &v[0] {
+		return b
 	}
-	buf = append(buf[:0], v...)
-	return buf, buf
+	*buf = append((*buf)[:0], v...)
+	return *buf
 }
 
 // Measurer runs measure on its own goroutine over the slots submitted to

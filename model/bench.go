@@ -125,12 +125,12 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 				cpu[p] += cputime.Process() - c0
 			}
 		}
-		rd := BenchRound{E2EMS: median(times[0]), RawMS: median(times[1])}
+		rd := BenchRound{E2EMS: Median(times[0]), RawMS: Median(times[1])}
 		rd.Ratio = rd.E2EMS / rd.RawMS
 		rd.E2ECPUMS, rd.RawCPUMS = ms(cpu[0])/float64(o.Frames), ms(cpu[1])/float64(o.Frames)
 		rd.CPURatio = rd.E2ECPUMS / rd.RawCPUMS
 		if len(o.JPEG) > 0 {
-			rd.JPEGMS = median(times[2])
+			rd.JPEGMS = Median(times[2])
 			rd.JPEGRatio = rd.JPEGMS / rd.RawMS
 		}
 		r.Rounds = append(r.Rounds, rd)
@@ -140,7 +140,7 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 		for i, rd := range r.Rounds {
 			v[i] = f(rd)
 		}
-		return median(v)
+		return Median(v)
 	}
 	r.RawMS = field(func(rd BenchRound) float64 { return rd.RawMS })
 	r.E2EMS = field(func(rd BenchRound) float64 { return rd.E2EMS })
@@ -157,9 +157,9 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
-// median is the middle value of v (the mean of the middle two for an even
+// Median is the middle value of v (the mean of the middle two for an even
 // count), or 0 for none; v is left unchanged.
-func median(v []float64) float64 {
+func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}

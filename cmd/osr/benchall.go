@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -245,7 +244,7 @@ func benchEval(cmd *cobra.Command, cfg config.Config, a *app, data, split string
 		raw := pixels / rawSec
 		rates, raws, ratios = append(rates, rep.PixelsPerSecond), append(raws, raw), append(ratios, rep.PixelsPerSecond/raw)
 	}
-	eb.PixelsPerSecond, eb.RawPixelsPerS, eb.Ratio = medianOf(rates), medianOf(raws), medianOf(ratios)
+	eb.PixelsPerSecond, eb.RawPixelsPerS, eb.Ratio = model.Median(rates), model.Median(raws), model.Median(ratios)
 	return eb, nil
 }
 
@@ -256,13 +255,4 @@ func defaultEvalData() (dir, split string) {
 		return d, "val"
 	}
 	return bundled("testdata/camvid-mini"), "test"
-}
-
-func medianOf(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return s[len(s)/2]
 }

@@ -73,7 +73,7 @@ func (ws *Workspace) col(w, n int) []float32 {
 	return ws.cols[w]
 }
 
-// parts sizes image i's partial-sum buffer to m floats for images [1, n),
+// sizeParts sizes image i's partial-sum buffer to m floats for images [1, n),
 // before the workers start, so that they never append.
 func (ws *Workspace) sizeParts(n, m int) {
 	for len(ws.parts) < n {
