@@ -88,8 +88,9 @@ func BenchmarkOverlay(b *testing.B) {
 	}
 	p := NewPainter(make([][3]uint8, 10), 0.5, [3]uint8{255, 0, 255}, 10)
 	dst := make([]uint8, 3*480*360)
+	w := newRowWeights(480)
 	b.SetBytes(int64(len(im.Pix)))
 	for b.Loop() {
-		p.paint(dst, im.Pix, labels, mask)
+		p.paint(dst, im.Pix, labels, mask, w)
 	}
 }

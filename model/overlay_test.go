@@ -1,6 +1,10 @@
 package model
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
 
 func TestOverlayBlendsPaletteAndPaintsOutliers(t *testing.T) {
 	palette := [][3]uint8{{255, 0, 0}, {0, 0, 255}}
@@ -10,7 +14,7 @@ func TestOverlayBlendsPaletteAndPaintsOutliers(t *testing.T) {
 	labels := []uint8{0, 1, 2}
 	mask := []uint8{0, 0, 255}
 	dst := make([]uint8, 9)
-	p.paint(dst, img, labels, mask)
+	p.paint(dst, img, labels, mask, newRowWeights(2))
 	want := []uint8{
 		177, 50, 50, // (100+255)/2, 100/2, 100/2
 		50, 50, 177,
@@ -21,6 +25,75 @@ func TestOverlayBlendsPaletteAndPaintsOutliers(t *testing.T) {
 			t.Fatalf("overlay = %v, want %v", dst, want)
 		}
 	}
+}
+
+// referenceOverlay is the overlay's definition, one channel at a time:
+// (img*(256-a) + colour*a) >> 8 with a in 1/256ths, the outlier colour
+// at outlierWeight for masked pixels and unknownID's (labels past the
+// palette get it at alpha).
+func referenceOverlay(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID int, img, labels, mask []uint8) []uint8 {
+	dst := make([]uint8, len(img))
+	for i, l := range labels {
+		col, a := outlier, outlierWeight
+		if mask[i] != 255 && int(l) != unknownID {
+			a = int(alpha*256 + 0.5)
+			if int(l) < len(palette) {
+				col = palette[l]
+			}
+		}
+		for c := range 3 {
+			dst[3*i+c] = uint8((int(img[3*i+c])*(256-a) + int(col[c])*a) >> 8)
+		}
+	}
+	return dst
+}
+
+// Every label and mask value, on rows that are and are not a multiple of
+// the vector loop's width, and with scratch shorter than the pixels (the
+// painter goes row by row of it).
+func TestPaintMatchesDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	palette := make([][3]uint8, 40)
+	for i := range palette {
+		palette[i] = [3]uint8{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256))}
+	}
+	outlier := [3]uint8{255, 0, 255}
+	for _, alpha := range []float32{0, 0.4, 1} {
+		p := NewPainter(palette, alpha, outlier, 33)
+		for _, n := range []int{1, 31, 32, 512, 1000} {
+			img, labels, mask := make([]uint8, 3*n), make([]uint8, n), make([]uint8, n)
+			for i := range labels {
+				labels[i] = uint8(r.IntN(256))
+				if r.IntN(4) == 0 {
+					mask[i] = 255
+				}
+			}
+			for i := range img {
+				img[i] = uint8(r.IntN(256))
+			}
+			want := referenceOverlay(palette, alpha, outlier, 33, img, labels, mask)
+			for _, scratch := range []int{7, 1024} {
+				got := make([]uint8, 3*n)
+				outliers := p.paint(got, img, labels, mask, newRowWeights(scratch))
+				if !slices.Equal(got, want) {
+					t.Fatalf("alpha %g, %d pixels, scratch %d: overlay differs from the definition", alpha, n, scratch)
+				}
+				if c := bytesCount(mask, 255); outliers != c {
+					t.Fatalf("alpha %g, %d pixels: %d outliers, want %d", alpha, n, outliers, c)
+				}
+			}
+		}
+	}
+}
+
+func bytesCount(b []uint8, v uint8) int {
+	n := 0
+	for _, x := range b {
+		if x == v {
+			n++
+		}
+	}
+	return n
 }
 
 func TestOpenSetLabelsUseUnknownID(t *testing.T) {

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"osr/internal/onnxgraph"
 	"osr/internal/parallel"
@@ -83,37 +85,34 @@ type postTask struct {
 }
 
 func (t *postTask) Do(worker, lo, hi int) {
-	o := t.out
-	if t.l.Identity() {
-		t.outliers[worker] += t.p.paint(o.Overlay[3*lo:3*hi], t.img[3*lo:3*hi], o.Labels[lo:hi], o.Mask[lo:hi])
-		return
+	o, w := t.out, t.l.weights[worker]
+	switch {
+	case t.l.Identity():
+		t.outliers[worker] += t.p.paint(o.Overlay[3*lo:3*hi], t.img[3*lo:3*hi], o.Labels[lo:hi], o.Mask[lo:hi], w)
+	case t.l.halves:
+		t.outliers[worker] += upsampleHalves(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi, w)
+	default:
+		t.outliers[worker] += upsampleNearest(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi, w)
 	}
-	if t.l.halves {
-		t.outliers[worker] += upsampleHalves(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi)
-		return
-	}
-	w := t.l.FrameW
-	t.outliers[worker] += upsampleNearest(o, t.l, t.p, t.img, t.labels, t.score, t.mask, lo, hi, t.l.blendIdx[worker*w:(worker+1)*w])
 }
 
 // upsampleNearest fills frame rows [y0, y1) of out's labels, score and
 // mask with the model pixel of each frame pixel and paints their overlay
 // with p, in one pass; it returns their outlier pixels. A row that takes
 // the same model row as the row above (every other row when the frame is
-// twice the model) copies its outputs and reuses its blend indices (idx,
-// one row of scratch).
-func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int, idx []uint16) int {
-	w := l.FrameW
-	idx = idx[:w]
+// twice the model) copies its outputs and reuses its blend weights (w, one
+// row of scratch).
+func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int, w rowWeights) int {
+	fw := l.FrameW
 	total, rowOutliers := 0, 0
 	for y := y0; y < y1; y++ {
 		my := l.Rows[y]
-		row := y * w
-		lab, sc, mk := out.Labels[row:row+w], out.Score[row:row+w], out.Mask[row:row+w]
+		row := y * fw
+		lab, sc, mk := out.Labels[row:row+fw], out.Score[row:row+fw], out.Mask[row:row+fw]
 		if y > y0 && l.Rows[y-1] == my {
-			copy(lab, out.Labels[row-w:row])
-			copy(sc, out.Score[row-w:row])
-			copy(mk, out.Mask[row-w:row])
+			copy(lab, out.Labels[row-fw:row])
+			copy(sc, out.Score[row-fw:row])
+			copy(mk, out.Mask[row-fw:row])
 		} else {
 			src := my * l.ModelW
 			ml, ms, mm := labels[src:src+l.ModelW], score[src:src+l.ModelW], mask[src:src+l.ModelW]
@@ -121,62 +120,80 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 			for x, mx := range l.Cols {
 				lv, m := ml[mx], mm[mx]
 				lab[x], sc[x], mk[x] = lv, ms[mx], m
-				o := uint16(m & 1)
-				rowOutliers += int(o)
-				idx[x] = uint16(lv) | o<<8
+				o := int(m & 1)
+				rowOutliers += o
+				p.set(w, x, int(lv)|o<<8)
 			}
 		}
 		total += rowOutliers
-		p.paintRow(out.Overlay[3*row:3*(row+w)], img[3*row:3*(row+w)], idx)
+		w.apply(out.Overlay[3*row:3*(row+fw)], img[3*row:3*(row+fw)])
 	}
 	return total
 }
 
 // upsampleHalves is upsampleNearest for a frame of exactly twice the
 // content's size, where each model pixel is a 2x2 block of frame pixels:
-// the first frame row of a block reads each model pixel once, writes its
-// two frame pixels' labels, score and mask, and paints both with one blend
-// entry; the second copies those rows and paints its own pixels.
-func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int) int {
-	w := l.FrameW
-	total := 0
+// the first frame row of a block reads each model pixel once and writes
+// its two frame pixels' labels, score, mask and blend weights; the second
+// copies those rows and paints with the same weights.
+func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []uint8, score []float32, mask []uint8, y0, y1 int, w rowWeights) int {
+	fw := l.FrameW
+	total, rowOutliers := 0, 0
 	for y := y0; y < y1; y++ {
-		row := y * w
-		src := (l.Y+y/2)*l.ModelW + l.X
-		ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
+		row := y * fw
 		lab, sc, mk := out.Labels[row:row+2*l.W], out.Score[row:row+2*l.W], out.Mask[row:row+2*l.W]
-		ov, im := out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)]
 		if y%2 == 1 && y > y0 {
-			copy(lab, out.Labels[row-w:row-w+2*l.W])
-			copy(sc, out.Score[row-w:row-w+2*l.W])
-			copy(mk, out.Mask[row-w:row-w+2*l.W])
-			n := 0
-			for x, lv := range ml {
-				o := int(mm[x] & 1)
-				n += o
-				e := &p.blend[int(lv)|o<<8]
-				a, d := im[6*x:6*x+6:6*x+6], ov[6*x:6*x+6:6*x+6]
-				v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
-				v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
-				d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
-			}
-			total += 2 * n
-			continue
+			copy(lab, out.Labels[row-fw:row-fw+2*l.W])
+			copy(sc, out.Score[row-fw:row-fw+2*l.W])
+			copy(mk, out.Mask[row-fw:row-fw+2*l.W])
+		} else {
+			src := (l.Y+y/2)*l.ModelW + l.X
+			ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
+			rowOutliers = 2 * doubled(lab, sc, mk, ml, ms, mm)
+			p.setPairs(w, ml, mm)
 		}
-		for x, lv := range ml {
-			sv, m := ms[x], mm[x]
-			o := int(m & 1)
-			total += 2 * o
-			l2, s2, m2 := lab[2*x:2*x+2:2*x+2], sc[2*x:2*x+2:2*x+2], mk[2*x:2*x+2:2*x+2]
-			l2[0], l2[1], s2[0], s2[1], m2[0], m2[1] = lv, lv, sv, sv, m, m
-			e := &p.blend[int(lv)|o<<8]
-			a, d := im[6*x:6*x+6:6*x+6], ov[6*x:6*x+6:6*x+6]
-			v0 := (uint64(a[0])|uint64(a[1])<<16|uint64(a[2])<<32)*e.keep + e.pre
-			v1 := (uint64(a[3])|uint64(a[4])<<16|uint64(a[5])<<32)*e.keep + e.pre
-			d[0], d[1], d[2], d[3], d[4], d[5] = uint8(v0>>8), uint8(v0>>24), uint8(v0>>40), uint8(v1>>8), uint8(v1>>24), uint8(v1>>40)
-		}
+		total += rowOutliers
+		w.apply(out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)])
 	}
 	return total
+}
+
+// doubled writes each model pixel's label, score and mask twice (two
+// frame pixels) and returns the model pixels that are outliers.
+func doubled(lab []uint8, sc []float32, mk, ml []uint8, ms []float32, mm []uint8) int {
+	doubleBytes(lab, ml)
+	ms, sc = ms[:len(ml)], sc[:2*len(ml)]
+	for x, v := range ms {
+		s2 := sc[2*x : 2*x+2 : 2*x+2]
+		s2[0], s2[1] = v, v
+	}
+	return doubleBytes(mk, mm)
+}
+
+// doubleBytes writes each byte of src twice into dst, eight at a time, and
+// returns how many of them have the low bit set (mask 255: an outlier).
+func doubleBytes(dst, src []uint8) int {
+	n, x := 0, 0
+	dst = dst[:2*len(src)]
+	for ; x+8 <= len(src); x += 8 {
+		v := binary.LittleEndian.Uint64(src[x:])
+		n += bits.OnesCount64(v & 0x0101010101010101)
+		binary.LittleEndian.PutUint64(dst[2*x:], spreadBytes(uint32(v)))
+		binary.LittleEndian.PutUint64(dst[2*x+8:], spreadBytes(uint32(v>>32)))
+	}
+	for ; x < len(src); x++ {
+		n += int(src[x] & 1)
+		dst[2*x], dst[2*x+1] = src[x], src[x]
+	}
+	return n
+}
+
+// spreadBytes turns bytes abcd into aabbccdd (little-endian).
+func spreadBytes(v uint32) uint64 {
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	return x | x<<8
 }
 
 // postprocessGraph builds the nodes appended after the network's logits

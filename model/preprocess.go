@@ -24,11 +24,11 @@ type Layout struct {
 	// halves: the frame is exactly twice the content in both directions,
 	// so each model pixel is the mean of a 2x2 block.
 	halves bool
-	// Scratch for one frame at a time: a row of overlay blend indices per
+	// Scratch for one frame at a time: a row of overlay blend weights per
 	// pool worker, and the loops the pool's workers run.
-	blendIdx []uint16
-	pre      preTask
-	post     postTask
+	weights [maxWorkers]rowWeights
+	pre     preTask
+	post    postTask
 	// Whether waking the pool's workers pays for each loop, learnt from
 	// its frames (see parallel.Adaptive).
 	preLoop, postLoop parallel.Adaptive
@@ -51,7 +51,9 @@ func NewLayout(frameW, frameH int, in Input, letterbox bool) Layout {
 		l.xs = bilinear.Taps(frameW, l.W)
 		l.ys = bilinear.Taps(frameH, l.H)
 		l.halves = frameW == 2*l.W && frameH == 2*l.H
-		l.blendIdx = make([]uint16, frameW*maxWorkers)
+	}
+	for i := range l.weights {
+		l.weights[i] = newRowWeights(max(frameW, 1024))
 	}
 	return l
 }

@@ -1,0 +1,10 @@
+//go:build !amd64
+
+package blend
+
+const (
+	haveVector = false
+	vectorLen  = 32
+)
+
+func weightedVector(dst, src, keep, add []byte) { weightedGo(dst, src, keep, add) }
