@@ -1,6 +1,10 @@
 package model
 
-import "osr/internal/blend"
+import (
+	"fmt"
+
+	"osr/internal/blend"
+)
 
 // Painter blends the palette over the frame in integer arithmetic:
 // out = (img*(256-a) + colour*a) >> 8, with a stronger alpha on outliers so
@@ -59,27 +63,43 @@ func newRowWeights(pixels int) rowWeights {
 // pixels is how many pixels w holds.
 func (w rowWeights) pixels() int { return (len(w.keep) - blend.WeightBytes(0)) / 6 }
 
-// set gives pixel i of w the blend entry k (label | outlier<<8). Pixels
-// are set in increasing order (see blend.Put3).
-func (p *Painter) set(w rowWeights, i, k int) {
-	e := &p.blend[k&511]
-	blend.Put3(w.keep, i, e.keep)
-	blend.Put3(w.add, i, e.add)
+// setWeights gives each pixel of w the blend entry of its label and mask
+// (with pairs, two pixels of w per label: a frame of twice the model's
+// width) and returns how many labels are outliers.
+func (p *Painter) setWeights(w rowWeights, labels, mask []uint8, pairs bool) int {
+	px := len(labels)
+	if pairs {
+		px *= 2
+	}
+	if len(mask) < len(labels) || w.pixels() < px {
+		panic(fmt.Sprintf("overlay weights: %d labels, %d mask values, room for %d pixels", len(labels), len(mask), w.pixels()))
+	}
+	return p.fillWeights(w, labels, mask[:len(labels)], pairs)
 }
 
-// setPairs gives pixels 2x and 2x+1 of w the blend entry of model pixel
-// x (labels and mask): a frame of twice the model's width.
-func (p *Painter) setPairs(w rowWeights, labels, mask []uint8) {
-	n := len(labels)
-	mask, keep, add := mask[:n], w.keep[:12*n+8], w.add[:12*n+8]
-	for x, l := range labels {
-		e := &p.blend[(int(l)|int(mask[x]&1)<<8)&511]
-		k, a := keep[12*x:12*x+20:12*x+20], add[12*x:12*x+20:12*x+20]
-		blend.Put3(k, 0, e.keep)
-		blend.Put3(k, 1, e.keep)
-		blend.Put3(a, 0, e.add)
-		blend.Put3(a, 1, e.add)
+// fillWeightsGo is setWeights's loop in Go, for CPUs without the
+// assembly one and to test it against.
+func (p *Painter) fillWeightsGo(w rowWeights, labels, mask []uint8, pairs bool) int {
+	outliers, j := 0, 0
+	mask = mask[:len(labels)]
+	for i, l := range labels {
+		o := int(mask[i] & 1)
+		outliers += o
+		e := &p.blend[(int(l)|o<<8)&511]
+		for range 1 + b2i(pairs) {
+			blend.Put3(w.keep, j, e.keep)
+			blend.Put3(w.add, j, e.add)
+			j++
+		}
 	}
+	return outliers
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // apply paints the row img into dst (3 bytes per pixel) with the weights
@@ -94,14 +114,9 @@ func (w rowWeights) apply(dst, img []uint8) {
 // bytes per label.
 func (p *Painter) paint(dst, img, labels, mask []uint8, w rowWeights) int {
 	n, step := 0, w.pixels()
-	mask = mask[:len(labels)]
 	for lo := 0; lo < len(labels); lo += step {
 		hi := min(len(labels), lo+step)
-		for i, l := range labels[lo:hi] {
-			o := int(mask[lo+i] & 1)
-			n += o
-			p.set(w, i, int(l)|o<<8)
-		}
+		n += p.setWeights(w, labels[lo:hi], mask[lo:hi], false)
 		w.apply(dst[3*lo:3*hi], img[3*lo:3*hi])
 	}
 	return n

@@ -138,3 +138,24 @@ func TestOpenSetLabelsUseUnknownID(t *testing.T) {
 		}
 	}
 }
+
+// The painter's weight loop (assembly on amd64) writes what its Go
+// version writes, for single pixels and pairs.
+func TestFillWeightsMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	p := NewPainter([][3]uint8{{1, 2, 3}, {200, 100, 50}, {9, 99, 199}}, 0.3, [3]uint8{255, 0, 255}, 2)
+	for _, n := range []int{0, 1, 5, 240, 481} {
+		labels, mask := make([]uint8, n), make([]uint8, n)
+		for i := range labels {
+			labels[i], mask[i] = uint8(r.IntN(256)), uint8(r.IntN(256))
+		}
+		for _, pairs := range []bool{false, true} {
+			a, b := newRowWeights(2*n), newRowWeights(2*n)
+			na := p.setWeights(a, labels, mask, pairs)
+			nb := p.fillWeightsGo(b, labels, mask, pairs)
+			if na != nb || !slices.Equal(a.keep, b.keep) || !slices.Equal(a.add, b.add) {
+				t.Fatalf("%d labels, pairs %v: weights or outliers (%d, %d) differ from the Go loop", n, pairs, na, nb)
+			}
+		}
+	}
+}

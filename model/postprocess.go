@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/bits"
 
 	"osr/internal/onnxgraph"
 	"osr/internal/parallel"
@@ -116,14 +115,10 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 		} else {
 			src := my * l.ModelW
 			ml, ms, mm := labels[src:src+l.ModelW], score[src:src+l.ModelW], mask[src:src+l.ModelW]
-			rowOutliers = 0
 			for x, mx := range l.Cols {
-				lv, m := ml[mx], mm[mx]
-				lab[x], sc[x], mk[x] = lv, ms[mx], m
-				o := int(m & 1)
-				rowOutliers += o
-				p.set(w, x, int(lv)|o<<8)
+				lab[x], sc[x], mk[x] = ml[mx], ms[mx], mm[mx]
 			}
+			rowOutliers = p.setWeights(w, lab, mk, false)
 		}
 		total += rowOutliers
 		w.apply(out.Overlay[3*row:3*(row+fw)], img[3*row:3*(row+fw)])
@@ -149,8 +144,8 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 		} else {
 			src := (l.Y+y/2)*l.ModelW + l.X
 			ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
-			rowOutliers = 2 * doubled(lab, sc, mk, ml, ms, mm)
-			p.setPairs(w, ml, mm)
+			doubled(lab, sc, mk, ml, ms, mm)
+			rowOutliers = 2 * p.setWeights(w, ml, mm, true)
 		}
 		total += rowOutliers
 		w.apply(out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)])
@@ -158,34 +153,30 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 	return total
 }
 
-// doubled writes each model pixel's label, score and mask twice (two
-// frame pixels) and returns the model pixels that are outliers.
-func doubled(lab []uint8, sc []float32, mk, ml []uint8, ms []float32, mm []uint8) int {
+// doubled writes each model pixel's label, score and mask twice: the two
+// frame pixels of a row of a 2x2 block.
+func doubled(lab []uint8, sc []float32, mk, ml []uint8, ms []float32, mm []uint8) {
 	doubleBytes(lab, ml)
+	doubleBytes(mk, mm)
 	ms, sc = ms[:len(ml)], sc[:2*len(ml)]
 	for x, v := range ms {
 		s2 := sc[2*x : 2*x+2 : 2*x+2]
 		s2[0], s2[1] = v, v
 	}
-	return doubleBytes(mk, mm)
 }
 
-// doubleBytes writes each byte of src twice into dst, eight at a time, and
-// returns how many of them have the low bit set (mask 255: an outlier).
-func doubleBytes(dst, src []uint8) int {
-	n, x := 0, 0
+// doubleBytes writes each byte of src twice into dst, eight at a time.
+func doubleBytes(dst, src []uint8) {
+	x := 0
 	dst = dst[:2*len(src)]
 	for ; x+8 <= len(src); x += 8 {
 		v := binary.LittleEndian.Uint64(src[x:])
-		n += bits.OnesCount64(v & 0x0101010101010101)
 		binary.LittleEndian.PutUint64(dst[2*x:], spreadBytes(uint32(v)))
 		binary.LittleEndian.PutUint64(dst[2*x+8:], spreadBytes(uint32(v>>32)))
 	}
 	for ; x < len(src); x++ {
-		n += int(src[x] & 1)
 		dst[2*x], dst[2*x+1] = src[x], src[x]
 	}
-	return n
 }
 
 // spreadBytes turns bytes abcd into aabbccdd (little-endian).
