@@ -81,12 +81,19 @@ func nearestIndex(frame, content, offset int) []int {
 // Normalizer turns 8-bit RGB into the model's normalised input through a
 // lookup table per channel: (v/255 - mean) / std.
 type Normalizer struct {
-	lut [3][256]float32
+	lut    [3][256]float32
+	consts normConsts
+}
+
+// normConsts are the normalisation's constants for the vector loops
+// (their layout is read by assembly).
+type normConsts struct {
+	mean, std [3]float32
 }
 
 // NewNormalizer builds the lookup tables for the model input in.
 func NewNormalizer(in Input) *Normalizer {
-	n := &Normalizer{}
+	n := &Normalizer{consts: normConsts{mean: in.Mean, std: in.Std}}
 	for c := 0; c < 3; c++ {
 		for v := 0; v < 256; v++ {
 			n.lut[c][v] = (float32(v)/255 - in.Mean[c]) / in.Std[c]
@@ -178,7 +185,7 @@ func (n *Normalizer) resampled(dst []float32, im Image, l *Layout, y0, y1 int) {
 		if l.halves {
 			// Taps (2x, 2x+1, 1/2): the float blend below is exactly the
 			// 2x2 sum / 4, and rounding it is (sum + 2) >> 2.
-			for x := range ro {
+			for x := n.halvesVector(ro, go_, bo, row0, row1); x < len(ro); x++ {
 				p, q := row0[6*x:6*x+6:6*x+6], row1[6*x:6*x+6:6*x+6]
 				ro[x] = lr[uint8((uint(p[0])+uint(p[3])+uint(q[0])+uint(q[3])+2)>>2)]
 				go_[x] = lg[uint8((uint(p[1])+uint(p[4])+uint(q[1])+uint(q[4])+2)>>2)]

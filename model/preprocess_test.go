@@ -104,3 +104,26 @@ func TestPreprocessResamplesAsPlainBilinear(t *testing.T) {
 		}
 	}
 }
+
+// The 2x2 means of a frame twice the model's size (assembly on amd64 for
+// eight model pixels at a time, Go for the rest of a row) give the plain
+// bilinear resample's floats bit for bit, with a remainder after the last
+// eight and over every byte value.
+func TestPreprocessHalvesVectorMatchesPlain(t *testing.T) {
+	for _, w := range []int{8, 29, 240} {
+		in := Input{Width: w, Height: 6, Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
+		n := NewNormalizer(in)
+		im := randomImage(2*w, 12, uint64(w))
+		for i := range 256 { // every value, in every channel
+			im.Pix[(7*i)%len(im.Pix)] = uint8(i)
+		}
+		l := NewLayout(2*w, 12, in, false)
+		got := make([]float32, 3*w*6)
+		if err := Preprocess(got, im, &l, n, nil); err != nil {
+			t.Fatal(err)
+		}
+		if want := plainResample(im, l, n); !slices.Equal(got, want) {
+			t.Errorf("%d model pixels a row: the 2x2 means differ from plain bilinear", w)
+		}
+	}
+}

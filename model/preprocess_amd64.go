@@ -1,0 +1,20 @@
+package model
+
+import "golang.org/x/sys/cpu"
+
+// halvesAVX2 is halves for n model pixels, n a multiple of 8.
+//
+//go:noescape
+func halvesAVX2(red, green, blue *float32, row0, row1 *byte, n int, c *normConsts)
+
+// halvesVector does what it can of halves with AVX2 and returns how many
+// model pixels it wrote.
+func (n *Normalizer) halvesVector(r, g, b []float32, row0, row1 []uint8) int {
+	done := len(r) - len(r)%8
+	if done == 0 || !cpu.X86.HasAVX2 {
+		return 0
+	}
+	_, _, _, _, _ = g[done-1], b[done-1], r[done-1], row0[6*done-1], row1[6*done-1]
+	halvesAVX2(&r[0], &g[0], &b[0], &row0[0], &row1[0], done, &n.consts)
+	return done
+}

@@ -1,0 +1,159 @@
+#include "textflag.h"
+
+// Byte shuffles that gather one channel of 16 RGB pixels (48 bytes in
+// three registers) into 16 bytes: halvesShuf<channel><register>; 0x80
+// writes a zero, so the three results OR together.
+DATA halvesShuf00<>+0(SB)/8, $0x80800f0c09060300
+DATA halvesShuf00<>+8(SB)/8, $0x8080808080808080
+GLOBL halvesShuf00<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf01<>+0(SB)/8, $0x0502808080808080
+DATA halvesShuf01<>+8(SB)/8, $0x80808080800e0b08
+GLOBL halvesShuf01<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf02<>+0(SB)/8, $0x8080808080808080
+DATA halvesShuf02<>+8(SB)/8, $0x0d0a070401808080
+GLOBL halvesShuf02<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf10<>+0(SB)/8, $0x8080800d0a070401
+DATA halvesShuf10<>+8(SB)/8, $0x8080808080808080
+GLOBL halvesShuf10<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf11<>+0(SB)/8, $0x0603008080808080
+DATA halvesShuf11<>+8(SB)/8, $0x80808080800f0c09
+GLOBL halvesShuf11<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf12<>+0(SB)/8, $0x8080808080808080
+DATA halvesShuf12<>+8(SB)/8, $0x0e0b080502808080
+GLOBL halvesShuf12<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf20<>+0(SB)/8, $0x8080800e0b080502
+DATA halvesShuf20<>+8(SB)/8, $0x8080808080808080
+GLOBL halvesShuf20<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf21<>+0(SB)/8, $0x0704018080808080
+DATA halvesShuf21<>+8(SB)/8, $0x8080808080800d0a
+GLOBL halvesShuf21<>(SB), RODATA|NOPTR, $16
+
+DATA halvesShuf22<>+0(SB)/8, $0x8080808080808080
+DATA halvesShuf22<>+8(SB)/8, $0x0f0c090603008080
+GLOBL halvesShuf22<>(SB), RODATA|NOPTR, $16
+
+DATA halvesOnes<>+0(SB)/8, $0x0101010101010101
+DATA halvesOnes<>+8(SB)/8, $0x0101010101010101
+GLOBL halvesOnes<>(SB), RODATA|NOPTR, $16
+
+DATA halvesTwos<>+0(SB)/8, $0x0002000200020002
+DATA halvesTwos<>+8(SB)/8, $0x0002000200020002
+GLOBL halvesTwos<>(SB), RODATA|NOPTR, $16
+
+DATA halves255<>+0(SB)/4, $255.0
+GLOBL halves255<>(SB), RODATA|NOPTR, $4
+
+// func halvesAVX2(red, green, blue *float32, row0, row1 *byte, n int, c *normConsts)
+// n model pixels (a multiple of 8) from two frame rows of 6n bytes each.
+TEXT ·halvesAVX2(SB), NOSPLIT, $0-56
+	MOVQ         red+0(FP), DI
+	MOVQ         green+8(FP), SI
+	MOVQ         blue+16(FP), DX
+	MOVQ         row0+24(FP), R8
+	MOVQ         row1+32(FP), R9
+	MOVQ         n+40(FP), CX
+	MOVQ         c+48(FP), AX
+	VBROADCASTSS halves255<>(SB), Y9
+	VBROADCASTSS 0(AX), Y10
+	VBROADCASTSS 4(AX), Y11
+	VBROADCASTSS 8(AX), Y12
+	VBROADCASTSS 12(AX), Y13
+	VBROADCASTSS 16(AX), Y14
+	VBROADCASTSS 20(AX), Y15
+
+loop:
+	CMPQ    CX, $8
+	JLT     done
+	VMOVDQU (R8), X0
+	VMOVDQU 16(R8), X1
+	VMOVDQU 32(R8), X2
+	VMOVDQU (R9), X4
+	VMOVDQU 16(R9), X5
+	VMOVDQU 32(R9), X6
+	// channel 0: gather it from both rows, add each 2x2 block, round to
+	// 8 bits, then (v/255 - mean) / std as the lookup table computes it
+	VPSHUFB    halvesShuf00<>(SB), X0, X3
+	VPSHUFB    halvesShuf01<>(SB), X1, X7
+	VPOR       X7, X3, X3
+	VPSHUFB    halvesShuf02<>(SB), X2, X7
+	VPOR       X7, X3, X3
+	VPSHUFB    halvesShuf00<>(SB), X4, X8
+	VPSHUFB    halvesShuf01<>(SB), X5, X7
+	VPOR       X7, X8, X8
+	VPSHUFB    halvesShuf02<>(SB), X6, X7
+	VPOR       X7, X8, X8
+	VPMADDUBSW halvesOnes<>(SB), X3, X3
+	VPMADDUBSW halvesOnes<>(SB), X8, X8
+	VPADDW     X8, X3, X3
+	VPADDW     halvesTwos<>(SB), X3, X3
+	VPSRLW     $2, X3, X3
+	VPMOVZXWD  X3, Y3
+	VCVTDQ2PS  Y3, Y3
+	VDIVPS     Y9, Y3, Y3
+	VSUBPS     Y10, Y3, Y3
+	VDIVPS     Y13, Y3, Y3
+	VMOVUPS    Y3, (DI)
+	// channel 1: gather it from both rows, add each 2x2 block, round to
+	// 8 bits, then (v/255 - mean) / std as the lookup table computes it
+	VPSHUFB    halvesShuf10<>(SB), X0, X3
+	VPSHUFB    halvesShuf11<>(SB), X1, X7
+	VPOR       X7, X3, X3
+	VPSHUFB    halvesShuf12<>(SB), X2, X7
+	VPOR       X7, X3, X3
+	VPSHUFB    halvesShuf10<>(SB), X4, X8
+	VPSHUFB    halvesShuf11<>(SB), X5, X7
+	VPOR       X7, X8, X8
+	VPSHUFB    halvesShuf12<>(SB), X6, X7
+	VPOR       X7, X8, X8
+	VPMADDUBSW halvesOnes<>(SB), X3, X3
+	VPMADDUBSW halvesOnes<>(SB), X8, X8
+	VPADDW     X8, X3, X3
+	VPADDW     halvesTwos<>(SB), X3, X3
+	VPSRLW     $2, X3, X3
+	VPMOVZXWD  X3, Y3
+	VCVTDQ2PS  Y3, Y3
+	VDIVPS     Y9, Y3, Y3
+	VSUBPS     Y11, Y3, Y3
+	VDIVPS     Y14, Y3, Y3
+	VMOVUPS    Y3, (SI)
+	// channel 2: gather it from both rows, add each 2x2 block, round to
+	// 8 bits, then (v/255 - mean) / std as the lookup table computes it
+	VPSHUFB    halvesShuf20<>(SB), X0, X3
+	VPSHUFB    halvesShuf21<>(SB), X1, X7
+	VPOR       X7, X3, X3
+	VPSHUFB    halvesShuf22<>(SB), X2, X7
+	VPOR       X7, X3, X3
+	VPSHUFB    halvesShuf20<>(SB), X4, X8
+	VPSHUFB    halvesShuf21<>(SB), X5, X7
+	VPOR       X7, X8, X8
+	VPSHUFB    halvesShuf22<>(SB), X6, X7
+	VPOR       X7, X8, X8
+	VPMADDUBSW halvesOnes<>(SB), X3, X3
+	VPMADDUBSW halvesOnes<>(SB), X8, X8
+	VPADDW     X8, X3, X3
+	VPADDW     halvesTwos<>(SB), X3, X3
+	VPSRLW     $2, X3, X3
+	VPMOVZXWD  X3, Y3
+	VCVTDQ2PS  Y3, Y3
+	VDIVPS     Y9, Y3, Y3
+	VSUBPS     Y12, Y3, Y3
+	VDIVPS     Y15, Y3, Y3
+	VMOVUPS    Y3, (DX)
+	ADDQ    $48, R8
+	ADDQ    $48, R9
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	SUBQ    $8, CX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package model
+
+func (n *Normalizer) halvesVector(r, g, b []float32, row0, row1 []uint8) int { return 0 }
