@@ -64,21 +64,35 @@ func newRowWeights(pixels int) rowWeights {
 func (w rowWeights) pixels() int { return (len(w.keep) - blend.WeightBytes(0)) / 6 }
 
 // setWeights gives each pixel of w the blend entry of its label and mask
-// (with pairs, two pixels of w per label: a frame of twice the model's
-// width) and returns how many labels are outliers.
-func (p *Painter) setWeights(w rowWeights, labels, mask []uint8, pairs bool) int {
-	px := len(labels)
-	if pairs {
-		px *= 2
-	}
-	if len(mask) < len(labels) || w.pixels() < px {
+// and returns how many are outliers.
+func (p *Painter) setWeights(w rowWeights, labels, mask []uint8) int {
+	if len(mask) < len(labels) || w.pixels() < len(labels) {
 		panic(fmt.Sprintf("overlay weights: %d labels, %d mask values, room for %d pixels", len(labels), len(mask), w.pixels()))
 	}
-	return p.fillWeights(w, labels, mask[:len(labels)], pairs)
+	return p.fillWeights(w, labels, mask[:len(labels)])
 }
 
-// fillWeightsGo is setWeights's loop in Go, for CPUs without the
-// assembly one and to test it against.
+// setHalves writes each model pixel's label, score and mask (ml, ms, mm)
+// twice into a frame row of twice the width (lab, sc, mk), gives both
+// frame pixels its blend entry in w, and returns how many model pixels are
+// outliers: the first row of a 2x2 block, in one pass.
+func (p *Painter) setHalves(w rowWeights, lab []uint8, sc []float32, mk, ml []uint8, ms []float32, mm []uint8) int {
+	n := len(ml)
+	if len(ms) < n || len(mm) < n || len(lab) < 2*n || len(sc) < 2*n || len(mk) < 2*n || w.pixels() < 2*n {
+		panic(fmt.Sprintf("overlay halves: %d model pixels (%d, %d), a frame row of %d, %d, %d, weights for %d", n, len(ms), len(mm), len(lab), len(sc), len(mk), w.pixels()))
+	}
+	return p.fillHalves(w, lab, sc, mk, ml, ms[:n], mm[:n])
+}
+
+// fillHalvesGo is setHalves's loop in Go, for CPUs without the assembly
+// one and to test it against.
+func (p *Painter) fillHalvesGo(w rowWeights, lab []uint8, sc []float32, mk, ml []uint8, ms []float32, mm []uint8) int {
+	doubled(lab, sc, mk, ml, ms, mm)
+	return p.fillWeightsGo(w, ml, mm, true)
+}
+
+// fillWeightsGo is setWeights's loop in Go (with pairs, two pixels of w
+// per label), for CPUs without the assembly one and to test it against.
 func (p *Painter) fillWeightsGo(w rowWeights, labels, mask []uint8, pairs bool) int {
 	outliers, j := 0, 0
 	mask = mask[:len(labels)]
@@ -116,7 +130,7 @@ func (p *Painter) paint(dst, img, labels, mask []uint8, w rowWeights) int {
 	n, step := 0, w.pixels()
 	for lo := 0; lo < len(labels); lo += step {
 		hi := min(len(labels), lo+step)
-		n += p.setWeights(w, labels[lo:hi], mask[lo:hi], false)
+		n += p.setWeights(w, labels[lo:hi], mask[lo:hi])
 		w.apply(dst[3*lo:3*hi], img[3*lo:3*hi])
 	}
 	return n

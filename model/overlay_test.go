@@ -139,23 +139,30 @@ func TestOpenSetLabelsUseUnknownID(t *testing.T) {
 	}
 }
 
-// The painter's weight loop (assembly on amd64) writes what its Go
-// version writes, for single pixels and pairs.
+// The painter's weight loops (assembly on amd64) write what their Go
+// versions write: single pixels, and the first row of 2x2 blocks with its
+// doubled labels, score and mask.
 func TestFillWeightsMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	p := NewPainter([][3]uint8{{1, 2, 3}, {200, 100, 50}, {9, 99, 199}}, 0.3, [3]uint8{255, 0, 255}, 2)
 	for _, n := range []int{0, 1, 5, 240, 481} {
-		labels, mask := make([]uint8, n), make([]uint8, n)
+		labels, mask, score := make([]uint8, n), make([]uint8, n), make([]float32, n)
 		for i := range labels {
-			labels[i], mask[i] = uint8(r.IntN(256)), uint8(r.IntN(256))
+			labels[i], mask[i], score[i] = uint8(r.IntN(256)), uint8(r.IntN(256)), r.Float32()
 		}
-		for _, pairs := range []bool{false, true} {
-			a, b := newRowWeights(2*n), newRowWeights(2*n)
-			na := p.setWeights(a, labels, mask, pairs)
-			nb := p.fillWeightsGo(b, labels, mask, pairs)
-			if na != nb || !slices.Equal(a.keep, b.keep) || !slices.Equal(a.add, b.add) {
-				t.Fatalf("%d labels, pairs %v: weights or outliers (%d, %d) differ from the Go loop", n, pairs, na, nb)
-			}
+		a, b := newRowWeights(2*n), newRowWeights(2*n)
+		na, nb := p.setWeights(a, labels, mask), p.fillWeightsGo(b, labels, mask, false)
+		if na != nb || !slices.Equal(a.keep, b.keep) || !slices.Equal(a.add, b.add) {
+			t.Fatalf("%d labels: weights or outliers (%d, %d) differ from the Go loop", n, na, nb)
+		}
+		a, b = newRowWeights(2*n), newRowWeights(2*n)
+		labA, labB, mkA, mkB := make([]uint8, 2*n), make([]uint8, 2*n), make([]uint8, 2*n), make([]uint8, 2*n)
+		scA, scB := make([]float32, 2*n), make([]float32, 2*n)
+		na = p.setHalves(a, labA, scA, mkA, labels, score, mask)
+		nb = p.fillHalvesGo(b, labB, scB, mkB, labels, score, mask)
+		if na != nb || !slices.Equal(a.keep, b.keep) || !slices.Equal(a.add, b.add) ||
+			!slices.Equal(labA, labB) || !slices.Equal(scA, scB) || !slices.Equal(mkA, mkB) {
+			t.Fatalf("%d model pixels, 2x2 blocks: outputs, weights or outliers (%d, %d) differ from the Go loop", n, na, nb)
 		}
 	}
 }

@@ -118,7 +118,7 @@ func upsampleNearest(out *Result, l *Layout, p *Painter, img []uint8, labels []u
 			for x, mx := range l.Cols {
 				lab[x], sc[x], mk[x] = ml[mx], ms[mx], mm[mx]
 			}
-			rowOutliers = p.setWeights(w, lab, mk, false)
+			rowOutliers = p.setWeights(w, lab, mk)
 		}
 		total += rowOutliers
 		w.apply(out.Overlay[3*row:3*(row+fw)], img[3*row:3*(row+fw)])
@@ -144,8 +144,7 @@ func upsampleHalves(out *Result, l *Layout, p *Painter, img []uint8, labels []ui
 		} else {
 			src := (l.Y+y/2)*l.ModelW + l.X
 			ml, ms, mm := labels[src:src+l.W], score[src:src+l.W], mask[src:src+l.W]
-			doubled(lab, sc, mk, ml, ms, mm)
-			rowOutliers = 2 * p.setWeights(w, ml, mm, true)
+			rowOutliers = 2 * p.setHalves(w, lab, sc, mk, ml, ms, mm)
 		}
 		total += rowOutliers
 		w.apply(out.Overlay[3*row:3*(row+2*l.W)], img[3*row:3*(row+2*l.W)])

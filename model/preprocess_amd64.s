@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // Byte shuffles that gather one channel of 16 RGB pixels (48 bytes in

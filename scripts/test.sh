@@ -24,6 +24,11 @@ go test -count=1 "${OSR_TAGS[@]}" "$@" ./...
 GOEXPERIMENT=simd go vet ./train/nn
 GOEXPERIMENT=simd "$OSR_STATICCHECK" ./train/nn
 GOEXPERIMENT=simd go test -count=1 ./train/nn
+# The frame loops' assembly (amd64) has Go versions for other CPUs: the
+# purego tag builds those here, so they are vetted, linted and tested too.
+go vet -tags purego ./model ./internal/blend
+"$OSR_STATICCHECK" -tags purego ./model ./internal/blend
+go test -count=1 -tags purego ./model ./internal/blend
 # With the GPU runtime installed osr prefers its ONNX Runtime (1.29); the
 # default install's (onnxruntime-node) is tested here again.
 if [ -f gpu/node_modules/com.github.asus4.onnxruntime/Plugins/Linux/x64/libonnxruntime.so ]; then

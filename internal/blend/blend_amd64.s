@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // func weightedAVX2(dst, src, keep, add *byte, n int)
