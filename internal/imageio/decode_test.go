@@ -169,7 +169,6 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 }
 
-
 // chroma then ycc is color.YCbCrToRGB, for every luma and chroma value.
 func TestYCCIsYCbCrToRGB(t *testing.T) {
 	for cb := range 256 {
