@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 # message, the fallback being identical to CPU, osr doctor) skip.
 OSR_GPU="${OSR_GPU:-1}" OSR_SETUP_ROS=1 source scripts/setup.sh
 go vet ./...
+unformatted=$(git ls-files -z '*.go' | xargs -0 gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "gofmt -w these files: $unformatted" >&2
+	exit 1
+fi
 # The lint gate: any staticcheck finding fails the suite, in both builds.
 "$OSR_STATICCHECK" ./...
 # setup.sh sets OSR_TAGS: -tags ros2 where Cyclone DDS is installed, so the
