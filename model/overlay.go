@@ -51,8 +51,8 @@ func NewPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID i
 }
 
 // rowWeights is one goroutine's scratch for painting up to a row of
-// pixels: each pixel's blend weights, filled by set and applied to the
-// whole row at once by apply.
+// pixels: each pixel's blend weights, filled by setWeights or setHalves
+// and applied to the whole row at once by apply.
 type rowWeights struct{ keep, add []byte }
 
 func newRowWeights(pixels int) rowWeights {
@@ -94,26 +94,22 @@ func (p *Painter) fillHalvesGo(w rowWeights, lab []uint8, sc []float32, mk, ml [
 // fillWeightsGo is setWeights's loop in Go (with pairs, two pixels of w
 // per label), for CPUs without the assembly one and to test it against.
 func (p *Painter) fillWeightsGo(w rowWeights, labels, mask []uint8, pairs bool) int {
-	outliers, j := 0, 0
+	outliers, j, reps := 0, 0, 1
+	if pairs {
+		reps = 2
+	}
 	mask = mask[:len(labels)]
 	for i, l := range labels {
 		o := int(mask[i] & 1)
 		outliers += o
 		e := &p.blend[(int(l)|o<<8)&511]
-		for range 1 + b2i(pairs) {
+		for range reps {
 			blend.Put3(w.keep, j, e.keep)
 			blend.Put3(w.add, j, e.add)
 			j++
 		}
 	}
 	return outliers
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // apply paints the row img into dst (3 bytes per pixel) with the weights
