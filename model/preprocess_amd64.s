@@ -52,6 +52,33 @@ GLOBL halvesTwos<>(SB), RODATA|NOPTR, $16
 DATA halves255<>+0(SB)/4, $255.0
 GLOBL halves255<>(SB), RODATA|NOPTR, $4
 
+// CHANNEL gathers one channel of 8 model pixels' 2x2 blocks from rows
+// X0-X2 and X4-X6 with the three shuffles m0-m2, adds each block, rounds
+// to 8 bits, then computes (v/255 - mean) / std as the lookup table does
+// and stores the 8 floats at dst.
+#define CHANNEL(m0, m1, m2, mean, std, dst) \
+	VPSHUFB    m0, X0, X3 \
+	VPSHUFB    m1, X1, X7 \
+	VPOR       X7, X3, X3 \
+	VPSHUFB    m2, X2, X7 \
+	VPOR       X7, X3, X3 \
+	VPSHUFB    m0, X4, X8 \
+	VPSHUFB    m1, X5, X7 \
+	VPOR       X7, X8, X8 \
+	VPSHUFB    m2, X6, X7 \
+	VPOR       X7, X8, X8 \
+	VPMADDUBSW halvesOnes<>(SB), X3, X3 \
+	VPMADDUBSW halvesOnes<>(SB), X8, X8 \
+	VPADDW     X8, X3, X3 \
+	VPADDW     halvesTwos<>(SB), X3, X3 \
+	VPSRLW     $2, X3, X3 \
+	VPMOVZXWD  X3, Y3 \
+	VCVTDQ2PS  Y3, Y3 \
+	VDIVPS     Y9, Y3, Y3 \
+	VSUBPS     mean, Y3, Y3 \
+	VDIVPS     std, Y3, Y3 \
+	VMOVUPS    Y3, (dst)
+
 // func halvesAVX2(red, green, blue *float32, row0, row1 *byte, n int, c *normConsts)
 // n model pixels (a multiple of 8) from two frame rows of 6n bytes each.
 TEXT ·halvesAVX2(SB), NOSPLIT, $0-56
@@ -79,75 +106,9 @@ loop:
 	VMOVDQU (R9), X4
 	VMOVDQU 16(R9), X5
 	VMOVDQU 32(R9), X6
-	// channel 0: gather it from both rows, add each 2x2 block, round to
-	// 8 bits, then (v/255 - mean) / std as the lookup table computes it
-	VPSHUFB    halvesShuf00<>(SB), X0, X3
-	VPSHUFB    halvesShuf01<>(SB), X1, X7
-	VPOR       X7, X3, X3
-	VPSHUFB    halvesShuf02<>(SB), X2, X7
-	VPOR       X7, X3, X3
-	VPSHUFB    halvesShuf00<>(SB), X4, X8
-	VPSHUFB    halvesShuf01<>(SB), X5, X7
-	VPOR       X7, X8, X8
-	VPSHUFB    halvesShuf02<>(SB), X6, X7
-	VPOR       X7, X8, X8
-	VPMADDUBSW halvesOnes<>(SB), X3, X3
-	VPMADDUBSW halvesOnes<>(SB), X8, X8
-	VPADDW     X8, X3, X3
-	VPADDW     halvesTwos<>(SB), X3, X3
-	VPSRLW     $2, X3, X3
-	VPMOVZXWD  X3, Y3
-	VCVTDQ2PS  Y3, Y3
-	VDIVPS     Y9, Y3, Y3
-	VSUBPS     Y10, Y3, Y3
-	VDIVPS     Y13, Y3, Y3
-	VMOVUPS    Y3, (DI)
-	// channel 1: gather it from both rows, add each 2x2 block, round to
-	// 8 bits, then (v/255 - mean) / std as the lookup table computes it
-	VPSHUFB    halvesShuf10<>(SB), X0, X3
-	VPSHUFB    halvesShuf11<>(SB), X1, X7
-	VPOR       X7, X3, X3
-	VPSHUFB    halvesShuf12<>(SB), X2, X7
-	VPOR       X7, X3, X3
-	VPSHUFB    halvesShuf10<>(SB), X4, X8
-	VPSHUFB    halvesShuf11<>(SB), X5, X7
-	VPOR       X7, X8, X8
-	VPSHUFB    halvesShuf12<>(SB), X6, X7
-	VPOR       X7, X8, X8
-	VPMADDUBSW halvesOnes<>(SB), X3, X3
-	VPMADDUBSW halvesOnes<>(SB), X8, X8
-	VPADDW     X8, X3, X3
-	VPADDW     halvesTwos<>(SB), X3, X3
-	VPSRLW     $2, X3, X3
-	VPMOVZXWD  X3, Y3
-	VCVTDQ2PS  Y3, Y3
-	VDIVPS     Y9, Y3, Y3
-	VSUBPS     Y11, Y3, Y3
-	VDIVPS     Y14, Y3, Y3
-	VMOVUPS    Y3, (SI)
-	// channel 2: gather it from both rows, add each 2x2 block, round to
-	// 8 bits, then (v/255 - mean) / std as the lookup table computes it
-	VPSHUFB    halvesShuf20<>(SB), X0, X3
-	VPSHUFB    halvesShuf21<>(SB), X1, X7
-	VPOR       X7, X3, X3
-	VPSHUFB    halvesShuf22<>(SB), X2, X7
-	VPOR       X7, X3, X3
-	VPSHUFB    halvesShuf20<>(SB), X4, X8
-	VPSHUFB    halvesShuf21<>(SB), X5, X7
-	VPOR       X7, X8, X8
-	VPSHUFB    halvesShuf22<>(SB), X6, X7
-	VPOR       X7, X8, X8
-	VPMADDUBSW halvesOnes<>(SB), X3, X3
-	VPMADDUBSW halvesOnes<>(SB), X8, X8
-	VPADDW     X8, X3, X3
-	VPADDW     halvesTwos<>(SB), X3, X3
-	VPSRLW     $2, X3, X3
-	VPMOVZXWD  X3, Y3
-	VCVTDQ2PS  Y3, Y3
-	VDIVPS     Y9, Y3, Y3
-	VSUBPS     Y12, Y3, Y3
-	VDIVPS     Y15, Y3, Y3
-	VMOVUPS    Y3, (DX)
+	CHANNEL(halvesShuf00<>(SB), halvesShuf01<>(SB), halvesShuf02<>(SB), Y10, Y13, DI)
+	CHANNEL(halvesShuf10<>(SB), halvesShuf11<>(SB), halvesShuf12<>(SB), Y11, Y14, SI)
+	CHANNEL(halvesShuf20<>(SB), halvesShuf21<>(SB), halvesShuf22<>(SB), Y12, Y15, DX)
 	ADDQ    $48, R8
 	ADDQ    $48, R9
 	ADDQ    $32, DI
