@@ -76,9 +76,15 @@ func BenchmarkBNReLU(b *testing.B) {
 // BenchmarkConvDenseLayer is a dense layer's 3x3 convolution (64 to 16
 // channels) at 1/4 of a 480x360 crop, 2 images: forward and both
 // gradients, as one replica runs them (one worker).
-func BenchmarkConvDenseLayer(b *testing.B) {
+func BenchmarkConvDenseLayer(b *testing.B) { benchConv3x3(b, 64, 16) }
+
+// BenchmarkConvBlend is the ladder's last blend (3x3, 64 to 64 channels) at
+// 1/4 of a 480x360 crop, 2 images, as BenchmarkConvDenseLayer.
+func BenchmarkConvBlend(b *testing.B) { benchConv3x3(b, 64, 64) }
+
+func benchConv3x3(b *testing.B, c, out int) {
 	r := rand.New(rand.NewPCG(5, 6))
-	const n, c, h, w, out = 2, 64, 90, 120, 16
+	const n, h, w = 2, 90, 120
 	ws := &Workspace{Workers: 1}
 	s := ConvSpec{3, 1, 1}
 	fwd := &convOp{op: newOp("conv", 4, 4, 4), spec: s, ws: ws}

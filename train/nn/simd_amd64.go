@@ -179,3 +179,88 @@ func spreadRowSIMD(a, b, g []float32, w0, w1 float32) {
 	}
 	spreadRowScalar(a[i:], b[i:], g[i:], w0, w1)
 }
+
+// evenOdd splits the 16 values a, b into their even and odd elements.
+func evenOdd(a, b archsimd.Float32x8, idx archsimd.Uint32x8) (even, odd archsimd.Float32x8) {
+	pa, pb := a.Permute(idx), b.Permute(idx) // each: its evens, then its odds
+	return pa.Select128FromPair(0, 2, pb), pa.Select128FromPair(1, 3, pb)
+}
+
+var evenOddIdx = [8]uint32{0, 2, 4, 6, 1, 3, 5, 7}
+
+// rowB is d·B of eight tiles of a padded row: 4 values per tile, from the
+// row's even and odd columns.
+func rowB(d []float32, idx archsimd.Uint32x8) (h0, h1, h2, h3 archsimd.Float32x8) {
+	e0, o0 := evenOdd(archsimd.LoadFloat32x8Slice(d), archsimd.LoadFloat32x8Slice(d[8:]), idx)
+	e1, o1 := evenOdd(archsimd.LoadFloat32x8Slice(d[2:]), archsimd.LoadFloat32x8Slice(d[10:]), idx)
+	return e0.Sub(e1), o0.Add(e1), e1.Sub(o0), o0.Sub(o1)
+}
+
+// winoInRowSIMD is winoInRow eight tiles at a time; it returns how many
+// tiles it did. (Vectors are kept in variables, not arrays: the compiler
+// copies arrays of them by halves.)
+func winoInRowSIMD(rows []float32, pw int, v []float32, o, stride, tw int) int {
+	idx := archsimd.LoadUint32x8(&evenOddIdx)
+	j := 0
+	for ; j+8 <= tw && 2*j+18 <= pw; j += 8 {
+		a0, a1, a2, a3 := rowB(rows[2*j:], idx)
+		b0, b1, b2, b3 := rowB(rows[pw+2*j:], idx)
+		c0, c1, c2, c3 := rowB(rows[2*pw+2*j:], idx)
+		// Bᵀ's rows 0 and 2 need rows a, b, c of d·B.
+		a0.Sub(c0).StoreSlice(v[o+j:])
+		a1.Sub(c1).StoreSlice(v[o+stride+j:])
+		a2.Sub(c2).StoreSlice(v[o+2*stride+j:])
+		a3.Sub(c3).StoreSlice(v[o+3*stride+j:])
+		b0.Add(c0).StoreSlice(v[o+4*stride+j:])
+		b1.Add(c1).StoreSlice(v[o+5*stride+j:])
+		b2.Add(c2).StoreSlice(v[o+6*stride+j:])
+		b3.Add(c3).StoreSlice(v[o+7*stride+j:])
+		c0.Sub(b0).StoreSlice(v[o+8*stride+j:])
+		c1.Sub(b1).StoreSlice(v[o+9*stride+j:])
+		c2.Sub(b2).StoreSlice(v[o+10*stride+j:])
+		c3.Sub(b3).StoreSlice(v[o+11*stride+j:])
+		d0, d1, d2, d3 := rowB(rows[3*pw+2*j:], idx)
+		b0.Sub(d0).StoreSlice(v[o+12*stride+j:])
+		b1.Sub(d1).StoreSlice(v[o+13*stride+j:])
+		b2.Sub(d2).StoreSlice(v[o+14*stride+j:])
+		b3.Sub(d3).StoreSlice(v[o+15*stride+j:])
+	}
+	return j
+}
+
+// colA is Aᵀ applied to column c of eight tiles' products: (p+q+r, q-r-t).
+func colA(m []float32, i, stride int) (s0, s1 archsimd.Float32x8) {
+	p := archsimd.LoadFloat32x8Slice(m[i:])
+	q := archsimd.LoadFloat32x8Slice(m[i+4*stride:])
+	r := archsimd.LoadFloat32x8Slice(m[i+8*stride:])
+	t := archsimd.LoadFloat32x8Slice(m[i+12*stride:])
+	return p.Add(q).Add(r), q.Sub(r).Sub(t)
+}
+
+// storePairs writes the interleaved even and odd outputs, as many as row holds.
+func storePairs(row []float32, even, odd archsimd.Float32x8) {
+	e, d := even.AsInt32x8(), odd.AsInt32x8()
+	lo, hi := e.InterleaveLoGrouped(d), e.InterleaveHiGrouped(d)
+	lo.Select128FromPair(0, 2, hi).AsFloat32x8().StoreSlicePart(row)
+	if len(row) > 8 {
+		lo.Select128FromPair(1, 3, hi).AsFloat32x8().StoreSlicePart(row[8:])
+	}
+}
+
+// winoOutRowSIMD is winoOutRow eight tiles at a time; it returns how many
+// tiles it did.
+func winoOutRowSIMD(m []float32, i, stride, tw int, top, bot []float32, b float32) int {
+	bv := archsimd.BroadcastFloat32x8(b)
+	j := 0
+	for ; j+8 <= tw && 2*j < len(top); j += 8 {
+		p0, q0 := colA(m, i+j, stride)
+		p1, q1 := colA(m, i+stride+j, stride)
+		p2, q2 := colA(m, i+2*stride+j, stride)
+		p3, q3 := colA(m, i+3*stride+j, stride)
+		storePairs(top[2*j:], p0.Add(p1).Add(p2).Add(bv), p1.Sub(p2).Sub(p3).Add(bv))
+		if bot != nil {
+			storePairs(bot[2*j:], q0.Add(q1).Add(q2).Add(bv), q1.Sub(q2).Sub(q3).Add(bv))
+		}
+	}
+	return j
+}
