@@ -33,7 +33,8 @@ type Workspace struct {
 	cols, parts [][]float32
 	slots       [][]float32 // scratch of ops that recompute (dense blocks)
 	turned      []float32   // a kernel turned for convDX, [C x out·K·K]
-	wino        []float32   // a kernel's Winograd transform, [16 x out x C]
+	wino        []float32   // a kernel's Winograd transform, [36 x out x C]
+	winoFloats  int         // Winograd's round of tiles (0: winoBandFloats); tests lower it
 }
 
 // workers is how many goroutines an op over n images uses.

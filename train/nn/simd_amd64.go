@@ -180,87 +180,102 @@ func spreadRowSIMD(a, b, g []float32, w0, w1 float32) {
 	spreadRowScalar(a[i:], b[i:], g[i:], w0, w1)
 }
 
-// evenOdd splits the 16 values a, b into their even and odd elements.
-func evenOdd(a, b archsimd.Float32x8, idx archsimd.Uint32x8) (even, odd archsimd.Float32x8) {
-	pa, pb := a.Permute(idx), b.Permute(idx) // each: its evens, then its odds
-	return pa.Select128FromPair(0, 2, pb), pa.Select128FromPair(1, 3, pb)
+// transpose4 transposes the 4x4 blocks of each 128-bit half of l0..l3:
+// from four vectors of two tiles' four values each (tiles 0-1, 2-3, 4-5,
+// 6-7) to the four values of tiles 0, 2, 4, 6, 1, 3, 5, 7. It is its own
+// inverse.
+func transpose4(l0, l1, l2, l3 archsimd.Float32x8) (x0, x1, x2, x3 archsimd.Float32x8) {
+	a0, a1, a2, a3 := l0.AsInt32x8(), l1.AsInt32x8(), l2.AsInt32x8(), l3.AsInt32x8()
+	t0, t1 := a0.InterleaveLoGrouped(a1).AsInt64x4(), a0.InterleaveHiGrouped(a1).AsInt64x4()
+	t2, t3 := a2.InterleaveLoGrouped(a3).AsInt64x4(), a2.InterleaveHiGrouped(a3).AsInt64x4()
+	return t0.InterleaveLoGrouped(t2).AsFloat32x8(), t0.InterleaveHiGrouped(t2).AsFloat32x8(),
+		t1.InterleaveLoGrouped(t3).AsFloat32x8(), t1.InterleaveHiGrouped(t3).AsFloat32x8()
 }
 
-var evenOddIdx = [8]uint32{0, 2, 4, 6, 1, 3, 5, 7}
+// bt6SIMD is bt6 on eight tiles.
+func bt6SIMD(d0, d1, d2, d3, d4, d5, four, five, two archsimd.Float32x8) (u0, u1, u2, u3, u4, u5 archsimd.Float32x8) {
+	a, b := d4.Sub(four.Mul(d2)), four.Mul(d1).Sub(d3)
+	c, e := d4.Sub(d2), two.Mul(d1.Sub(d3))
+	return four.Mul(d0).Sub(five.Mul(d2)).Add(d4), a.Sub(b), a.Add(b), c.Sub(e), c.Add(e), four.Mul(d1).Sub(five.Mul(d3)).Add(d5)
+}
 
-// rowB is d·B of eight tiles of a padded row: 4 values per tile, from the
-// row's even and odd columns.
-func rowB(d []float32, idx archsimd.Uint32x8) (h0, h1, h2, h3 archsimd.Float32x8) {
-	e0, o0 := evenOdd(archsimd.LoadFloat32x8Slice(d), archsimd.LoadFloat32x8Slice(d[8:]), idx)
-	e1, o1 := evenOdd(archsimd.LoadFloat32x8Slice(d[2:]), archsimd.LoadFloat32x8Slice(d[10:]), idx)
-	return e0.Sub(e1), o0.Add(e1), e1.Sub(o0), o0.Sub(o1)
+// at6SIMD is at6 on eight tiles.
+func at6SIMD(m0, m1, m2, m3, m4, m5, two, four, eight archsimd.Float32x8) (y0, y1, y2, y3 archsimd.Float32x8) {
+	a, b, c, d := m1.Add(m2), m1.Sub(m2), m3.Add(m4), m3.Sub(m4)
+	return m0.Add(a).Add(c), b.Add(two.Mul(d)), a.Add(four.Mul(c)), b.Add(eight.Mul(d)).Add(m5)
 }
 
 // winoInRowSIMD is winoInRow eight tiles at a time; it returns how many
-// tiles it did. (Vectors are kept in variables, not arrays: the compiler
-// copies arrays of them by halves.)
-func winoInRowSIMD(rows []float32, pw int, v []float32, o, stride, tw int) int {
-	idx := archsimd.LoadUint32x8(&evenOddIdx)
+// tiles it did. (Vectors go through sc, not arrays of them: the compiler
+// copies those by halves.)
+func winoInRowSIMD(rows []float32, pw int, sc, v []float32, o, stride, tw int) int {
+	sc = sc[:36*8]
+	two, four, five := archsimd.BroadcastFloat32x8(2), archsimd.BroadcastFloat32x8(4), archsimd.BroadcastFloat32x8(5)
 	j := 0
-	for ; j+8 <= tw && 2*j+18 <= pw; j += 8 {
-		a0, a1, a2, a3 := rowB(rows[2*j:], idx)
-		b0, b1, b2, b3 := rowB(rows[pw+2*j:], idx)
-		c0, c1, c2, c3 := rowB(rows[2*pw+2*j:], idx)
-		// Bᵀ's rows 0 and 2 need rows a, b, c of d·B.
-		a0.Sub(c0).StoreSlice(v[o+j:])
-		a1.Sub(c1).StoreSlice(v[o+stride+j:])
-		a2.Sub(c2).StoreSlice(v[o+2*stride+j:])
-		a3.Sub(c3).StoreSlice(v[o+3*stride+j:])
-		b0.Add(c0).StoreSlice(v[o+4*stride+j:])
-		b1.Add(c1).StoreSlice(v[o+5*stride+j:])
-		b2.Add(c2).StoreSlice(v[o+6*stride+j:])
-		b3.Add(c3).StoreSlice(v[o+7*stride+j:])
-		c0.Sub(b0).StoreSlice(v[o+8*stride+j:])
-		c1.Sub(b1).StoreSlice(v[o+9*stride+j:])
-		c2.Sub(b2).StoreSlice(v[o+10*stride+j:])
-		c3.Sub(b3).StoreSlice(v[o+11*stride+j:])
-		d0, d1, d2, d3 := rowB(rows[3*pw+2*j:], idx)
-		b0.Sub(d0).StoreSlice(v[o+12*stride+j:])
-		b1.Sub(d1).StoreSlice(v[o+13*stride+j:])
-		b2.Sub(d2).StoreSlice(v[o+14*stride+j:])
-		b3.Sub(d3).StoreSlice(v[o+15*stride+j:])
-	}
-	return j
-}
-
-// colA is Aᵀ applied to column c of eight tiles' products: (p+q+r, q-r-t).
-func colA(m []float32, i, stride int) (s0, s1 archsimd.Float32x8) {
-	p := archsimd.LoadFloat32x8Slice(m[i:])
-	q := archsimd.LoadFloat32x8Slice(m[i+4*stride:])
-	r := archsimd.LoadFloat32x8Slice(m[i+8*stride:])
-	t := archsimd.LoadFloat32x8Slice(m[i+12*stride:])
-	return p.Add(q).Add(r), q.Sub(r).Sub(t)
-}
-
-// storePairs writes the interleaved even and odd outputs, as many as row holds.
-func storePairs(row []float32, even, odd archsimd.Float32x8) {
-	e, d := even.AsInt32x8(), odd.AsInt32x8()
-	lo, hi := e.InterleaveLoGrouped(d), e.InterleaveHiGrouped(d)
-	lo.Select128FromPair(0, 2, hi).AsFloat32x8().StoreSlicePart(row)
-	if len(row) > 8 {
-		lo.Select128FromPair(1, 3, hi).AsFloat32x8().StoreSlicePart(row[8:])
-	}
-}
-
-// winoOutRowSIMD is winoOutRow eight tiles at a time; it returns how many
-// tiles it did.
-func winoOutRowSIMD(m []float32, i, stride, tw int, top, bot []float32, b float32) int {
-	bv := archsimd.BroadcastFloat32x8(b)
-	j := 0
-	for ; j+8 <= tw && 2*j < len(top); j += 8 {
-		p0, q0 := colA(m, i+j, stride)
-		p1, q1 := colA(m, i+stride+j, stride)
-		p2, q2 := colA(m, i+2*stride+j, stride)
-		p3, q3 := colA(m, i+3*stride+j, stride)
-		storePairs(top[2*j:], p0.Add(p1).Add(p2).Add(bv), p1.Sub(p2).Sub(p3).Add(bv))
-		if bot != nil {
-			storePairs(bot[2*j:], q0.Add(q1).Add(q2).Add(bv), q1.Sub(q2).Sub(q3).Add(bv))
+	for ; j+8 <= tw && 4*j+36 <= pw; j += 8 {
+		for a := range 6 {
+			d := rows[a*pw+4*j:]
+			d0, d1, d2, d3 := transpose4(archsimd.LoadFloat32x8Slice(d), archsimd.LoadFloat32x8Slice(d[8:]),
+				archsimd.LoadFloat32x8Slice(d[16:]), archsimd.LoadFloat32x8Slice(d[24:]))
+			d4, d5, _, _ := transpose4(archsimd.LoadFloat32x8Slice(d[4:]), archsimd.LoadFloat32x8Slice(d[12:]),
+				archsimd.LoadFloat32x8Slice(d[20:]), archsimd.LoadFloat32x8Slice(d[28:]))
+			u0, u1, u2, u3, u4, u5 := bt6SIMD(d0, d1, d2, d3, d4, d5, four, five, two)
+			h := sc[a*48:]
+			u0.StoreSlice(h)
+			u1.StoreSlice(h[8:])
+			u2.StoreSlice(h[16:])
+			u3.StoreSlice(h[24:])
+			u4.StoreSlice(h[32:])
+			u5.StoreSlice(h[40:])
+		}
+		for b := range 6 {
+			at := func(a int) archsimd.Float32x8 { return archsimd.LoadFloat32x8Slice(sc[a*48+b*8:]) }
+			u0, u1, u2, u3, u4, u5 := bt6SIMD(at(0), at(1), at(2), at(3), at(4), at(5), four, five, two)
+			u0.StoreSlice(v[o+b*stride+j:])
+			u1.StoreSlice(v[o+(6+b)*stride+j:])
+			u2.StoreSlice(v[o+(12+b)*stride+j:])
+			u3.StoreSlice(v[o+(18+b)*stride+j:])
+			u4.StoreSlice(v[o+(24+b)*stride+j:])
+			u5.StoreSlice(v[o+(30+b)*stride+j:])
 		}
 	}
 	return j
+}
+
+// winoOutTileSIMD is winoOutput's loop over channels for one whole tile,
+// eight channels at a time; it returns how many channels it did.
+func winoOutTileSIMD(mt []float32, out int, bias, y []float32, p, at, ow, nrow int, sc []float32) int {
+	sc = sc[:24*8]
+	two, four, eight := archsimd.BroadcastFloat32x8(2), archsimd.BroadcastFloat32x8(4), archsimd.BroadcastFloat32x8(8)
+	o := 0
+	for ; o+8 <= out; o += 8 {
+		for c := range 6 {
+			m := func(a int) archsimd.Float32x8 { return archsimd.LoadFloat32x8Slice(mt[(6*a+c)*out+o:]) }
+			s0, s1, s2, s3 := at6SIMD(m(0), m(1), m(2), m(3), m(4), m(5), two, four, eight)
+			s0.StoreSlice(sc[c*8:])
+			s1.StoreSlice(sc[(6+c)*8:])
+			s2.StoreSlice(sc[(12+c)*8:])
+			s3.StoreSlice(sc[(18+c)*8:])
+		}
+		var bv archsimd.Float32x8
+		if bias != nil {
+			bv = archsimd.LoadFloat32x8Slice(bias[o:])
+		}
+		for a := range nrow {
+			s := func(c int) archsimd.Float32x8 { return archsimd.LoadFloat32x8Slice(sc[(6*a+c)*8:]) }
+			y0, y1, y2, y3 := at6SIMD(s(0), s(1), s(2), s(3), s(4), s(5), two, four, eight)
+			// Channel o+i's four outputs in the low half of t_i, o+4+i's in the high.
+			t0, t1, t2, t3 := transpose4(y0.Add(bv), y1.Add(bv), y2.Add(bv), y3.Add(bv))
+			row := at + a*ow
+			t0.GetLo().StoreSlice(y[o*p+row:])
+			t1.GetLo().StoreSlice(y[(o+1)*p+row:])
+			t2.GetLo().StoreSlice(y[(o+2)*p+row:])
+			t3.GetLo().StoreSlice(y[(o+3)*p+row:])
+			t0.GetHi().StoreSlice(y[(o+4)*p+row:])
+			t1.GetHi().StoreSlice(y[(o+5)*p+row:])
+			t2.GetHi().StoreSlice(y[(o+6)*p+row:])
+			t3.GetHi().StoreSlice(y[(o+7)*p+row:])
+		}
+	}
+	return o
 }
