@@ -46,16 +46,6 @@ func (g geometry) winoBand(out, floats int) int {
 	return max(1, min(th, floats/(36*(g.c+out)*tw)))
 }
 
-// winoG is G of F(4x4, 3x3).
-var winoG = [6][3]float64{
-	{1.0 / 4, 0, 0},
-	{-1.0 / 6, -1.0 / 6, -1.0 / 6},
-	{-1.0 / 6, 1.0 / 6, -1.0 / 6},
-	{1.0 / 24, 1.0 / 12, 1.0 / 6},
-	{1.0 / 24, -1.0 / 12, 1.0 / 6},
-	{0, 0, 1},
-}
-
 // winoWeights writes the transformed kernels G·g·Gᵀ of w [out x c x 3 x 3]
 // into dst as 36 matrices [out x c], one per point of the 6x6 domain,
 // computed in float64 and rounded once.
@@ -65,18 +55,23 @@ func winoWeights(w []float32, out, c int, dst []float32) []float32 {
 	for i := range oc {
 		k := w[i*9:][:9]
 		var t [6][3]float64 // G·g
-		for a := range 6 {
-			for j := range 3 {
-				t[a][j] = winoG[a][0]*float64(k[j]) + winoG[a][1]*float64(k[3+j]) + winoG[a][2]*float64(k[6+j])
-			}
+		for j := range 3 {
+			t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j] = winoG(float64(k[j]), float64(k[3+j]), float64(k[6+j]))
 		}
 		for a := range 6 {
-			for b := range 6 {
-				dst[(6*a+b)*oc+i] = float32(t[a][0]*winoG[b][0] + t[a][1]*winoG[b][1] + t[a][2]*winoG[b][2])
+			u0, u1, u2, u3, u4, u5 := winoG(t[a][0], t[a][1], t[a][2])
+			for b, u := range [6]float64{u0, u1, u2, u3, u4, u5} {
+				dst[(6*a+b)*oc+i] = float32(u)
 			}
 		}
 	}
 	return dst
+}
+
+// winoG is G of F(4x4, 3x3) applied to three values.
+func winoG(g0, g1, g2 float64) (u0, u1, u2, u3, u4, u5 float64) {
+	s, d := g0+g2, g2/6+g0/24
+	return g0 / 4, -(s + g1) / 6, -(s - g1) / 6, d + g1/12, d - g1/12, g2
 }
 
 // winoConv is y [n,out,oh,ow] = w ⊛ x (+ bias) for n images by F(4x4, 3x3),
@@ -101,7 +96,7 @@ func (ws *Workspace) winoConv(g geometry, n, out int, u, x, bias, y []float32) {
 				// each tile's products together, for the output transform.
 				for k := range 36 {
 					blas32.Gemm(blas.Trans, blas.Trans, 1,
-						view(v, g.c, cols, cols, k*g.c*cols), view(u, out, g.c, g.c, k*out*g.c),
+						view(v, g.c, cols, 36*cols, k*cols), view(u, out, g.c, g.c, k*out*g.c),
 						0, view(m, cols, out, 36*out, k*out))
 				}
 				winoOutput(g, out, m[:36*out*cols], r0, nr, tw, bias, sc, yi)
@@ -111,7 +106,8 @@ func (ws *Workspace) winoConv(g geometry, n, out int, u, x, bias, y []float32) {
 }
 
 // winoInput writes the transformed input tiles Bᵀ·d·B of tile rows
-// [r0, r0+nr) of image x into v [36 x c x nr·tw]; pad is scratch for the
+// [r0, r0+nr) of image x into v [c x 36 x nr·tw] (a channel's transforms
+// together, for the cache); pad is scratch for the
 // band's 4·nr+2 input rows, padded to 4·tw+4 columns, and sc for 36·8 floats.
 func winoInput(g geometry, x []float32, r0, nr, tw int, pad, sc, v []float32) {
 	cols := nr * tw
@@ -130,7 +126,7 @@ func winoInput(g geometry, x []float32, r0, nr, tw int, pad, sc, v []float32) {
 			clear(row[g.Pad+g.w:])
 		}
 		for r := range nr {
-			winoInRow(pad[4*r*pw:(4*r+6)*pw], pw, sc, v, c*cols+r*tw, g.c*cols, tw)
+			winoInRow(pad[4*r*pw:(4*r+6)*pw], pw, sc, v, c*36*cols+r*tw, cols, tw)
 		}
 	}
 }
