@@ -33,8 +33,6 @@ type Workspace struct {
 	cols, parts [][]float32
 	slots       [][]float32 // scratch of ops that recompute (dense blocks)
 	turned      []float32   // a kernel turned for convDX, [C x out·K·K]
-	wino        []float32   // a kernel's Winograd transform, [36 x out x C]
-	winoFloats  int         // Winograd's round of tiles (0: winoBandFloats); tests lower it
 }
 
 // workers is how many goroutines an op over n images uses.
@@ -223,11 +221,6 @@ func (o *convOp) Do(in ...G.Value) (G.Value, error) {
 // convForward is y [n,out,oh,ow] = w ⊛ x (+ bias). With kept (n column
 // matrices long) it stores each image's column matrix there.
 func (ws *Workspace) convForward(g geometry, n, out int, x, wt, bias, yd, kept []float32) {
-	if kept == nil && g.winograd(out) {
-		ws.wino = winoWeights(wt, out, g.c, ws.wino)
-		ws.winoConv(g, n, out, ws.wino, x, bias, yd)
-		return
-	}
 	wm := view(wt, out, g.kk(), g.kk(), 0)
 	beta := float32(0)
 	if bias != nil {
@@ -324,11 +317,6 @@ func (ws *Workspace) turnedDX(g geometry, n, out int, wt, dy, dx []float32) {
 	k := g.K
 	t := newGeometry(ConvSpec{K: k, Stride: 1, Pad: k - 1 - g.Pad}, out, g.oh, g.ow)
 	ws.turned = turnKernel(wt, out, g.c, k, ws.turned)
-	if t.winograd(g.c) {
-		ws.wino = winoWeights(ws.turned, g.c, out, ws.wino)
-		ws.winoConv(t, n, g.c, ws.wino, dy, nil, dx)
-		return
-	}
 	tm := view(ws.turned, g.c, t.kk(), t.kk(), 0)
 	plane := g.c * g.h * g.w
 	ws.forImages(n, func(wk, lo, hi int) {

@@ -15,13 +15,9 @@ func maskedSumsSIMD(dy, y, x []float32, mean float32, out []float32) (float32, f
 func gradSumsSIMD(dy, x []float32, mean float32) (float32, float32) {
 	return gradSumsScalar(dy, x, mean)
 }
-func sumSquaresSIMD(x []float32) (float64, float64)                                { return sumSquaresScalar(x) }
-func expShiftedSIMD(dst, z, shift, sum []float32)                                  { expShiftedScalar(dst, z, shift, sum) }
-func maxRowSIMD(dst, src []float32)                                                { maxRowScalar(dst, src) }
-func mulRowSIMD(dst, src []float32)                                                { mulRowScalar(dst, src) }
-func blendRowSIMD(d, a, b []float32, w0, w1 float32)                               { blendRowScalar(d, a, b, w0, w1) }
-func spreadRowSIMD(a, b, g []float32, w0, w1 float32)                              { spreadRowScalar(a, b, g, w0, w1) }
-func winoInRowSIMD(rows []float32, pw int, sc, v []float32, o, stride, tw int) int { return 0 }
-func winoOutTileSIMD(mt []float32, out int, bias, y []float32, p, at, ow, nrow int, sc []float32) int {
-	return 0
-}
+func sumSquaresSIMD(x []float32) (float64, float64)   { return sumSquaresScalar(x) }
+func expShiftedSIMD(dst, z, shift, sum []float32)     { expShiftedScalar(dst, z, shift, sum) }
+func maxRowSIMD(dst, src []float32)                   { maxRowScalar(dst, src) }
+func mulRowSIMD(dst, src []float32)                   { mulRowScalar(dst, src) }
+func blendRowSIMD(d, a, b []float32, w0, w1 float32)  { blendRowScalar(d, a, b, w0, w1) }
+func spreadRowSIMD(a, b, g []float32, w0, w1 float32) { spreadRowScalar(a, b, g, w0, w1) }
