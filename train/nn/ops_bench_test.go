@@ -106,3 +106,15 @@ func benchConv3x3(b *testing.B, c, out int) {
 	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(3*2*float64(n*out*h*w*c*9)/1e9/((cputime.Process()-cpu).Seconds()/float64(b.N)), "GFLOP/cpu-s")
 }
+
+// BenchmarkAvgPool is the stem's 2x2 average pooling of one replica
+// (2 images, 32 channels, 240x180 to 120x90), forward and backward.
+func BenchmarkAvgPool(b *testing.B) {
+	benchGraph(b, func(x *G.Node) (*G.Node, error) {
+		y, err := AvgPool(x, 2)
+		if err != nil {
+			return nil, err
+		}
+		return G.Sum(y)
+	}, 2, 32, 180, 240)
+}
