@@ -118,3 +118,26 @@ func BenchmarkAvgPool(b *testing.B) {
 		return G.Sum(y)
 	}, 2, 32, 180, 240)
 }
+
+// BenchmarkConvStem is the stem's 3x3 stride-2 convolution (3 to 32
+// channels, 480x360 to 240x180) of one replica, 2 images: forward and
+// the weight gradient, each with its stride-2 im2col.
+func BenchmarkConvStem(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n, c, h, w, out = 2, 3, 360, 480, 32
+	ws := &Workspace{Workers: 1}
+	s := ConvSpec{3, 2, 1}
+	fwd := &convOp{op: newOp("conv", 4, 4, 4), spec: s, ws: ws}
+	dw := &convFilterGrad{op: newOp("conv/dw", 4, 4, 4), spec: s, ws: ws, fwd: fwd}
+	x, wt, dy := randTensor(r, 1, n, c, h, w), randTensor(r, 0.1, out, c, 3, 3), randTensor(r, 1, n, out, h/2, w/2)
+	cpu := cputime.Process()
+	for b.Loop() {
+		if _, err := fwd.Do(x, wt); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := dw.Do(x, dy); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
