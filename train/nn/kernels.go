@@ -217,3 +217,44 @@ func spreadRowScalar(a, b, g []float32, w0, w1 float32) {
 		b[i] += v * w1
 	}
 }
+
+// pool2Row is one output row of 2x2 average pooling over full windows:
+// dst[i] is the mean of a[2i], a[2i+1], b[2i], b[2i+1], summed in that
+// order from 0 as poolOp's loop sums them.
+func pool2Row(dst, a, b []float32) {
+	if simdOK {
+		pool2RowSIMD(dst, a, b)
+		return
+	}
+	pool2RowScalar(dst, a, b)
+}
+
+func pool2RowScalar(dst, a, b []float32) {
+	a, b = a[:2*len(dst)], b[:2*len(dst)]
+	for i := range dst {
+		var s float32
+		s += a[2*i]
+		s += a[2*i+1]
+		s += b[2*i]
+		s += b[2*i+1]
+		dst[i] = s / 4
+	}
+}
+
+// unpool2Row is pool2Row's adjoint for one row of a window:
+// dst[2i] = dst[2i+1] = g[i]/d.
+func unpool2Row(dst, g []float32, d float32) {
+	if simdOK {
+		unpool2RowSIMD(dst, g, d)
+		return
+	}
+	unpool2RowScalar(dst, g, d)
+}
+
+func unpool2RowScalar(dst, g []float32, d float32) {
+	dst = dst[:2*len(g)]
+	for i, v := range g {
+		q := v / d
+		dst[2*i], dst[2*i+1] = q, q
+	}
+}

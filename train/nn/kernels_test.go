@@ -89,6 +89,20 @@ func TestKernelsMatchScalar(t *testing.T) {
 		spreadRowScalar(want, want, y, s, m)
 		same("spreadRow a = b", n, got, want)
 
+		a2, b2 := vals(2*n), vals(2*n)
+		if n > 3 {
+			a2[5] = float32(math.NaN())
+			b2[0], b2[1], a2[0], a2[1] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))
+		}
+		got, want = make([]float32, n), make([]float32, n)
+		pool2Row(got, a2, b2)
+		pool2RowScalar(want, a2, b2)
+		same("pool2Row", n, got, want)
+		got2, want2 = make([]float32, 2*n), make([]float32, 2*n)
+		unpool2Row(got2, x, 3)
+		unpool2RowScalar(want2, x, 3)
+		same("unpool2Row", n, got2, want2)
+
 		x = vals(n) // sums without the NaN
 		a, b := maskedSums(g, y, x, m, got)
 		c, d := maskedSumsScalar(g, y, x, m, want)
@@ -131,6 +145,50 @@ func TestExpShiftedMatchesScalar(t *testing.T) {
 			}
 			if math.Float32bits(gs[i]) != math.Float32bits(ws[i]) && !(math.IsNaN(float64(gs[i])) && math.IsNaN(float64(ws[i]))) {
 				t.Fatalf("length %d: sum %g, scalar %g", n, gs[i], ws[i])
+			}
+		}
+	}
+}
+
+// 2x2 average pooling and its gradient, whose full windows run pool2Row
+// and unpool2Row, give the bits of a window-by-window loop, at sizes with
+// partial windows at both edges and rows long enough for whole vectors.
+func TestAvgPool2MatchesWindows(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const n, c, h, w = 2, 3, 7, 37
+	oh, ow := ceilDiv(h, 2), ceilDiv(w, 2)
+	x, dy := randTensor(r, 1, n, c, h, w), randTensor(r, 1, n, c, oh, ow)
+	y, err := (&poolOp{op: newOp("avgpool2", 4, 4), k: 2}).Do(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dx, err := (&poolGrad{op: newOp("avgpool2/dx", 4, 4, 4), k: 2}).Do(x, dy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, ys, gs, dxs := x.Float32s(), f32(y), dy.Float32s(), f32(dx)
+	for p := range n * c {
+		for oy := range oh {
+			for ox := range ow {
+				var s float32
+				cnt := 0
+				for yy := 2 * oy; yy < min(2*oy+2, h); yy++ {
+					for xx := 2 * ox; xx < min(2*ox+2, w); xx++ {
+						s += xs[(p*h+yy)*w+xx]
+						cnt++
+					}
+				}
+				if got, want := ys[(p*oh+oy)*ow+ox], s/float32(cnt); math.Float32bits(got) != math.Float32bits(want) {
+					t.Fatalf("y[%d,%d,%d] = %g, want %g", p, oy, ox, got, want)
+				}
+				g := gs[(p*oh+oy)*ow+ox] / float32(cnt)
+				for yy := 2 * oy; yy < min(2*oy+2, h); yy++ {
+					for xx := 2 * ox; xx < min(2*ox+2, w); xx++ {
+						if got := dxs[(p*h+yy)*w+xx]; math.Float32bits(got) != math.Float32bits(g) {
+							t.Fatalf("dx[%d,%d,%d] = %g, want %g", p, yy, xx, got, g)
+						}
+					}
+				}
 			}
 		}
 	}

@@ -41,7 +41,12 @@ func (o *poolOp) Do(in ...G.Value) (G.Value, error) {
 			for oy := range oh {
 				y0, y1 := oy*k, min(oy*k+k, h)
 				row := dst[oy*ow : (oy+1)*ow]
-				for ox := range row {
+				ox0 := 0
+				if k == 2 && y1-y0 == 2 {
+					ox0 = w / 2 // the full windows, vectorised
+					pool2Row(row[:ox0], src[y0*w:], src[(y0+1)*w:])
+				}
+				for ox := ox0; ox < ow; ox++ {
 					x0, x1 := ox*k, min(ox*k+k, w)
 					var s float32
 					for yy := y0; yy < y1; yy++ {
@@ -89,9 +94,15 @@ func (o *poolGrad) Do(in ...G.Value) (G.Value, error) {
 				y0, y1 := oy*k, min(oy*k+k, h)
 				wy := float32(y1 - y0)
 				first := dst[y0*w : (y0+1)*w]
-				for ox, g := range src[oy*ow : (oy+1)*ow] {
+				gy := src[oy*ow : (oy+1)*ow]
+				ox0 := 0
+				if k == 2 {
+					ox0 = w / 2 // the full windows, vectorised
+					unpool2Row(first, gy[:ox0], wy*2)
+				}
+				for ox := ox0; ox < ow; ox++ {
 					x0, x1 := ox*k, min(ox*k+k, w)
-					fill(first[x0:x1], g/(wy*float32(x1-x0)))
+					fill(first[x0:x1], gy[ox]/(wy*float32(x1-x0)))
 				}
 				for y := y0 + 1; y < y1; y++ {
 					copy(dst[y*w:(y+1)*w], first)

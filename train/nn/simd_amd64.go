@@ -179,3 +179,41 @@ func spreadRowSIMD(a, b, g []float32, w0, w1 float32) {
 	}
 	spreadRowScalar(a[i:], b[i:], g[i:], w0, w1)
 }
+
+var evenOddIdx = [8]uint32{0, 2, 4, 6, 1, 3, 5, 7}
+
+// evenOdd splits the 16 values a, b into their even and odd elements.
+func evenOdd(a, b archsimd.Float32x8, idx archsimd.Uint32x8) (even, odd archsimd.Float32x8) {
+	pa, pb := a.Permute(idx), b.Permute(idx) // each: its evens, then its odds
+	return pa.Select128FromPair(0, 2, pb), pa.Select128FromPair(1, 3, pb)
+}
+
+// pool2RowSIMD is pool2RowScalar eight outputs at a time, its sums in the
+// same order.
+func pool2RowSIMD(dst, a, b []float32) {
+	a, b = a[:2*len(dst)], b[:2*len(dst)]
+	idx := archsimd.LoadUint32x8(&evenOddIdx)
+	four := archsimd.BroadcastFloat32x8(4)
+	var zero archsimd.Float32x8
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		ae, ao := evenOdd(archsimd.LoadFloat32x8Slice(a[2*i:]), archsimd.LoadFloat32x8Slice(a[2*i+8:]), idx)
+		be, bo := evenOdd(archsimd.LoadFloat32x8Slice(b[2*i:]), archsimd.LoadFloat32x8Slice(b[2*i+8:]), idx)
+		zero.Add(ae).Add(ao).Add(be).Add(bo).Div(four).StoreSlice(dst[i:])
+	}
+	pool2RowScalar(dst[i:], a[2*i:], b[2*i:])
+}
+
+// unpool2RowSIMD is unpool2RowScalar eight values of g at a time.
+func unpool2RowSIMD(dst, g []float32, d float32) {
+	dst = dst[:2*len(g)]
+	dv := archsimd.BroadcastFloat32x8(d)
+	i := 0
+	for ; i+8 <= len(g); i += 8 {
+		q := archsimd.LoadFloat32x8Slice(g[i:]).Div(dv).AsInt32x8()
+		lo, hi := q.InterleaveLoGrouped(q), q.InterleaveHiGrouped(q)
+		lo.Select128FromPair(0, 2, hi).AsFloat32x8().StoreSlice(dst[2*i:])
+		lo.Select128FromPair(1, 3, hi).AsFloat32x8().StoreSlice(dst[2*i+8:])
+	}
+	unpool2RowScalar(dst[2*i:], g[i:], d)
+}

@@ -21,3 +21,5 @@ func maxRowSIMD(dst, src []float32)                   { maxRowScalar(dst, src) }
 func mulRowSIMD(dst, src []float32)                   { mulRowScalar(dst, src) }
 func blendRowSIMD(d, a, b []float32, w0, w1 float32)  { blendRowScalar(d, a, b, w0, w1) }
 func spreadRowSIMD(a, b, g []float32, w0, w1 float32) { spreadRowScalar(a, b, g, w0, w1) }
+func pool2RowSIMD(dst, a, b []float32)                { pool2RowScalar(dst, a, b) }
+func unpool2RowSIMD(dst, g []float32, d float32)      { unpool2RowScalar(dst, g, d) }
