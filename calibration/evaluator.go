@@ -40,23 +40,33 @@ type Evaluator struct {
 	// recent is the entry (an index into keys) of a recently seen key, by
 	// the key's hash, for merging a pixel into an entry of the same key.
 	recent *[1 << recentBits]int32
-	counts splitCounts // the walk's view of hist, classHist and scoreN
+	// classInEntry says the entries carry the inlier class (up to
+	// noClass classes): classHist and scoreN are then counted from them.
+	classInEntry bool
 	// classHist counts each inlier class's pixels per coarse score bin,
 	// for FalseAlarms.
 	classHist [][]uint32
+	// pending holds the sorted entries of the images not yet counted in
+	// hist (and classHist and scoreN), image after image; runs are where
+	// each image's end. settle counts them once pending would pass
+	// settleAt entries, or when the counts are read.
+	pending  []uint64
+	runs     []int
+	settleAt int
 }
+
+// settleEntries is Evaluator.settleAt: 4 MiB of entries, those of about
+// 11 camvid images.
+const settleEntries = 1 << 19
 
 // NewEvaluator evaluates a model predicting these classes.
 func NewEvaluator(classes []string) *Evaluator {
 	k := len(classes)
 	e := &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist(),
-		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k), recent: new([1 << recentBits]int32)}
+		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k), recent: new([1 << recentBits]int32),
+		classInEntry: k <= noClass, settleAt: settleEntries}
 	for c := range e.classHist {
 		e.classHist[c] = make([]uint32, classBins+1)
-	}
-	e.counts = splitCounts{hist: e.hist}
-	if k <= noClass { // the entries carry the class
-		e.counts.classHist, e.counts.classN = e.classHist, e.scoreN
 	}
 	return e
 }
@@ -72,7 +82,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		return ImageResult{}, fmt.Errorf("evaluator: %d pixels, over the %d an image may have", len(gt), maxEntryPixels)
 	}
 	k := len(e.classes)
-	classInEntry := e.counts.classHist != nil
+	classInEntry := e.classInEntry
 	r := ImageResult{Name: name}
 	keys := slices.Grow(e.keys[:0], len(gt))[:len(gt)]
 	// Pixels of one key and class share an entry (see keyBits): the
@@ -139,7 +149,7 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			continue
 		}
 		r.InlierPixels++
-		if !classInEntry { // else the walk of the sorted entries counts them
+		if !classInEntry { // else settle counts them from the entries
 			e.classHist[g][bin(score[i])>>classShift]++
 			e.scoreN[g]++
 		}
@@ -158,23 +168,76 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 		r.PixelAccuracy = float64(correct) / float64(r.InlierPixels)
 	}
 	r.OutlierShare = float64(flagged) / float64(len(gt))
-	// One radix sort of the image's entries and one walk over them,
-	// highest score first, give the image's exact ranking and fill the
-	// split's histogram (and the classes' coarse ones) in bin order.
+	// One radix sort of the image's entries gives its exact ranking (a
+	// walk over them, highest score first) and, kept in pending, the
+	// split's counts (see settle).
 	if cap(e.sorted) < len(e.keys) {
 		e.sorted = make([]uint64, len(e.keys))
 	}
-	groups := groupsOf(radixSort(e.keys, e.sorted), &e.counts)
+	sorted := radixSort(e.keys, e.sorted)
+	if len(e.pending) > 0 && len(e.pending)+len(sorted) > e.settleAt {
+		e.settle()
+	}
+	e.pending = append(e.pending, sorted...)
+	e.runs = append(e.runs, len(e.pending))
 	if r.OutlierPixels > 0 && r.InlierPixels > 0 {
-		rk, err := rankTotals(r.OutlierPixels, keyed-r.OutlierPixels, groups, nil)
+		rk, err := rankTotals(r.OutlierPixels, keyed-r.OutlierPixels, groupsOf(sorted), nil)
 		if err == nil {
 			r.AP, r.FPR95, r.AUROC = ptr(rk.AP), ptr(rk.FPR95), ptr(rk.AUROC)
 		}
-	} else {
-		groups(func(group) bool { return true })
 	}
 	e.images = append(e.images, r)
 	return r, nil
+}
+
+// settleBins is how many of the split histogram's bins settle counts into
+// at a time: 16 KiB of hist.neg, and 1 KiB per class of classHist.
+const settleBins = 1 << 12
+
+// settle counts the pending entries into the split's histogram and, when
+// the entries carry the class, the classes' coarse histograms and pixel
+// counts. Each image's entries are sorted by score, so bins ascend along
+// each run: settle takes settleBins bins at a time, from every image in
+// turn, so that the counts it adds to stay in cache instead of one
+// random access into the 8 MiB histogram per entry. Integer sums in
+// another order are the same sums.
+func (e *Evaluator) settle() {
+	if len(e.runs) == 0 {
+		return
+	}
+	hist, classHist, classN := e.hist, e.classHist, e.scoreN
+	next := make([]int, len(e.runs)) // each run's first entry not counted
+	for r := 1; r < len(e.runs); r++ {
+		next[r] = e.runs[r-1]
+	}
+	for limit := settleBins; ; limit += settleBins {
+		last := limit > HistBins // the last pass takes whatever is left (NaN scores count in bin 0)
+		for r, end := range e.runs {
+			i := next[r]
+			for ; i < end; i++ {
+				k := e.pending[i]
+				b := bin(keyScore(k & keyMask))
+				if b >= limit && !last {
+					break
+				}
+				pixels := uint32(1 + k>>(keyBits+classBits))
+				if k&1 != 0 {
+					hist.pos[b] += pixels
+				} else {
+					hist.neg[b] += pixels
+				}
+				if c := k >> keyBits & noClass; c != noClass && e.classInEntry {
+					classHist[c][b>>classShift] += pixels
+					classN[c] += int64(pixels)
+				}
+			}
+			next[r] = i
+		}
+		if last {
+			break
+		}
+	}
+	e.pending, e.runs = e.pending[:0], e.runs[:0]
 }
 
 func ptr(v float64) *float64 { return &v }
@@ -186,6 +249,7 @@ func (e *Evaluator) Images() []ImageResult { return e.images }
 // ground-truth class that occurs, and of the outlier pixels (key
 // "outliers"): which inlier classes the model finds most like outliers.
 func (e *Evaluator) MeanScores() map[string]float64 {
+	e.settle()
 	m := map[string]float64{}
 	for i, n := range e.scoreN {
 		if n == 0 {
@@ -201,7 +265,10 @@ func (e *Evaluator) MeanScores() map[string]float64 {
 }
 
 // Hist is the split's score histogram.
-func (e *Evaluator) Hist() *Hist { return e.hist }
+func (e *Evaluator) Hist() *Hist {
+	e.settle()
+	return e.hist
+}
 
 // IoU is closed-set per-class IoU over inlier pixels and its mean over
 // classes that occur (in ground truth or prediction).

@@ -76,15 +76,20 @@ func TestEvaluatorRejectsSizeMismatch(t *testing.T) {
 // block of pixels that Add merges into one entry where their flags and
 // classes agree) beside ground truth in runs, on an image wide enough to
 // overflow the table of recent entries; with 3 classes, which the entries
-// carry, and with 40, which they cannot.
+// carry, and with 40, which they cannot. The entries wait to be counted
+// (Evaluator.settle): with the default room, and with room for about two
+// of the small images, so that counting happens between images, with a
+// read of the counts between them as well.
 func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
-	for _, k := range []int{3, 40} {
+	for _, tc := range []struct{ k, settleAt int }{{3, settleEntries}, {40, settleEntries}, {3, 5000}, {40, 5000}} {
+		k := tc.k
 		r := rand.New(rand.NewPCG(7, 8))
 		names := make([]string, k)
 		for c := range names {
 			names[c] = fmt.Sprint("class", c)
 		}
 		ev := NewEvaluator(names)
+		ev.settleAt = tc.settleAt
 		want := NewHist()
 		wantClass := make([][]uint32, k)
 		for c := range wantClass {
@@ -147,20 +152,23 @@ func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
 			}
 			exact, err := RankPixels(scores, outlier)
 			if err != nil || res.AP == nil || *res.AP != exact.AP || *res.AUROC != exact.AUROC || *res.FPR95 != exact.FPR95 {
-				t.Fatalf("%d classes, image %d: ranking %+v, exact %+v (%v)", k, img, res, exact, err)
+				t.Fatalf("%d classes, room %d, image %d: ranking %+v, exact %+v (%v)", k, tc.settleAt, img, res, exact, err)
+			}
+			if img == 3 && tc.settleAt < settleEntries {
+				ev.MeanScores() // counts what waits; the next images add to it
 			}
 		}
 		got := ev.Hist()
 		if !slices.Equal(got.pos, want.pos) || !slices.Equal(got.neg, want.neg) {
-			t.Fatalf("%d classes: histogram from sorted pixels differs from one filled pixel by pixel", k)
+			t.Fatalf("%d classes, room %d: histogram from sorted pixels differs from one filled pixel by pixel", k, tc.settleAt)
 		}
 		for c := range k {
 			if !slices.Equal(ev.classHist[c], wantClass[c]) {
-				t.Fatalf("%d classes: class %d's coarse histogram differs from one filled pixel by pixel", k, c)
+				t.Fatalf("%d classes, room %d: class %d's coarse histogram differs from one filled pixel by pixel", k, tc.settleAt, c)
 			}
 		}
 		if !slices.Equal(ev.scoreN, wantN) {
-			t.Fatalf("%d classes: pixels per class %v, want %v", k, ev.scoreN, wantN)
+			t.Fatalf("%d classes, room %d: pixels per class %v, want %v", k, tc.settleAt, ev.scoreN, wantN)
 		}
 	}
 }

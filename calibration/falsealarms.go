@@ -28,6 +28,7 @@ type ClassFalseAlarms struct {
 // FalseAlarms computes the breakdown; nil when the split has no outlier
 // or no inlier pixel.
 func (e *Evaluator) FalseAlarms() *FalseAlarms {
+	e.settle()
 	// Outlier pixels per coarse bin, from the fine histogram.
 	pos := make([]int64, classBins+1)
 	var P int64

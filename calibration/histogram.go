@@ -137,53 +137,22 @@ func keyScore(k uint64) float32 {
 // rankSorted ranks sorted pixel keys, highest score first, pixels of one
 // score as one group.
 func rankSorted(keys []uint64) (Ranking, error) {
-	return rank(groupsOf(keys, nil), nil)
-}
-
-// splitCounts are what the walk of an image's sorted entries adds to:
-// the split's histogram, and per inlier class its coarse histogram (for
-// FalseAlarms) and pixel count, when the entries carry the class.
-type splitCounts struct {
-	hist      *Hist
-	classHist [][]uint32
-	classN    []int64
+	return rank(groupsOf(keys), nil)
 }
 
 // groupsOf yields pixel entries sorted by key as groups of one score,
-// highest first, and adds each group to sc when sc is not nil: one bin
-// lookup per score, and the bins in order, so the 8 MiB of counts (and
-// the coarse ones per class) are walked once instead of hit at random per
-// pixel.
-func groupsOf(keys []uint64, sc *splitCounts) func(yield func(group) bool) {
+// highest first.
+func groupsOf(keys []uint64) func(yield func(group) bool) {
 	return func(yield func(group) bool) {
 		for i := len(keys) - 1; i >= 0; {
 			var g group
 			s := keys[i] & keyMask >> 1
-			j := i
 			for ; i >= 0 && keys[i]&keyMask>>1 == s; i-- {
 				pixels := int64(1 + keys[i]>>(keyBits+classBits))
 				if keys[i]&1 != 0 {
 					g.pos += pixels
 				} else {
 					g.neg += pixels
-				}
-			}
-			if sc != nil {
-				b := bin(keyScore(s << 1))
-				// Most scores have no outlier pixel: pos's line is
-				// left alone.
-				if g.pos != 0 {
-					sc.hist.pos[b] += uint32(g.pos)
-				}
-				if g.neg != 0 {
-					sc.hist.neg[b] += uint32(g.neg)
-				}
-				for ; j > i; j-- {
-					if c := keys[j] >> keyBits & noClass; c != noClass && sc.classHist != nil {
-						pixels := 1 + keys[j]>>(keyBits+classBits)
-						sc.classHist[c][b>>classShift] += uint32(pixels)
-						sc.classN[c] += int64(pixels)
-					}
 				}
 			}
 			if !yield(g) {
