@@ -37,9 +37,12 @@ type Evaluator struct {
 	images   []ImageResult
 	keys     []uint64 // one image's pixel entries (pixelKey and a count) and the sort's buffer
 	sorted   []uint64
-	// recent is the entry (an index into keys) of a recently seen key, by
-	// the key's hash, for merging a pixel into an entry of the same key.
-	recent *[1 << recentBits]int32
+	// recent is the entry (an index into keys, in the high 32 bits) of a
+	// recently seen key, by the key's hash, for merging a pixel into an
+	// entry of the same key; the low 32 bits are the key's, so that a new
+	// key is told from the table alone, without a load from keys that
+	// misses the cache.
+	recent *[1 << recentBits]uint64
 	// classInEntry says the entries carry the inlier class (up to
 	// noClass classes): classHist and scoreN are then counted from them.
 	classInEntry bool
@@ -63,7 +66,7 @@ const settleEntries = 1 << 19
 func NewEvaluator(classes []string) *Evaluator {
 	k := len(classes)
 	e := &Evaluator{classes: classes, closed: make([]int64, k*k), open: make([]int64, (k+1)*(k+1)), hist: NewHist(),
-		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k), recent: new([1 << recentBits]int32),
+		scoreSum: make([]float64, k+1), scoreN: make([]int64, k+1), classHist: make([][]uint32, k), recent: new([1 << recentBits]uint64),
 		classInEntry: k <= noClass, settleAt: settleEntries}
 	for c := range e.classHist {
 		e.classHist[c] = make([]uint32, classBins+1)
@@ -96,37 +99,49 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 	// adds into a register (sum, of class cur) instead of through memory.
 	sums := e.scoreSum
 	cur, sum := k, sums[k]
-	for i, g := range gt {
-		if mask[i] != 0 {
-			flagged++
+	// A run of pixels equal in all four inputs (the two frame pixels of
+	// a model pixel upsampled 2x, a row of one class and score) counts
+	// as its first pixel does, once, times the run's length; only the
+	// score sums still add pixel by pixel.
+	for i := 0; i < len(gt); {
+		g, p8, m, s := gt[i], pred[i], mask[i], score[i]
+		bits, end := math.Float32bits(s), i+1
+		for end < len(gt) && gt[end] == g && pred[end] == p8 && mask[end] == m && math.Float32bits(score[end]) == bits {
+			end++
+		}
+		run := end - i
+		i = end
+		if m != 0 {
+			flagged += int64(run)
 		}
 		if g == GTIgnore {
 			continue
 		}
-		p := int(pred[i]) // an id outside the classes (k or more) is always wrong
+		p := int(p8) // an id outside the classes (k or more) is always wrong
 		outlier := g == GTOutlier
-		keyed++
+		keyed += int64(run)
 		class := uint64(noClass)
 		if classInEntry && !outlier && int(g) < k {
 			class = uint64(g)
 		}
-		if entry := pixelKey(score[i], outlier) | class<<keyBits; entry == lastEntry {
-			keys[last] += entryPixel
+		if entry := pixelKey(s, outlier) | class<<keyBits; entry == lastEntry {
+			keys[last] += uint64(run) * entryPixel
 		} else {
 			h := entry * 0x9e3779b97f4a7c15 >> (64 - recentBits)
-			j := int(recent[h])
-			if j < n && keys[j]&entryMask == entry {
-				keys[j] += entryPixel
+			slot := recent[h]
+			j := int(slot >> 32)
+			if uint32(slot) == uint32(entry) && j < n && keys[j]&entryMask == entry {
+				keys[j] += uint64(run) * entryPixel
 			} else {
 				j = n
-				keys[n] = entry
-				recent[h] = int32(n)
+				keys[n] = entry + uint64(run-1)*entryPixel
+				recent[h] = uint64(n)<<32 | uint64(uint32(entry))
 				n++
 			}
 			last, lastEntry = j, entry
 		}
 		openPred := min(p, k)
-		if mask[i] != 0 {
+		if m != 0 {
 			openPred = k
 		}
 		c := k // the outliers' sum
@@ -140,25 +155,27 @@ func (e *Evaluator) Add(name string, gt, pred []uint8, score []float32, mask []u
 			sums[cur], cur = sum, c
 			sum = sums[c]
 		}
-		sum += float64(score[i])
+		for range run {
+			sum += float64(s)
+		}
 		if outlier {
-			r.OutlierPixels++
-			if openPred < k || mask[i] != 0 {
-				e.open[k*(k+1)+openPred]++
+			r.OutlierPixels += int64(run)
+			if openPred < k || m != 0 {
+				e.open[k*(k+1)+openPred] += int64(run)
 			}
 			continue
 		}
-		r.InlierPixels++
+		r.InlierPixels += int64(run)
 		if !classInEntry { // else settle counts them from the entries
-			e.classHist[g][bin(score[i])>>classShift]++
-			e.scoreN[g]++
+			e.classHist[g][bin(s)>>classShift] += uint32(run)
+			e.scoreN[g] += int64(run)
 		}
 		if p < k {
-			e.closed[int(g)*k+p]++
-			e.open[int(g)*(k+1)+openPred]++
+			e.closed[int(g)*k+p] += int64(run)
+			e.open[int(g)*(k+1)+openPred] += int64(run)
 		}
 		if int(g) == p {
-			correct++
+			correct += int64(run)
 		}
 	}
 	sums[cur] = sum

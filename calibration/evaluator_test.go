@@ -175,7 +175,9 @@ func TestEvaluatorHistogramAndRankingFromSortedPixels(t *testing.T) {
 
 // The per-class mean scores are the float64 sums of the pixels' scores in
 // pixel order, to the last bit, over several images whose pixels come in
-// runs of one class (as a segmentation's do) and interleave.
+// runs of one class (as a segmentation's do) and interleave, and in runs of
+// one prediction and score (as a score upsampled from the model's
+// resolution does), which Add counts once per run.
 func TestEvaluatorMeanScoresSumInPixelOrder(t *testing.T) {
 	classes := []string{"a", "b", "c"}
 	e := NewEvaluator(classes)
@@ -189,7 +191,12 @@ func TestEvaluatorMeanScoresSumInPixelOrder(t *testing.T) {
 			if r.IntN(7) == 0 {
 				c = []uint8{0, 1, 2, 7, GTOutlier, GTIgnore}[r.IntN(6)] // 7: outside the classes
 			}
-			gt[i], pred[i], score[i] = c, uint8(r.IntN(3)), float32(r.Float64()*r.Float64())
+			// Scores of many magnitudes, so that the float64 sums round
+			// and another order of the same additions would differ.
+			gt[i], pred[i], score[i] = c, uint8(r.IntN(3)), float32(math.Ldexp(r.Float64(), -r.IntN(30)))
+			if i > 0 && r.IntN(2) == 0 {
+				pred[i], score[i] = pred[i-1], score[i-1]
+			}
 			switch {
 			case c == GTOutlier:
 				sums[3] += float64(score[i])
