@@ -14,6 +14,9 @@ type Painter struct {
 	// premultiplied by its alpha. Entries 256..511 are the outlier colour,
 	// so the mask picks them without a branch.
 	blend [512]blendEntry
+	// pairs[k]: blend[k] for two pixels side by side (a model pixel of a
+	// frame twice its size), as the 2x2 loop stores them in one go.
+	pairs [512]pairEntry
 }
 
 // blendEntry holds a pixel's three channels in 16-bit lanes of one word,
@@ -22,6 +25,12 @@ type Painter struct {
 type blendEntry struct {
 	keep uint64 // 256-a in each lane
 	add  uint64 // colour*a per channel
+}
+
+// pairEntry is a blendEntry's lanes for two pixels: six lanes of keep and
+// of add, and two zero lanes, which the next pixel's store overwrites.
+type pairEntry struct {
+	keep, add [8]uint16
 }
 
 // outlierWeight is the outlier colour's alpha in 1/256ths (0.8).
@@ -42,6 +51,10 @@ func NewPainter(palette [][3]uint8, alpha float32, outlier [3]uint8, unknownID i
 			}
 		}
 		k := uint64(256 - w)
+		p.pairs[id] = pairEntry{
+			keep: [8]uint16{uint16(k), uint16(k), uint16(k), uint16(k), uint16(k), uint16(k)},
+			add:  [8]uint16{uint16(col[0]) * w, uint16(col[1]) * w, uint16(col[2]) * w, uint16(col[0]) * w, uint16(col[1]) * w, uint16(col[2]) * w},
+		}
 		p.blend[id] = blendEntry{
 			keep: k | k<<16 | k<<32,
 			add:  uint64(col[0])*uint64(w) | uint64(col[1])*uint64(w)<<16 | uint64(col[2])*uint64(w)<<32,

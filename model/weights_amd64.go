@@ -19,11 +19,11 @@ func (p *Painter) fillWeights(w rowWeights, labels, mask []uint8) int {
 // halvesWeights is setHalves's loop (see lookupWeights).
 //
 //go:noescape
-func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, table *blendEntry, n int) int
+func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, pairs *pairEntry, n int) int
 
 func (p *Painter) fillHalves(w rowWeights, lab []uint8, sc []float32, mk, ml []uint8, ms []float32, mm []uint8) int {
 	if len(ml) == 0 {
 		return 0
 	}
-	return halvesWeights(&w.keep[0], &w.add[0], &ml[0], &mm[0], &ms[0], &lab[0], &mk[0], &sc[0], &p.blend[0], len(ml))
+	return halvesWeights(&w.keep[0], &w.add[0], &ml[0], &mm[0], &ms[0], &lab[0], &mk[0], &sc[0], &p.pairs[0], len(ml))
 }

@@ -39,10 +39,13 @@ done:
 	MOVQ    AX, ret+48(FP)
 	RET
 
-// func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, table *blendEntry, n int) int
-// lookupWeights with pairs for a frame of twice the model's width, which
-// also writes each model pixel's label, mask and score twice into the
-// frame row (lab, mk, sc).
+// func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, pairs *pairEntry, n int) int
+// lookupWeights for a frame of twice the model's width, which also writes
+// each model pixel's label, mask and score twice into the frame row (lab,
+// mk, sc). One store per output: the labels and masks as 16-bit words, the
+// scores as one 64-bit word, the two pixels' weights as 16 bytes from the
+// pair table (entries of 32 bytes: keep, then add), the last 4 bytes of
+// which the next pixel overwrites.
 TEXT ·halvesWeights(SB), NOSPLIT, $0-88
 	MOVQ keep+0(FP), DI
 	MOVQ add+8(FP), SI
@@ -52,33 +55,35 @@ TEXT ·halvesWeights(SB), NOSPLIT, $0-88
 	MOVQ lab+40(FP), R12
 	MOVQ mk+48(FP), R13
 	MOVQ sc+56(FP), R14
-	MOVQ table+64(FP), R10
+	MOVQ pairs+64(FP), R10
 	MOVQ n+72(FP), CX
+	ADDQ R8, CX
+	MOVQ CX, n+72(FP)          // the end of labels, compared with in the loop
 	XORQ AX, AX
 
 hloop:
-	TESTQ   CX, CX
-	JZ      hdone
+	CMPQ    R8, n+72(FP)
+	JAE     hdone
 	MOVBQZX (R8), BX
 	MOVBQZX (R9), DX
 	MOVL    (R11), R15
-	MOVB    BX, (R12)
-	MOVB    BX, 1(R12)
-	MOVB    DX, (R13)
-	MOVB    DX, 1(R13)
-	MOVL    R15, (R14)
-	MOVL    R15, 4(R14)
+	IMUL3L  $257, BX, CX
+	MOVW    CX, (R12)
+	IMUL3L  $257, DX, CX
+	MOVW    CX, (R13)
+	MOVL    R15, CX
+	SHLQ    $32, R15
+	ORQ     CX, R15
+	MOVQ    R15, (R14)
 	ANDQ    $1, DX
 	ADDQ    DX, AX
 	SHLQ    $8, DX
 	ORQ     DX, BX
-	SHLQ    $4, BX
-	MOVQ    (R10)(BX*1), DX
-	MOVQ    8(R10)(BX*1), R15
-	MOVQ    DX, (DI)
-	MOVQ    R15, (SI)
-	MOVQ    DX, 6(DI)
-	MOVQ    R15, 6(SI)
+	SHLQ    $5, BX
+	MOVOU   (R10)(BX*1), X0
+	MOVOU   16(R10)(BX*1), X1
+	MOVOU   X0, (DI)
+	MOVOU   X1, (SI)
 	ADDQ    $12, DI
 	ADDQ    $12, SI
 	INCQ    R8
@@ -87,7 +92,6 @@ hloop:
 	ADDQ    $2, R12
 	ADDQ    $2, R13
 	ADDQ    $8, R14
-	DECQ    CX
 	JMP     hloop
 
 hdone:
