@@ -126,6 +126,33 @@ func TestAdaptiveChoosesTheFasterWay(t *testing.T) {
 	}
 }
 
+// A loop under minHelpful on the caller alone stays there even where the
+// workers ended it sooner; a longer one takes the faster way, and the
+// slower way is tried every probeEvery loops.
+func TestAdaptiveLeavesShortLoopsToTheCaller(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		name          string
+		alone, helped time.Duration
+		loops         int
+		want          bool
+	}{
+		{"first loop", 0, 0, 0, true},
+		{"second loop", 0, 0, 1, false},
+		{"short, faster with workers", minHelpful * 3 / 5, minHelpful / 5, 5, false},
+		{"short, at a probe", minHelpful * 3 / 5, minHelpful / 5, probeEvery, false},
+		{"long, faster with workers", 3 * ms, ms, 5, true},
+		{"long, at a probe", 3 * ms, ms, probeEvery, false},
+		{"long, faster alone", 3 * ms, 4 * ms, 5, false},
+		{"long, faster alone, at a probe", 3 * ms, 4 * ms, 2 * probeEvery, true},
+	} {
+		a := Adaptive{alone: c.alone, helped: c.helped, loops: c.loops}
+		if got := a.next(); got != c.want {
+			t.Errorf("%s (alone %v, with workers %v, loop %d): wake the workers %v, want %v", c.name, c.alone, c.helped, c.loops, got, c.want)
+		}
+	}
+}
+
 // BenchmarkWakeSleepingWorker is how long a worker that has slept for a
 // while takes to start after it is woken (the median, and the 90th
 // percentile): what a pool's hand-off costs on this machine, against the
