@@ -97,7 +97,7 @@ func (t *postTask) Do(worker, lo, hi int) {
 
 // upsampleNearest fills frame rows [y0, y1) of out's labels, score and
 // mask with the model pixel of each frame pixel and paints their overlay
-// with p, in one pass; it returns their outlier pixels. A row that takes
+// with p, row by row; it returns their outlier pixels. A row that takes
 // the same model row as the row above (every other row when the frame is
 // twice the model) copies its outputs and reuses its blend weights (w, one
 // row of scratch).

@@ -4,7 +4,8 @@ package model
 
 import "golang.org/x/sys/cpu"
 
-// halvesAVX2 is halves for n model pixels, n a multiple of 8.
+// halvesAVX2 is resampled's 2x2 branch (a frame of twice the content's
+// size) for n model pixels of one row, n a multiple of 8.
 //
 //go:noescape
 func halvesAVX2(red, green, blue *float32, row0, row1 *byte, n int, c *normConsts)
