@@ -159,7 +159,7 @@ func (n *Normalizer) planes(dst []float32, pix []uint8, lo, hi int) {
 	hw := len(pix) / 3
 	r, g, b := dst[:hw], dst[hw:2*hw], dst[2*hw:3*hw]
 	lr, lg, lb := &n.lut[0], &n.lut[1], &n.lut[2]
-	for i := lo; i < hi; i++ {
+	for i := lo + n.planesVector(r[lo:hi], g[lo:hi], b[lo:hi], pix[3*lo:3*hi]); i < hi; i++ {
 		p := pix[3*i : 3*i+3 : 3*i+3]
 		r[i] = lr[p[0]]
 		g[i] = lg[p[1]]

@@ -21,3 +21,20 @@ func (n *Normalizer) halvesVector(r, g, b []float32, row0, row1 []uint8) int {
 	halvesAVX2(&r[0], &g[0], &b[0], &row0[0], &row1[0], done, &n.consts)
 	return done
 }
+
+// planesAVX2 is planes for n pixels, n a multiple of 16.
+//
+//go:noescape
+func planesAVX2(red, green, blue *float32, pix *byte, n int, c *normConsts)
+
+// planesVector does what it can of planes with AVX2 and returns how many
+// pixels it wrote.
+func (n *Normalizer) planesVector(r, g, b []float32, pix []uint8) int {
+	done := len(r) - len(r)%16
+	if done == 0 || !cpu.X86.HasAVX2 {
+		return 0
+	}
+	_, _, _, _ = g[done-1], b[done-1], r[done-1], pix[3*done-1]
+	planesAVX2(&r[0], &g[0], &b[0], &pix[0], done, &n.consts)
+	return done
+}

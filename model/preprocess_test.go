@@ -127,3 +127,41 @@ func TestPreprocessHalvesVectorMatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+// At the model's size (assembly on amd64 for sixteen pixels at a time, Go
+// for the rest) every pixel gets its lookup table entries bit for bit,
+// with remainders, pieces that start anywhere, and every byte value in
+// every channel.
+func TestPreprocessPlanesMatchLookupTable(t *testing.T) {
+	for _, c := range []struct{ w, h, cut int }{{16, 1, 0}, {7, 3, 5}, {37, 5, 17}, {480, 360, 1001}, {333, 111, 0}} {
+		for _, in := range []Input{
+			{Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}},
+			{Mean: [3]float32{0.5, 0.5, 0.5}, Std: [3]float32{0.2, 0.3, 0.7}},
+		} {
+			in.Width, in.Height = c.w, c.h
+			n := NewNormalizer(in)
+			im := randomImage(c.w, c.h, uint64(c.w*c.h))
+			for i := range 3 * 256 {
+				im.Pix[(5*i)%len(im.Pix)] = uint8(i / 3)
+			}
+			hw := c.w * c.h
+			got := make([]float32, 3*hw)
+			if c.cut == 0 {
+				l := NewLayout(c.w, c.h, in, false)
+				if err := Preprocess(got, im, &l, n, nil); err != nil {
+					t.Fatal(err)
+				}
+			} else { // two pieces, as a pool's workers take them
+				n.planes(got, im.Pix, 0, c.cut)
+				n.planes(got, im.Pix, c.cut, hw)
+			}
+			for i := range 3 * hw {
+				ch, p := i/hw, i%hw
+				v := im.Pix[3*p+ch]
+				if want := (float32(v)/255 - in.Mean[ch]) / in.Std[ch]; got[i] != want {
+					t.Fatalf("%dx%d, mean %v std %v: pixel %d channel %d (%d) = %v, want %v", c.w, c.h, in.Mean, in.Std, p, ch, v, got[i], want)
+				}
+			}
+		}
+	}
+}
