@@ -145,10 +145,25 @@ func TestOpenSetLabelsUseUnknownID(t *testing.T) {
 func TestFillWeightsMatchesGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	p := NewPainter([][3]uint8{{1, 2, 3}, {200, 100, 50}, {9, 99, 199}}, 0.3, [3]uint8{255, 0, 255}, 2)
-	for _, n := range []int{0, 1, 5, 240, 481} {
+	for _, c := range []struct{ n, run, maskRun int }{
+		{0, 1, 1}, {1, 1, 1}, {5, 1, 1}, {240, 1, 1}, {481, 1, 1}, {8, 8, 8}, {17, 12, 12}, {480, 20, 20}, {963, 30, 30}, {480, 480, 13},
+	} {
+		// Runs of random lengths up to c.run of one label, and up to
+		// c.maskRun of one mask bit (mask values vary within a run), as a
+		// segmentation's rows have.
+		n := c.n
 		labels, mask, score := make([]uint8, n), make([]uint8, n), make([]float32, n)
-		for i := range labels {
-			labels[i], mask[i], score[i] = uint8(r.IntN(256)), uint8(r.IntN(256)), r.Float32()
+		for i := 0; i < n; {
+			l := uint8(r.IntN(256))
+			for end := min(n, i+1+r.IntN(c.run)); i < end; i++ {
+				labels[i], score[i] = l, r.Float32()
+			}
+		}
+		for i := 0; i < n; {
+			m := uint8(r.IntN(256))
+			for end := min(n, i+1+r.IntN(c.maskRun)); i < end; i++ {
+				mask[i] = m &^ uint8(r.IntN(2)*0xfe)
+			}
 		}
 		a, b := newRowWeights(2*n), newRowWeights(2*n)
 		na, nb := p.setWeights(a, labels, mask), p.fillWeightsGo(b, labels, mask, false)

@@ -2,21 +2,130 @@
 
 #include "textflag.h"
 
+// PAIR looks up the entries of pixels BX and BX+1 (see lookupWeights)
+// and stores their keep and add lanes with one 16-byte store each, whose
+// last 4 bytes the next store overwrites.
+#define PAIR \
+	MOVBQZX (R8)(BX*1), R11 \
+	MOVBQZX (R9)(BX*1), R12 \
+	MOVBQZX 1(R8)(BX*1), R13 \
+	MOVBQZX 1(R9)(BX*1), R14 \
+	ANDQ    $1, R12 \
+	ANDQ    $1, R14 \
+	ADDQ    R12, AX \
+	ADDQ    R14, AX \
+	SHLQ    $8, R12 \
+	SHLQ    $8, R14 \
+	ORQ     R12, R11 \
+	ORQ     R14, R13 \
+	SHLQ    $4, R11 \
+	SHLQ    $4, R13 \
+	MOVQ    (R10)(R11*1), X0 \
+	MOVQ    (R10)(R13*1), X1 \
+	MOVQ    8(R10)(R11*1), X2 \
+	MOVQ    8(R10)(R13*1), X3 \
+	PSLLDQ  $6, X1 \
+	PSLLDQ  $6, X3 \
+	POR     X1, X0 \
+	POR     X3, X2 \
+	MOVOU   X0, (DI) \
+	MOVOU   X2, (SI) \
+	ADDQ    $12, DI \
+	ADDQ    $12, SI \
+	ADDQ    $2, BX
+
+// REPEAT8 stores the 6 bytes in the low lanes of X eight times from dst
+// (48 bytes: the qwords q0 q1 q2 q0 q1 q2 of a 24-byte period).
+#define REPEAT8(X, dst) \
+	MOVO       X, X2 \
+	PSLLQ      $48, X2 \
+	POR        X, X2 \
+	MOVO       X, X3 \
+	PSRLQ      $16, X3 \
+	MOVO       X, X4 \
+	PSLLQ      $32, X4 \
+	POR        X4, X3 \
+	MOVO       X, X4 \
+	PSRLQ      $32, X4 \
+	MOVO       X, X5 \
+	PSLLQ      $16, X5 \
+	POR        X5, X4 \
+	MOVO       X2, X5 \
+	PUNPCKLQDQ X3, X5 \
+	MOVOU      X5, (dst) \
+	MOVO       X4, X5 \
+	PUNPCKLQDQ X2, X5 \
+	MOVOU      X5, 16(dst) \
+	MOVO       X3, X5 \
+	PUNPCKLQDQ X4, X5 \
+	MOVOU      X5, 32(dst)
+
 // func lookupWeights(keep, add, labels, mask *byte, table *blendEntry, n int) int
 // For each of n pixels: entry = table[label | (mask&1)<<8]; its keep and
 // add words go to 6-byte steps of keep and add; returns the pixels whose
-// mask has the low bit set.
+// mask has the low bit set. Eight pixels of one label and mask bit (most
+// of a segmentation's row) take one lookup and three 16-byte stores per
+// row of weights; others go two at a time.
 TEXT ·lookupWeights(SB), NOSPLIT, $0-56
-	MOVQ    keep+0(FP), DI
-	MOVQ    add+8(FP), SI
-	MOVQ    labels+16(FP), R8
-	MOVQ    mask+24(FP), R9
-	MOVQ    table+32(FP), R10
-	MOVQ    n+40(FP), CX
-	XORQ    AX, AX
-	XORQ    BX, BX
+	MOVQ keep+0(FP), DI
+	MOVQ add+8(FP), SI
+	MOVQ labels+16(FP), R8
+	MOVQ mask+24(FP), R9
+	MOVQ table+32(FP), R10
+	MOVQ n+40(FP), CX
+	MOVQ $0x0101010101010101, DX
+	XORQ AX, AX
+	XORQ BX, BX
 
-loop:
+block:
+	LEAQ    8(BX), R11
+	CMPQ    R11, CX
+	JGT     pairs
+	MOVQ    (R8)(BX*1), R11
+	MOVQ    (R9)(BX*1), R12
+	ANDQ    DX, R12
+	MOVBQZX R11, R13
+	IMULQ   DX, R13
+	CMPQ    R13, R11
+	JNE     mixed
+	MOVBQZX R12, R14
+	IMULQ   DX, R14
+	CMPQ    R14, R12
+	JNE     mixed
+	ANDQ    $1, R14
+	LEAQ    (AX)(R14*8), AX
+	SHLQ    $8, R14
+	MOVBQZX R11, R13
+	ORQ     R14, R13
+	SHLQ    $4, R13
+	MOVQ    (R10)(R13*1), X0
+	MOVQ    8(R10)(R13*1), X1
+	REPEAT8(X0, DI)
+	REPEAT8(X1, SI)
+	ADDQ    $48, DI
+	ADDQ    $48, SI
+	ADDQ    $8, BX
+	JMP     block
+
+mixed:
+	MOVQ CX, X15
+	LEAQ 8(BX), CX
+
+mixedPairs:
+	PAIR
+	CMPQ BX, CX
+	JLT  mixedPairs
+	MOVQ X15, CX
+	JMP  block
+
+pairs:
+	LEAQ 1(BX), R11
+	CMPQ R11, CX
+	JGE  last
+	PAIR
+	JMP  pairs
+
+last:
 	CMPQ    BX, CX
 	JGE     done
 	MOVBQZX (R8)(BX*1), R11
@@ -30,13 +139,9 @@ loop:
 	MOVQ    8(R10)(R11*1), R13
 	MOVQ    R12, (DI)
 	MOVQ    R13, (SI)
-	ADDQ    $6, DI
-	ADDQ    $6, SI
-	INCQ    BX
-	JMP     loop
 
 done:
-	MOVQ    AX, ret+48(FP)
+	MOVQ AX, ret+48(FP)
 	RET
 
 // func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, pairs *pairEntry, n int) int
