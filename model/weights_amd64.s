@@ -144,13 +144,39 @@ done:
 	MOVQ AX, ret+48(FP)
 	RET
 
+// REPEAT12 stores the 12 bytes in the low lanes of X (the rest zero)
+// eight times from dst: 96 bytes, six 16-byte stores of a 48-byte period.
+#define REPEAT12(X, dst) \
+	MOVO   X, X2 \
+	PSLLDQ $12, X2 \
+	POR    X, X2 \
+	MOVO   X, X3 \
+	PSRLDQ $4, X3 \
+	MOVO   X, X4 \
+	PSLLDQ $8, X4 \
+	POR    X4, X3 \
+	MOVO   X, X4 \
+	PSRLDQ $8, X4 \
+	MOVO   X, X5 \
+	PSLLDQ $4, X5 \
+	POR    X5, X4 \
+	MOVOU  X2, (dst) \
+	MOVOU  X3, 16(dst) \
+	MOVOU  X4, 32(dst) \
+	MOVOU  X2, 48(dst) \
+	MOVOU  X3, 64(dst) \
+	MOVOU  X4, 80(dst)
+
 // func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, pairs *pairEntry, n int) int
 // lookupWeights for a frame of twice the model's width, which also writes
 // each model pixel's label, mask and score twice into the frame row (lab,
-// mk, sc). One store per output: the labels and masks as 16-bit words, the
-// scores as one 64-bit word, the two pixels' weights as 16 bytes from the
-// pair table (entries of 32 bytes: keep, then add), the last 4 bytes of
-// which the next pixel overwrites.
+// mk, sc). Eight model pixels at a time: their labels, masks and scores
+// doubled with SSE2 unpacks, and where they share a label and mask bit
+// their pair entry repeated; else, and for the last few, one store per
+// output: the labels and masks as 16-bit words, the scores as one 64-bit
+// word, the two pixels' weights as 16 bytes from the pair table (entries
+// of 32 bytes: keep, then add), the last 4 bytes of which the next pixel
+// overwrites.
 TEXT ·halvesWeights(SB), NOSPLIT, $0-88
 	MOVQ keep+0(FP), DI
 	MOVQ add+8(FP), SI
@@ -165,6 +191,85 @@ TEXT ·halvesWeights(SB), NOSPLIT, $0-88
 	ADDQ R8, CX
 	MOVQ CX, n+72(FP)          // the end of labels, compared with in the loop
 	XORQ AX, AX
+
+hblock:
+	LEAQ      8(R8), CX
+	CMPQ      CX, n+72(FP)
+	JA        hloop
+	MOVQ      (R8), X0
+	PUNPCKLBW X0, X0
+	MOVOU     X0, (R12)
+	MOVQ      (R9), X1
+	PUNPCKLBW X1, X1
+	MOVOU     X1, (R13)
+	MOVOU     (R11), X0
+	MOVO      X0, X1
+	UNPCKLPS  X0, X0
+	UNPCKHPS  X1, X1
+	MOVOU     X0, (R14)
+	MOVOU     X1, 16(R14)
+	MOVOU     16(R11), X0
+	MOVO      X0, X1
+	UNPCKLPS  X0, X0
+	UNPCKHPS  X1, X1
+	MOVOU     X0, 32(R14)
+	MOVOU     X1, 48(R14)
+	MOVQ      (R8), BX
+	MOVQ      (R9), DX
+	MOVQ      $0x0101010101010101, CX
+	ANDQ      CX, DX
+	MOVBQZX   BX, R15
+	IMULQ     CX, R15
+	CMPQ      R15, BX
+	JNE       hmixed
+	MOVBQZX   DX, R15
+	IMULQ     CX, R15
+	CMPQ      R15, DX
+	JNE       hmixed
+	ANDQ      $1, R15
+	LEAQ      (AX)(R15*8), AX
+	SHLQ      $8, R15
+	MOVBQZX   BX, BX
+	ORQ       R15, BX
+	SHLQ      $5, BX
+	MOVOU     (R10)(BX*1), X0
+	MOVOU     16(R10)(BX*1), X1
+	REPEAT12(X0, DI)
+	REPEAT12(X1, SI)
+	ADDQ      $96, DI
+	ADDQ      $96, SI
+	ADDQ      $8, R8
+	ADDQ      $8, R9
+	JMP       hnext
+
+hmixed:
+	MOVQ    $8, CX
+
+hmixedLoop:
+	MOVBQZX (R8), BX
+	MOVBQZX (R9), DX
+	ANDQ    $1, DX
+	ADDQ    DX, AX
+	SHLQ    $8, DX
+	ORQ     DX, BX
+	SHLQ    $5, BX
+	MOVOU   (R10)(BX*1), X0
+	MOVOU   16(R10)(BX*1), X1
+	MOVOU   X0, (DI)
+	MOVOU   X1, (SI)
+	ADDQ    $12, DI
+	ADDQ    $12, SI
+	INCQ    R8
+	INCQ    R9
+	DECQ    CX
+	JNZ     hmixedLoop
+
+hnext:
+	ADDQ $32, R11
+	ADDQ $16, R12
+	ADDQ $16, R13
+	ADDQ $64, R14
+	JMP  hblock
 
 hloop:
 	CMPQ    R8, n+72(FP)
