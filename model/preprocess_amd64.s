@@ -52,6 +52,17 @@ GLOBL halvesTwos<>(SB), RODATA|NOPTR, $16
 DATA float255<>+0(SB)/4, $255.0
 GLOBL float255<>(SB), RODATA|NOPTR, $4
 
+// NORM_CONSTS loads 255 into Y9 and the normConsts at AX (means, then
+// standard deviations) into Y10-Y15, each broadcast to all lanes.
+#define NORM_CONSTS \
+	VBROADCASTSS float255<>(SB), Y9 \
+	VBROADCASTSS 0(AX), Y10 \
+	VBROADCASTSS 4(AX), Y11 \
+	VBROADCASTSS 8(AX), Y12 \
+	VBROADCASTSS 12(AX), Y13 \
+	VBROADCASTSS 16(AX), Y14 \
+	VBROADCASTSS 20(AX), Y15
+
 // CHANNEL gathers one channel of 8 model pixels' 2x2 blocks from rows
 // X0-X2 and X4-X6 with the three shuffles m0-m2, adds each block, rounds
 // to 8 bits, then computes (v/255 - mean) / std as the lookup table does
@@ -89,13 +100,7 @@ TEXT ·halvesAVX2(SB), NOSPLIT, $0-56
 	MOVQ         row1+32(FP), R9
 	MOVQ         n+40(FP), CX
 	MOVQ         c+48(FP), AX
-	VBROADCASTSS float255<>(SB), Y9
-	VBROADCASTSS 0(AX), Y10
-	VBROADCASTSS 4(AX), Y11
-	VBROADCASTSS 8(AX), Y12
-	VBROADCASTSS 12(AX), Y13
-	VBROADCASTSS 16(AX), Y14
-	VBROADCASTSS 20(AX), Y15
+	NORM_CONSTS
 
 loop:
 	CMPQ    CX, $8
@@ -153,13 +158,7 @@ TEXT ·planesAVX2(SB), NOSPLIT, $0-48
 	MOVQ         pix+24(FP), R8
 	MOVQ         n+32(FP), CX
 	MOVQ         c+40(FP), AX
-	VBROADCASTSS float255<>(SB), Y9
-	VBROADCASTSS 0(AX), Y10
-	VBROADCASTSS 4(AX), Y11
-	VBROADCASTSS 8(AX), Y12
-	VBROADCASTSS 12(AX), Y13
-	VBROADCASTSS 16(AX), Y14
-	VBROADCASTSS 20(AX), Y15
+	NORM_CONSTS
 
 planes:
 	CMPQ    CX, $16

@@ -167,6 +167,24 @@ done:
 	MOVOU  X3, 64(dst) \
 	MOVOU  X4, 80(dst)
 
+// PAIR_WEIGHTS stores the pair entry of label BX and mask DX (the model
+// pixel at R8, R9) as 16 bytes each of keep and add, counts an outlier in
+// AX, and steps to the next model pixel.
+#define PAIR_WEIGHTS \
+	ANDQ  $1, DX \
+	ADDQ  DX, AX \
+	SHLQ  $8, DX \
+	ORQ   DX, BX \
+	SHLQ  $5, BX \
+	MOVOU (R10)(BX*1), X0 \
+	MOVOU 16(R10)(BX*1), X1 \
+	MOVOU X0, (DI) \
+	MOVOU X1, (SI) \
+	ADDQ  $12, DI \
+	ADDQ  $12, SI \
+	INCQ  R8 \
+	INCQ  R9
+
 // func halvesWeights(keep, add, labels, mask *byte, score *float32, lab, mk *byte, sc *float32, pairs *pairEntry, n int) int
 // lookupWeights for a frame of twice the model's width, which also writes
 // each model pixel's label, mask and score twice into the frame row (lab,
@@ -248,19 +266,7 @@ hmixed:
 hmixedLoop:
 	MOVBQZX (R8), BX
 	MOVBQZX (R9), DX
-	ANDQ    $1, DX
-	ADDQ    DX, AX
-	SHLQ    $8, DX
-	ORQ     DX, BX
-	SHLQ    $5, BX
-	MOVOU   (R10)(BX*1), X0
-	MOVOU   16(R10)(BX*1), X1
-	MOVOU   X0, (DI)
-	MOVOU   X1, (SI)
-	ADDQ    $12, DI
-	ADDQ    $12, SI
-	INCQ    R8
-	INCQ    R9
+	PAIR_WEIGHTS
 	DECQ    CX
 	JNZ     hmixedLoop
 
@@ -285,19 +291,7 @@ hloop:
 	SHLQ    $32, R15
 	ORQ     CX, R15
 	MOVQ    R15, (R14)
-	ANDQ    $1, DX
-	ADDQ    DX, AX
-	SHLQ    $8, DX
-	ORQ     DX, BX
-	SHLQ    $5, BX
-	MOVOU   (R10)(BX*1), X0
-	MOVOU   16(R10)(BX*1), X1
-	MOVOU   X0, (DI)
-	MOVOU   X1, (SI)
-	ADDQ    $12, DI
-	ADDQ    $12, SI
-	INCQ    R8
-	INCQ    R9
+	PAIR_WEIGHTS
 	ADDQ    $4, R11
 	ADDQ    $2, R12
 	ADDQ    $2, R13
