@@ -87,11 +87,13 @@ func Bench(e BenchEngine, img Image, o BenchOptions) (BenchResult, error) {
 		}
 	}
 	node := func() error { return e.Run(img, &res) }
+	var decoded []uint8 // reused from frame to frame, as the node reuses a camera's
 	jpeg := func() error {
-		d, err := imageio.Decode(o.JPEG)
+		d, err := imageio.DecodeInto(o.JPEG, decoded)
 		if err != nil {
 			return fmt.Errorf("bench jpeg: %w", err)
 		}
+		decoded = d.Pix
 		return e.Run(d.RGB, &res)
 	}
 	r := BenchResult{Model: e.Spec().Name, Provider: e.Provider(), Device: e.Device(), Runtime: RuntimeVersion(), Spin: e.Spin(),

@@ -161,7 +161,7 @@ func CompressedToRGB(m *CompressedImage, dst *imageio.RGB) error {
 	if f != "" && !strings.Contains(f, "jpeg") && !strings.Contains(f, "jpg") && !strings.Contains(f, "png") {
 		return bad("compressed format %q: want jpeg or png", m.Format)
 	}
-	d, err := imageio.Decode(m.Data)
+	d, err := imageio.DecodeInto(m.Data, dst.Pix)
 	if err != nil {
 		return bad("compressed %s: %v", m.Format, err)
 	}

@@ -85,6 +85,18 @@ func TestCompressedToRGB(t *testing.T) {
 	if dst.Width != 3 || dst.Height != 2 || !bytes.Equal(dst.Pix[3*4:3*5], []uint8{10, 200, 30}) {
 		t.Fatalf("decoded %dx%d %v", dst.Width, dst.Height, dst.Pix)
 	}
+	// The next frame, smaller, goes into the same array, like a raw one.
+	small := image.NewRGBA(image.Rect(0, 0, 2, 1))
+	small.Set(1, 0, color.RGBA{1, 2, 3, 255})
+	var sb bytes.Buffer
+	png.Encode(&sb, small)
+	first := &dst.Pix[0]
+	if err := CompressedToRGB(&CompressedImage{Format: "png", Data: sb.Bytes()}, &dst); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Width != 2 || dst.Height != 1 || !bytes.Equal(dst.Pix, []uint8{0, 0, 0, 1, 2, 3}) || &dst.Pix[0] != first {
+		t.Fatalf("second frame: %dx%d %v, same array %v", dst.Width, dst.Height, dst.Pix, &dst.Pix[0] == first)
+	}
 	for _, c := range []struct {
 		m    CompressedImage
 		want string

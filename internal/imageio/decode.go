@@ -36,7 +36,13 @@ type Decoded struct {
 
 // Decode decodes a JPEG, PNG, BMP or TIFF buffer into RGB. Grayscale,
 // 16-bit and alpha images are converted, and the conversion is noted.
-func Decode(data []byte) (Decoded, error) {
+func Decode(data []byte) (Decoded, error) { return DecodeInto(data, nil) }
+
+// DecodeInto is Decode writing the pixels into pix's array when it has
+// room, so that a camera's frames, decoded one after another into the
+// same buffer, allocate no RGB frame each (the decoder's own planes
+// still are).
+func DecodeInto(data []byte, pix []uint8) (Decoded, error) {
 	if len(data) == 0 {
 		return Decoded{}, ErrEmpty
 	}
@@ -63,7 +69,7 @@ func Decode(data []byte) (Decoded, error) {
 		}
 		return Decoded{}, fmt.Errorf("corrupt %s image: %w", format, err)
 	}
-	rgb, note := toRGB(im)
+	rgb, note := toRGB(im, pix)
 	return Decoded{RGB: rgb, Format: format, Note: note}, nil
 }
 
@@ -139,10 +145,14 @@ func sniff(data []byte) string {
 	return ""
 }
 
-func toRGB(im image.Image) (RGB, string) {
+// toRGB converts im to packed RGB in pix's array where it has room.
+func toRGB(im image.Image, pix []uint8) (RGB, string) {
 	b := im.Bounds()
 	w, h := b.Dx(), b.Dy()
-	out := RGB{Width: w, Height: h, Pix: make([]uint8, 3*w*h)}
+	if cap(pix) < 3*w*h {
+		pix = make([]uint8, 3*w*h)
+	}
+	out := RGB{Width: w, Height: h, Pix: pix[:3*w*h]}
 	note := ""
 	switch src := im.(type) {
 	case *image.YCbCr:

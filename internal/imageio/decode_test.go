@@ -197,7 +197,7 @@ func TestYCbCrToRGBEveryRatio(t *testing.T) {
 			}
 		}
 		for _, im := range []*image.YCbCr{full, full.SubImage(image.Rect(3, 5, 20, 16)).(*image.YCbCr)} {
-			got, note := toRGB(im)
+			got, note := toRGB(im, nil)
 			b := im.Bounds()
 			if note != "" || got.Width != b.Dx() || got.Height != b.Dy() {
 				t.Fatalf("%v %v: %dx%d, note %q", ratio, b, got.Width, got.Height, note)
@@ -228,6 +228,54 @@ func BenchmarkToRGB(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		toRGB(im)
+		toRGB(im, nil)
+	}
+}
+
+// DecodeInto gives Decode's pixels, in the given array when it has room
+// (whatever was in it before), in a new one when it has not, and leaves it
+// alone when the data does not decode.
+func TestDecodeIntoReusesTheBuffer(t *testing.T) {
+	colour := image.NewRGBA(image.Rect(0, 0, 16, 8))
+	gray := image.NewGray(image.Rect(0, 0, 5, 3))
+	for i := range colour.Pix {
+		colour.Pix[i] = uint8(i * 7)
+	}
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i * 13)
+	}
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, colour, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	frames := [][]byte{jb.Bytes(), encodePNG(t, gray)}
+	buf := bytes.Repeat([]byte{0xaa}, 3*16*8)
+	for _, data := range frames {
+		want, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeInto(data, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if &got.Pix[0] != &buf[0] {
+			t.Errorf("%s: decoded into a new array though the buffer had room", want.Format)
+		}
+		if got.Width != want.Width || got.Height != want.Height || !bytes.Equal(got.Pix, want.Pix) || got.Note != want.Note {
+			t.Errorf("%s: DecodeInto gave %dx%d %q, Decode %dx%d %q, or other pixels", want.Format, got.Width, got.Height, got.Note, want.Width, want.Height, want.Note)
+		}
+	}
+	small := make([]byte, 3)
+	got, err := DecodeInto(frames[0], small)
+	if err != nil || len(got.Pix) != 3*16*8 || &got.Pix[0] == &small[0] {
+		t.Errorf("a buffer too small: %d bytes back (err %v), want a new array of %d", len(got.Pix), err, 3*16*8)
+	}
+	before := bytes.Clone(buf)
+	if _, err := DecodeInto(frames[0][:len(frames[0])/2], buf); err == nil {
+		t.Fatal("a truncated JPEG decoded")
+	}
+	if !bytes.Equal(buf, before) {
+		t.Error("a JPEG that did not decode changed the buffer")
 	}
 }
