@@ -60,6 +60,27 @@
 	PUNPCKLQDQ X4, X5 \
 	MOVOU      X5, 32(dst)
 
+// UNIFORM8 jumps to mixed unless the eight labels in lab are one label
+// and the eight mask bytes in msk share their low bit (ones holds
+// 0x0101010101010101); else it counts eight outliers in AX when that bit
+// is set and leaves the blend table index label | bit<<8 in t. It
+// overwrites lab and msk.
+#define UNIFORM8(lab, msk, ones, t, mixed) \
+	ANDQ    ones, msk \
+	MOVBQZX lab, t \
+	IMULQ   ones, t \
+	CMPQ    t, lab \
+	JNE     mixed \
+	MOVBQZX msk, t \
+	IMULQ   ones, t \
+	CMPQ    t, msk \
+	JNE     mixed \
+	ANDQ    $1, t \
+	LEAQ    (AX)(t*8), AX \
+	SHLQ    $8, t \
+	MOVBQZX lab, lab \
+	ORQ     lab, t
+
 // func lookupWeights(keep, add, labels, mask *byte, table *blendEntry, n int) int
 // For each of n pixels: entry = table[label | (mask&1)<<8]; its keep and
 // add words go to 6-byte steps of keep and add; returns the pixels whose
@@ -83,20 +104,7 @@ block:
 	JGT     pairs
 	MOVQ    (R8)(BX*1), R11
 	MOVQ    (R9)(BX*1), R12
-	ANDQ    DX, R12
-	MOVBQZX R11, R13
-	IMULQ   DX, R13
-	CMPQ    R13, R11
-	JNE     mixed
-	MOVBQZX R12, R14
-	IMULQ   DX, R14
-	CMPQ    R14, R12
-	JNE     mixed
-	ANDQ    $1, R14
-	LEAQ    (AX)(R14*8), AX
-	SHLQ    $8, R14
-	MOVBQZX R11, R13
-	ORQ     R14, R13
+	UNIFORM8(R11, R12, DX, R13, mixed)
 	SHLQ    $4, R13
 	MOVQ    (R10)(R13*1), X0
 	MOVQ    8(R10)(R13*1), X1
@@ -214,10 +222,12 @@ hblock:
 	LEAQ      8(R8), CX
 	CMPQ      CX, n+72(FP)
 	JA        hloop
-	MOVQ      (R8), X0
+	MOVQ      (R8), BX
+	MOVQ      (R9), DX
+	MOVQ      BX, X0
 	PUNPCKLBW X0, X0
 	MOVOU     X0, (R12)
-	MOVQ      (R9), X1
+	MOVQ      DX, X1
 	PUNPCKLBW X1, X1
 	MOVOU     X1, (R13)
 	MOVOU     (R11), X0
@@ -232,26 +242,11 @@ hblock:
 	UNPCKHPS  X1, X1
 	MOVOU     X0, 32(R14)
 	MOVOU     X1, 48(R14)
-	MOVQ      (R8), BX
-	MOVQ      (R9), DX
 	MOVQ      $0x0101010101010101, CX
-	ANDQ      CX, DX
-	MOVBQZX   BX, R15
-	IMULQ     CX, R15
-	CMPQ      R15, BX
-	JNE       hmixed
-	MOVBQZX   DX, R15
-	IMULQ     CX, R15
-	CMPQ      R15, DX
-	JNE       hmixed
-	ANDQ      $1, R15
-	LEAQ      (AX)(R15*8), AX
-	SHLQ      $8, R15
-	MOVBQZX   BX, BX
-	ORQ       R15, BX
-	SHLQ      $5, BX
-	MOVOU     (R10)(BX*1), X0
-	MOVOU     16(R10)(BX*1), X1
+	UNIFORM8(BX, DX, CX, R15, hmixed)
+	SHLQ      $5, R15
+	MOVOU     (R10)(R15*1), X0
+	MOVOU     16(R10)(R15*1), X1
 	REPEAT12(X0, DI)
 	REPEAT12(X1, SI)
 	ADDQ      $96, DI
